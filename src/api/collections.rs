@@ -1,0 +1,160 @@
+//! `/collections` and `/collections/{id}`: the layers as OGC API – Features collections,
+//! with their extent, rounds and count columns.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::{json_response, layer, AppState, BaseUrl, JSON};
+use crate::error::ApiError;
+use crate::model::Layer;
+
+/// CRS84, the only CRS dtmap serves.
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// `GET /collections`
+pub async fn list(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl) -> Response {
+    let snapshot = state.current();
+    let collections: Vec<Value> = snapshot
+        .layers
+        .iter()
+        .map(|l| collection_json(l, &base))
+        .collect();
+    json_response(
+        &json!({
+            "links": [
+                { "href": format!("{base}/collections"), "rel": "self", "type": JSON, "title": "the collections" },
+            ],
+            "crs": [CRS84],
+            "collections": collections,
+        }),
+        JSON,
+    )
+}
+
+/// `GET /collections/{id}`
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    Ok(json_response(&collection_json(layer, &base), JSON))
+}
+
+/// The JSON description of one collection.
+pub fn collection_json(layer: &Layer, base: &str) -> Value {
+    let href = format!("{base}/collections/{}", layer.id);
+    let bbox = layer
+        .extent
+        .map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+    let dates: Vec<&str> = layer
+        .rounds
+        .iter()
+        .filter_map(|r| r.date.as_deref())
+        .collect();
+    let temporal = match (dates.first(), dates.last()) {
+        (Some(first), Some(last)) => json!({
+            "interval": [[format!("{first}T00:00:00Z"), format!("{last}T00:00:00Z")]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }),
+        _ => Value::Null,
+    };
+    let mut extent = json!({ "spatial": { "bbox": [bbox], "crs": CRS84 } });
+    if !temporal.is_null() {
+        extent["temporal"] = temporal;
+    }
+    let rounds: Vec<Value> = layer
+        .rounds
+        .iter()
+        .map(|r| json!({ "id": r.id, "label": r.label, "date": r.date }))
+        .collect();
+    json!({
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description,
+        "attribution": layer.attribution,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": extent,
+        "geometryType": layer.kind.as_str(),
+        "basemap": layer.basemap,
+        "featureCount": layer.features.len(),
+        "fields": layer.fields,
+        "countColumns": layer.count_columns,
+        "rounds": rounds,
+        "latestRound": layer.latest_round().map(|r| layer.rounds[r].id.clone()),
+        "synthetic": layer.has_synthetic(),
+        "links": [
+            { "href": href, "rel": "self", "type": JSON, "title": "this collection" },
+            { "href": format!("{href}/items"), "rel": "items", "type": super::GEOJSON, "title": "the features" },
+            { "href": format!("{href}/items?f=csv"), "rel": "items", "type": super::CSV, "title": "the features as CSV" },
+            { "href": format!("{href}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "queryable properties" },
+        ],
+    })
+}
+
+/// `GET /collections/{id}/queryables`: JSON Schema of what filters and sortby accept.
+pub async fn queryables(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let mut properties = serde_json::Map::new();
+    properties.insert(
+        "geometry".into(),
+        json!({ "format": format!("geometry-{}", match layer.kind {
+            crate::model::GeometryKind::Point => "point-or-multipoint",
+            crate::model::GeometryKind::Line => "linestring-or-multilinestring",
+            crate::model::GeometryKind::Polygon => "polygon-or-multipolygon",
+            crate::model::GeometryKind::Mixed => "any",
+        }) }),
+    );
+    properties.insert(
+        "id".into(),
+        json!({ "type": "string", "title": "feature id" }),
+    );
+    for field in &layer.fields {
+        let sample = layer
+            .features
+            .iter()
+            .filter_map(|f| f.properties.get(field))
+            .find(|v| !v.is_null());
+        let kind = match sample {
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "integer",
+            Some(Value::Number(_)) => "number",
+            Some(Value::Bool(_)) => "boolean",
+            _ => "string",
+        };
+        properties.insert(field.clone(), json!({ "type": kind }));
+    }
+    for column in &layer.count_columns {
+        properties.insert(
+            column.clone(),
+            json!({ "type": "integer", "minimum": 0, "description": "count in the selected round" }),
+        );
+    }
+    if !layer.count_columns.is_empty() {
+        properties.insert(
+            "synthetic".into(),
+            json!({ "type": "boolean", "description": "the round's counts are synthetic (illustrative)" }),
+        );
+    }
+    Ok(json_response(
+        &json!({
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$id": format!("{base}/collections/{}/queryables", layer.id),
+            "type": "object",
+            "title": layer.title,
+            "properties": properties,
+            "additionalProperties": false,
+        }),
+        "application/schema+json",
+    ))
+}

@@ -1,0 +1,473 @@
+//! `/collections/{id}/items` and `/collections/{id}/items/{fid}`: features with the counts
+//! of one round, selected by bbox, property equality and CQL2 filters, sorted and paged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::render::{self, CollectionHeader, PropertyChoice};
+use super::{data_response, layer, AppState, BaseUrl, Format, Negotiated, QueryParams};
+use crate::config::{DEFAULT_ITEMS_LIMIT, MAX_ITEMS_LIMIT};
+use crate::error::ApiError;
+use crate::model::Layer;
+use crate::query::{self, Bbox, FieldRef, Filter, Literal, Selection, SortKey};
+
+/// The query parameters of the items endpoint, as given. Anything not named here is an
+/// equality filter on a property (`?governorate=IQG15`).
+#[derive(Debug, Default, Deserialize)]
+pub struct ItemsParams {
+    /// Page size.
+    pub limit: Option<String>,
+    /// Features to skip.
+    pub offset: Option<String>,
+    /// `west,south,east,north`.
+    pub bbox: Option<String>,
+    /// CRS of `bbox` (CRS84 only).
+    #[serde(rename = "bbox-crs")]
+    pub bbox_crs: Option<String>,
+    /// Instant or interval selecting the round.
+    pub datetime: Option<String>,
+    /// Round id.
+    pub round: Option<String>,
+    /// Properties to include.
+    pub properties: Option<String>,
+    /// Sort keys, `-` for descending.
+    pub sortby: Option<String>,
+    /// CQL2 filter.
+    pub filter: Option<String>,
+    /// `cql2-text` or `cql2-json`.
+    #[serde(rename = "filter-lang")]
+    pub filter_lang: Option<String>,
+    /// CRS of the filter's geometries (CRS84 only).
+    #[serde(rename = "filter-crs")]
+    pub filter_crs: Option<String>,
+    /// Response CRS (CRS84 only).
+    pub crs: Option<String>,
+    /// Output format.
+    pub f: Option<String>,
+    /// Property equality filters.
+    #[serde(flatten)]
+    pub equals: BTreeMap<String, String>,
+}
+
+/// `GET /collections/{id}/items`
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams<ItemsParams>,
+    raw_query: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let request = ItemsRequest::new(layer, &params)?;
+    let matches = query::select(layer, &request.selection);
+    let page = paged(&matches, request.offset, request.limit);
+    let round = request.selection.round;
+    if format == Format::Csv {
+        let body = render::write_csv(layer, round, page, &request.properties);
+        return Ok(data_response(body, super::CSV));
+    }
+    let href = format!("{base}/collections/{}/items", layer.id);
+    let links = page_links(
+        &href,
+        raw_query.0.as_deref(),
+        request.offset,
+        request.limit,
+        matches.len(),
+    );
+    let body = render::write_collection(
+        layer,
+        round,
+        page,
+        &request.properties,
+        &CollectionHeader {
+            number_matched: matches.len(),
+            round: round.map(|r| &layer.rounds[r]),
+            links,
+            extra: None,
+        },
+    );
+    Ok(data_response(body, super::GEOJSON))
+}
+
+/// The parameters of `/items/{fid}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemParams {
+    /// Instant or interval selecting the round.
+    pub datetime: Option<String>,
+    /// Round id.
+    pub round: Option<String>,
+    /// Properties to include.
+    pub properties: Option<String>,
+    /// Response CRS (CRS84 only).
+    pub crs: Option<String>,
+    /// Output format.
+    pub f: Option<String>,
+}
+
+/// `GET /collections/{id}/items/{fid}`
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Path((id, fid)): Path<(String, String)>,
+    QueryParams(params): QueryParams<ItemParams>,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    check_crs(params.crs.as_deref(), "crs")?;
+    let &feature = layer
+        .by_id
+        .get(&fid)
+        .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
+    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let properties = property_choice(layer, params.properties.as_deref())?;
+    let mut body = String::new();
+    render::write_feature(&mut body, layer, round, feature, &properties);
+    // Add links after the fact: the feature is a JSON object ending with '}'.
+    body.pop();
+    let collection = format!("{base}/collections/{}", layer.id);
+    let links = json!([
+        { "href": format!("{collection}/items/{}", percent_encode(&fid)), "rel": "self", "type": super::GEOJSON },
+        { "href": collection, "rel": "collection", "type": super::JSON },
+    ]);
+    body.push_str(r#","links":"#);
+    body.push_str(&links.to_string());
+    body.push('}');
+    Ok(data_response(body, super::GEOJSON))
+}
+
+/// A checked items request.
+#[derive(Debug)]
+pub struct ItemsRequest {
+    /// What to select.
+    pub selection: Selection,
+    /// Page start.
+    pub offset: usize,
+    /// Page size.
+    pub limit: usize,
+    /// Properties to write.
+    pub properties: PropertyChoice,
+}
+
+impl ItemsRequest {
+    /// Checks every parameter against the layer; the first problem is the 400.
+    pub fn new(layer: &Layer, params: &ItemsParams) -> Result<ItemsRequest, ApiError> {
+        check_crs(params.bbox_crs.as_deref(), "bbox-crs")?;
+        check_crs(params.crs.as_deref(), "crs")?;
+        check_crs(params.filter_crs.as_deref(), "filter-crs")?;
+        let limit = parse_limit(params.limit.as_deref())?;
+        let offset = match params.offset.as_deref() {
+            None => 0,
+            Some(text) => text.trim().parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "offset: {text:?} is not a whole number of 0 or more"
+                ))
+            })?,
+        };
+        let bbox = params
+            .bbox
+            .as_deref()
+            .map(Bbox::parse)
+            .transpose()
+            .map_err(ApiError::BadRequest)?;
+        let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+        let mut filters = Vec::new();
+        for (name, value) in &params.equals {
+            let field = FieldRef::resolve(layer, name).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown parameter {name:?}: it is neither a standard parameter nor a property of {}; its properties are {}",
+                    layer.id,
+                    render::all_property_names(layer).join(", ")
+                ))
+            })?;
+            let literal = if field.is_count() {
+                Literal::Number(value.trim().parse::<f64>().map_err(|_| {
+                    ApiError::bad_request(format!("{name}: {value:?} is not a number"))
+                })?)
+            } else {
+                Literal::Text(value.clone())
+            };
+            filters.push(Filter::Compare(
+                field,
+                query::filter::CompareOp::Eq,
+                literal,
+            ));
+        }
+        if let Some(text) = &params.filter {
+            filters.push(crate::query::cql2::parse_filter(
+                layer,
+                text,
+                params.filter_lang.as_deref(),
+            )?);
+        } else if params.filter_lang.is_some() {
+            return Err(ApiError::bad_request("filter-lang given without filter"));
+        }
+        let filter = match filters.len() {
+            0 => None,
+            1 => filters.pop(),
+            _ => Some(Filter::And(filters)),
+        };
+        let sort = parse_sortby(layer, params.sortby.as_deref())?;
+        let properties = property_choice(layer, params.properties.as_deref())?;
+        Ok(ItemsRequest {
+            selection: Selection {
+                bbox,
+                round,
+                filter,
+                sort,
+            },
+            offset,
+            limit,
+            properties,
+        })
+    }
+}
+
+/// `limit`: default [`DEFAULT_ITEMS_LIMIT`], at most [`MAX_ITEMS_LIMIT`].
+pub fn parse_limit(text: Option<&str>) -> Result<usize, ApiError> {
+    match text {
+        None => Ok(DEFAULT_ITEMS_LIMIT),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_ITEMS_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "limit: {text:?} must be a whole number from 1 to {MAX_ITEMS_LIMIT}"
+            ))),
+        },
+    }
+}
+
+fn check_crs(crs: Option<&str>, name: &str) -> Result<(), ApiError> {
+    match crs {
+        None => Ok(()),
+        Some(c)
+            if c == super::collections::CRS84
+                || c == "http://www.opengis.net/def/crs/OGC/1.3/CRS84h"
+                || c == "[OGC:CRS84]" =>
+        {
+            Ok(())
+        }
+        Some(c) => Err(ApiError::bad_request(format!(
+            "{name}: only {} (WGS84 lon/lat) is supported, not {c:?}",
+            super::collections::CRS84
+        ))),
+    }
+}
+
+/// The properties to write: all, or those named in `properties=`.
+pub fn property_choice(layer: &Layer, names: Option<&str>) -> Result<PropertyChoice, ApiError> {
+    match names {
+        None => Ok(PropertyChoice::all(layer)),
+        Some(text) => {
+            let names: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            PropertyChoice::named(layer, &names).map_err(ApiError::BadRequest)
+        }
+    }
+}
+
+/// The round of a request: `round=` by id, or `datetime=` (the latest round dated on or
+/// before the instant, or within the interval); the latest round when neither is given.
+pub fn select_round(
+    layer: &Layer,
+    round: Option<&str>,
+    datetime: Option<&str>,
+) -> Result<Option<usize>, ApiError> {
+    let known = || {
+        layer
+            .rounds
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (round, datetime) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "give either round or datetime, not both",
+        )),
+        (Some(id), None) => {
+            if layer.rounds.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "round: {} has no counts, so no rounds",
+                    layer.id
+                )));
+            }
+            let id = id.trim();
+            if id == "latest" {
+                return Ok(layer.latest_round());
+            }
+            layer.round_position(id).map(Some).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "round: no round {id:?} in {}; the rounds are {}",
+                    layer.id,
+                    known()
+                ))
+            })
+        }
+        (None, Some(text)) => {
+            let (start, end) = parse_datetime(text)?;
+            if layer.rounds.iter().all(|r| r.date.is_none()) {
+                return Err(ApiError::bad_request(format!(
+                    "datetime: the rounds of {} have no dates; use round= ({})",
+                    layer.id,
+                    known()
+                )));
+            }
+            layer
+                .rounds
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(_, r)| match r.date.as_deref() {
+                    None => false,
+                    Some(date) => {
+                        start.as_deref().is_none_or(|s| date >= s)
+                            && end.as_deref().is_none_or(|e| date <= e)
+                    }
+                })
+                .map(|(i, _)| Some(i))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "datetime: no round of {} falls in {text:?}; the rounds are {}",
+                        layer.id,
+                        known()
+                    ))
+                })
+        }
+        (None, None) => Ok(layer.latest_round()),
+    }
+}
+
+/// `datetime` as (start, end) dates; an instant is (None, instant): "in force at that time".
+fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), ApiError> {
+    let date_of = |part: &str| -> Result<Option<String>, ApiError> {
+        let part = part.trim();
+        if part == ".." || part.is_empty() {
+            return Ok(None);
+        }
+        let date = part.get(..10).unwrap_or(part);
+        let rest = part.get(10..).unwrap_or("");
+        if crate::data::join::is_iso_date(date) && (rest.is_empty() || rest.starts_with('T')) {
+            Ok(Some(date.to_string()))
+        } else {
+            Err(ApiError::bad_request(format!(
+                "datetime: {part:?} is not an RFC 3339 date or date-time"
+            )))
+        }
+    };
+    match text.split_once('/') {
+        None => {
+            let instant = date_of(text)?;
+            if instant.is_none() {
+                return Err(ApiError::bad_request("datetime: empty"));
+            }
+            Ok((None, instant))
+        }
+        Some((start, end)) => {
+            let (start, end) = (date_of(start)?, date_of(end)?);
+            if let (Some(s), Some(e)) = (&start, &end) {
+                if s > e {
+                    return Err(ApiError::bad_request(
+                        "datetime: the interval ends before it starts",
+                    ));
+                }
+            }
+            Ok((start, end))
+        }
+    }
+}
+
+/// `sortby=-idp_individuals,+name_en`
+pub fn parse_sortby(layer: &Layer, text: Option<&str>) -> Result<Vec<SortKey>, ApiError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|key| {
+            let (descending, name) = match key.as_bytes()[0] {
+                b'-' => (true, &key[1..]),
+                b'+' => (false, &key[1..]),
+                _ => (false, key),
+            };
+            let (name, descending) = match name.rsplit_once(' ') {
+                Some((n, "DESC")) => (n.trim(), true),
+                Some((n, "ASC")) => (n.trim(), descending),
+                _ => (name, descending),
+            };
+            FieldRef::resolve(layer, name)
+                .map(|field| SortKey { field, descending })
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "sortby: {name:?} is not a property of {}; its properties are {}",
+                        layer.id,
+                        render::all_property_names(layer).join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The slice of `matches` for one page.
+pub fn paged(matches: &[u32], offset: usize, limit: usize) -> &[u32] {
+    let start = offset.min(matches.len());
+    let end = start.saturating_add(limit).min(matches.len());
+    &matches[start..end]
+}
+
+/// `self`, `next` and `prev` links of a page, keeping every other parameter as given.
+pub fn page_links(
+    href: &str,
+    raw_query: Option<&str>,
+    offset: usize,
+    limit: usize,
+    matched: usize,
+) -> Value {
+    let params: Vec<(String, String)> = raw_query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let with_offset = |new_offset: usize| {
+        let mut kept: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "offset" && k != "limit")
+            .cloned()
+            .collect();
+        kept.push(("limit".into(), limit.to_string()));
+        if new_offset > 0 {
+            kept.push(("offset".into(), new_offset.to_string()));
+        }
+        format!(
+            "{href}?{}",
+            serde_urlencoded::to_string(&kept).unwrap_or_default()
+        )
+    };
+    let mut links = vec![json!({
+        "href": with_offset(offset), "rel": "self", "type": super::GEOJSON, "title": "this page"
+    })];
+    if offset.saturating_add(limit) < matched {
+        links.push(json!({
+            "href": with_offset(offset + limit), "rel": "next", "type": super::GEOJSON, "title": "next page"
+        }));
+    }
+    if offset > 0 {
+        links.push(json!({
+            "href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": super::GEOJSON, "title": "previous page"
+        }));
+    }
+    Value::Array(links)
+}
+
+/// Percent-encodes a path segment.
+pub fn percent_encode(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -1,0 +1,52 @@
+//! `/` (the landing page: JSON for clients, the map for browsers) and `/conformance`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::{json_response, AppState, BaseUrl, Format, Negotiated, JSON};
+
+/// The conformance classes dtmap implements.
+pub const CONFORMANCE: &[&str] = &[
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+
+/// `GET /`
+pub async fn landing(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+) -> Response {
+    let snapshot = state.current();
+    if format == Format::Html {
+        return Html(crate::web::index_html(&snapshot.title)).into_response();
+    }
+    json_response(
+        &json!({
+            "title": snapshot.title,
+            "description": snapshot.description,
+            "links": [
+                { "href": format!("{base}/"), "rel": "self", "type": JSON, "title": "this document" },
+                { "href": format!("{base}/?f=html"), "rel": "alternate", "type": "text/html", "title": "the map" },
+                { "href": format!("{base}/api"), "rel": "service-desc", "type": super::OPENAPI, "title": "the API definition (OpenAPI 3.0)" },
+                { "href": format!("{base}/conformance"), "rel": "conformance", "type": JSON, "title": "conformance classes" },
+                { "href": format!("{base}/collections"), "rel": "data", "type": JSON, "title": "the collections" },
+            ],
+        }),
+        JSON,
+    )
+}
+
+/// `GET /conformance`
+pub async fn conformance() -> Response {
+    json_response(&json!({ "conformsTo": CONFORMANCE }), JSON)
+}

@@ -1,0 +1,255 @@
+//! Writing features out: GeoJSON (text assembled from the geometry prepared at load, so a
+//! response is mostly copying) and CSV (UTF-8 with a BOM, so spreadsheet programs show
+//! Arabic names correctly). Used by the items and query endpoints alike.
+
+use geo::{Geometry, InteriorPoint};
+use serde_json::Value;
+
+use crate::model::{Layer, Round};
+
+/// Which properties go out.
+#[derive(Debug, Clone)]
+pub struct PropertyChoice {
+    /// Published fields to write, in order.
+    pub fields: Vec<String>,
+    /// Count columns to write, by position.
+    pub counts: Vec<usize>,
+    /// Whether to write `round`, `round_label`, `synthetic`, `source`.
+    pub round_info: bool,
+}
+
+impl PropertyChoice {
+    /// Every property of the layer.
+    pub fn all(layer: &Layer) -> PropertyChoice {
+        PropertyChoice {
+            fields: layer.fields.clone(),
+            counts: (0..layer.count_columns.len()).collect(),
+            round_info: !layer.count_columns.is_empty(),
+        }
+    }
+
+    /// The properties named in `properties=a,b,c`; unknown names are an error message.
+    pub fn named(layer: &Layer, names: &[&str]) -> Result<PropertyChoice, String> {
+        let mut choice = PropertyChoice {
+            fields: Vec::new(),
+            counts: Vec::new(),
+            round_info: false,
+        };
+        for name in names {
+            if layer.fields.iter().any(|f| f == name) {
+                choice.fields.push(name.to_string());
+            } else if let Some(at) = layer.count_column(name) {
+                choice.counts.push(at);
+            } else if crate::config::RESERVED_PROPERTIES.contains(name)
+                && !layer.count_columns.is_empty()
+            {
+                choice.round_info = true;
+            } else {
+                return Err(format!(
+                    "properties: {name:?} is not a property of {}; its properties are {}",
+                    layer.id,
+                    all_property_names(layer).join(", ")
+                ));
+            }
+        }
+        Ok(choice)
+    }
+}
+
+/// Every property name a feature of the layer can carry.
+pub fn all_property_names(layer: &Layer) -> Vec<String> {
+    let mut names = layer.fields.clone();
+    names.extend(layer.count_columns.iter().cloned());
+    if !layer.count_columns.is_empty() {
+        names.extend(
+            crate::config::RESERVED_PROPERTIES
+                .iter()
+                .map(|s| s.to_string()),
+        );
+    }
+    names
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    // serde_json escapes exactly as JSON requires.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+}
+
+/// Writes one GeoJSON Feature.
+pub fn write_feature(
+    out: &mut String,
+    layer: &Layer,
+    round: Option<usize>,
+    feature: u32,
+    choice: &PropertyChoice,
+) {
+    let f = &layer.features[feature as usize];
+    out.push_str(r#"{"type":"Feature","id":"#);
+    push_json_string(out, &f.id);
+    out.push_str(r#","geometry":"#);
+    out.push_str(&f.geometry_json);
+    out.push_str(r#","properties":{"#);
+    let mut first = true;
+    let mut key = |out: &mut String, name: &str| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_string(out, name);
+        out.push(':');
+    };
+    for field in &choice.fields {
+        key(out, field);
+        match f.properties.get(field) {
+            Some(value) => out.push_str(&value.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    let record = round.and_then(|r| layer.count(r, feature));
+    for &column in &choice.counts {
+        key(out, &layer.count_columns[column]);
+        match record.and_then(|r| r.values.get(column).copied().flatten()) {
+            Some(v) => out.push_str(&v.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    if choice.round_info {
+        let round_info = round.map(|r| &layer.rounds[r]);
+        key(out, "round");
+        write_opt_str(out, round_info.map(|r| r.id.as_str()));
+        key(out, "round_label");
+        write_opt_str(out, round_info.and_then(|r| r.label.as_deref()));
+        key(out, "synthetic");
+        match record {
+            Some(r) => out.push_str(if r.synthetic { "true" } else { "false" }),
+            None => out.push_str("null"),
+        }
+        key(out, "source");
+        write_opt_str(out, record.and_then(|r| r.source.as_deref()));
+    }
+    out.push_str("}}");
+}
+
+fn write_opt_str(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(s) => push_json_string(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Header fields of a FeatureCollection besides the features.
+pub struct CollectionHeader<'a> {
+    /// All matches (before paging).
+    pub number_matched: usize,
+    /// The round whose counts are in the properties.
+    pub round: Option<&'a Round>,
+    /// Links, already as JSON.
+    pub links: Value,
+    /// Extra members (e.g. totals of a query), written as they are.
+    pub extra: Option<serde_json::Map<String, Value>>,
+}
+
+/// Writes a whole FeatureCollection.
+pub fn write_collection(
+    layer: &Layer,
+    round: Option<usize>,
+    features: &[u32],
+    choice: &PropertyChoice,
+    header: &CollectionHeader<'_>,
+) -> String {
+    let mut out = String::with_capacity(256 + features.len() * 512);
+    out.push_str(r#"{"type":"FeatureCollection","numberMatched":"#);
+    out.push_str(&header.number_matched.to_string());
+    out.push_str(r#","numberReturned":"#);
+    out.push_str(&features.len().to_string());
+    if let Some(r) = header.round {
+        out.push_str(r#","round":"#);
+        push_json_string(&mut out, &r.id);
+    }
+    if let Some(extra) = &header.extra {
+        for (k, v) in extra {
+            out.push(',');
+            push_json_string(&mut out, k);
+            out.push(':');
+            out.push_str(&v.to_string());
+        }
+    }
+    out.push_str(r#","links":"#);
+    out.push_str(&header.links.to_string());
+    out.push_str(r#","features":["#);
+    for (i, &f) in features.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_feature(&mut out, layer, round, f, choice);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Writes features as CSV with a BOM: id, the chosen properties, and the lon/lat of the
+/// point (of an interior point for lines and polygons).
+pub fn write_csv(
+    layer: &Layer,
+    round: Option<usize>,
+    features: &[u32],
+    choice: &PropertyChoice,
+) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut header: Vec<String> = vec!["id".into()];
+    header.extend(choice.fields.iter().cloned());
+    header.extend(
+        choice
+            .counts
+            .iter()
+            .map(|&c| layer.count_columns[c].clone()),
+    );
+    if choice.round_info {
+        header.extend(
+            crate::config::RESERVED_PROPERTIES
+                .iter()
+                .map(|s| s.to_string()),
+        );
+    }
+    header.extend(["lon".to_string(), "lat".to_string()]);
+    let _ = writer.write_record(&header);
+    for &feature in features {
+        let f = &layer.features[feature as usize];
+        let record = round.and_then(|r| layer.count(r, feature));
+        let mut row: Vec<String> = vec![f.id.clone()];
+        for field in &choice.fields {
+            row.push(match f.properties.get(field) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            });
+        }
+        for &column in &choice.counts {
+            row.push(
+                record
+                    .and_then(|r| r.values.get(column).copied().flatten())
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        if choice.round_info {
+            let round_info = round.map(|r| &layer.rounds[r]);
+            row.push(round_info.map(|r| r.id.clone()).unwrap_or_default());
+            row.push(round_info.and_then(|r| r.label.clone()).unwrap_or_default());
+            row.push(record.map(|r| r.synthetic.to_string()).unwrap_or_default());
+            row.push(
+                record
+                    .and_then(|r| r.source.as_deref().map(str::to_string))
+                    .unwrap_or_default(),
+            );
+        }
+        let point = match &f.geometry {
+            Geometry::Point(p) => Some(*p),
+            other => other.interior_point(),
+        };
+        row.push(point.map(|p| p.x().to_string()).unwrap_or_default());
+        row.push(point.map(|p| p.y().to_string()).unwrap_or_default());
+        let _ = writer.write_record(&row);
+    }
+    writer.into_inner().unwrap_or_default()
+}

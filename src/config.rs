@@ -1,0 +1,438 @@
+//! The configuration: the TOML file that declares the layers and their count tables, the
+//! server settings, and the limits. Every default and every limit is a named constant here,
+//! so the README can document them from one place.
+//!
+//! Precedence: command-line flags > `DTMAP_*` environment variables > the config file >
+//! the defaults below. With no config file, the built-in Iraq configuration is used.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::builtin;
+
+/// Address the server binds to when neither the CLI, the environment nor the file says.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Items returned by `/collections/{id}/items` when the request gives no `limit`.
+pub const DEFAULT_ITEMS_LIMIT: usize = 100;
+/// Largest `limit` accepted by the items and query endpoints.
+pub const MAX_ITEMS_LIMIT: usize = 10_000;
+/// `Cache-Control: max-age` (seconds) of data responses.
+pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
+/// Largest request body accepted (bytes), e.g. a polygon posted to a query endpoint.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Largest number of vertices of a geometry given in a query.
+pub const MAX_QUERY_VERTICES: usize = 100_000;
+/// Largest radius (metres) of a distance query.
+pub const MAX_RADIUS_METRES: f64 = 2_000_000.0;
+/// Largest `k` of a nearest-sites query.
+pub const MAX_NEAREST_K: usize = 1_000;
+/// Longest time one request may run before the server answers 503.
+pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// Longest CQL2 filter text accepted (characters).
+pub const MAX_FILTER_CHARS: usize = 100_000;
+
+/// The whole configuration, as read from TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Title of the service (landing page, OpenAPI).
+    #[serde(default = "default_title")]
+    pub title: String,
+    /// Description of the service.
+    #[serde(default)]
+    pub description: String,
+    /// Server settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The layers, in display order.
+    #[serde(rename = "layer", default)]
+    pub layers: Vec<LayerConfig>,
+    /// Where relative paths in this config are resolved: the config file's folder.
+    #[serde(skip)]
+    pub base: DataRoot,
+}
+
+/// Where the files named by a config live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DataRoot {
+    /// The datasets compiled into the binary (the built-in Iraq data).
+    #[default]
+    Builtin,
+    /// A folder on disk.
+    Dir(PathBuf),
+}
+
+fn default_title() -> String {
+    "dtmap".to_string()
+}
+
+/// The `[server]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+    /// Public base URL (scheme, host and path prefix) used in every link, for a server
+    /// behind a reverse proxy. Without it, links are built from the request's Host header.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// `Cache-Control: max-age` of data responses, in seconds.
+    #[serde(default = "default_cache_max_age")]
+    pub cache_max_age: u32,
+    /// Origins allowed to frame the embed pages (`Content-Security-Policy: frame-ancestors`).
+    #[serde(default = "default_frame_ancestors")]
+    pub frame_ancestors: Vec<String>,
+}
+
+fn default_bind() -> String {
+    DEFAULT_BIND.to_string()
+}
+fn default_cache_max_age() -> u32 {
+    DEFAULT_CACHE_MAX_AGE
+}
+fn default_frame_ancestors() -> Vec<String> {
+    vec!["*".to_string()]
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: default_bind(),
+            public_url: None,
+            cache_max_age: DEFAULT_CACHE_MAX_AGE,
+            frame_ancestors: default_frame_ancestors(),
+        }
+    }
+}
+
+/// One `[[layer]]`: a geometry source, its id field, the fields to publish and the count
+/// tables joined onto it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerConfig {
+    /// Collection id used in URLs (`/collections/{id}`).
+    pub id: String,
+    /// Human title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Human description.
+    #[serde(default)]
+    pub description: String,
+    /// Attribution shown with the layer (licence, source).
+    #[serde(default)]
+    pub attribution: String,
+    /// Whether this is a background layer (countries, rivers) rather than data.
+    #[serde(default)]
+    pub basemap: bool,
+    /// The geometry source.
+    pub source: SourceConfig,
+    /// Property (or column) holding the feature's unique id; the join key of count tables.
+    pub id_field: String,
+    /// Property holding the feature's display name (English).
+    #[serde(default)]
+    pub name_field: Option<String>,
+    /// Property holding the feature's name in Arabic (or the second language).
+    #[serde(default)]
+    pub name_ar_field: Option<String>,
+    /// Properties to publish; all properties of the source when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+    /// Properties written into vector tiles; `fields` when absent.
+    #[serde(default)]
+    pub tile_fields: Option<Vec<String>>,
+    /// Count tables joined onto the features by `id_field`.
+    #[serde(default)]
+    pub counts: Vec<CountTableConfig>,
+}
+
+/// Where a layer's geometries come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// File path, relative to the config file.
+    pub path: String,
+    /// Format; guessed from the file extension when absent.
+    #[serde(default)]
+    pub format: Option<SourceFormat>,
+    /// Latitude column, for CSV/XLSX point sources.
+    #[serde(default)]
+    pub lat: Option<String>,
+    /// Longitude column, for CSV/XLSX point sources.
+    #[serde(default)]
+    pub lon: Option<String>,
+    /// Worksheet, for XLSX sources (first sheet when absent).
+    #[serde(default)]
+    pub sheet: Option<String>,
+}
+
+/// File formats dtmap reads.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    /// GeoJSON FeatureCollection.
+    Geojson,
+    /// FlatGeobuf.
+    Flatgeobuf,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+}
+
+impl SourceFormat {
+    /// The format a file name suggests.
+    pub fn from_path(path: &str) -> Option<SourceFormat> {
+        let lower = path.to_ascii_lowercase();
+        let ext = lower.rsplit('.').next()?;
+        match ext {
+            "geojson" | "json" => Some(SourceFormat::Geojson),
+            "fgb" => Some(SourceFormat::Flatgeobuf),
+            "csv" => Some(SourceFormat::Csv),
+            "xlsx" | "xlsm" | "xls" | "ods" => Some(SourceFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+/// A count table: one row per feature and round.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountTableConfig {
+    /// File path (CSV or XLSX), relative to the config file.
+    pub path: String,
+    /// Worksheet, for XLSX (first sheet when absent).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// Column holding the feature id.
+    pub key: String,
+    /// Column holding the round id (a date like 2019-10-31 or a round number).
+    pub round: String,
+    /// Column holding a label of the round (e.g. "Round 112"); optional.
+    #[serde(default)]
+    pub round_label: Option<String>,
+    /// The count columns: a name, or `{ name = "idp_families", column = "IDP Families" }`.
+    pub columns: Vec<CountColumnConfig>,
+    /// Column flagging synthetic (illustrative) rows; optional.
+    #[serde(default)]
+    pub synthetic_column: Option<String>,
+    /// Marks every row of this table as synthetic.
+    #[serde(default)]
+    pub synthetic: bool,
+    /// Column naming the source of each row's figures; optional.
+    #[serde(default)]
+    pub source_column: Option<String>,
+    /// Source of the whole table, used where a row names none.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Skip bad rows with a warning instead of refusing the whole dataset.
+    #[serde(default)]
+    pub skip_bad_rows: bool,
+}
+
+/// A count column, with the header it is read from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CountColumnConfig {
+    /// Same name in the file and in the API.
+    Same(String),
+    /// Renamed.
+    Renamed {
+        /// Name in the API.
+        name: String,
+        /// Header in the file.
+        column: String,
+    },
+}
+
+impl CountColumnConfig {
+    /// Name in the API.
+    pub fn name(&self) -> &str {
+        match self {
+            CountColumnConfig::Same(n) => n,
+            CountColumnConfig::Renamed { name, .. } => name,
+        }
+    }
+    /// Header in the file.
+    pub fn column(&self) -> &str {
+        match self {
+            CountColumnConfig::Same(n) => n,
+            CountColumnConfig::Renamed { column, .. } => column,
+        }
+    }
+}
+
+/// Problems with the configuration itself.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// The content is inconsistent.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// The built-in Iraq configuration, reading the datasets compiled into the binary.
+    pub fn builtin() -> Config {
+        Config::from_toml_str(
+            builtin::IRAQ_CONFIG,
+            "<built-in iraq config>",
+            DataRoot::Builtin,
+        )
+        .expect("the built-in config is valid (checked by tests)")
+    }
+
+    /// Reads a config file; relative paths in it resolve against its folder.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        Config::from_toml_str(&text, &path.display().to_string(), DataRoot::Dir(dir))
+    }
+
+    /// Parses config text; `origin` names it in errors.
+    pub fn from_toml_str(text: &str, origin: &str, base: DataRoot) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        config.base = base;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Overrides from the environment (`DTMAP_BIND`, `DTMAP_PUBLIC_URL`).
+    pub fn apply_env(&mut self) {
+        if let Ok(bind) = std::env::var("DTMAP_BIND") {
+            self.server.bind = bind;
+        }
+        if let Ok(url) = std::env::var("DTMAP_PUBLIC_URL") {
+            self.server.public_url = Some(url);
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.layers.is_empty() {
+            return Err(ConfigError::Invalid("no [[layer]] is declared".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for layer in &self.layers {
+            if !is_valid_id(&layer.id) {
+                return Err(ConfigError::Invalid(format!(
+                    "layer id {:?} must be 1-64 characters of a-z, A-Z, 0-9, '_' or '-'",
+                    layer.id
+                )));
+            }
+            if !seen.insert(layer.id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "layer id {:?} is declared twice",
+                    layer.id
+                )));
+            }
+            let format = layer
+                .source
+                .format
+                .or_else(|| SourceFormat::from_path(&layer.source.path));
+            match format {
+                None => {
+                    return Err(ConfigError::Invalid(format!(
+                        "layer {:?}: cannot tell the format of {:?}; set source.format",
+                        layer.id, layer.source.path
+                    )))
+                }
+                Some(SourceFormat::Csv | SourceFormat::Xlsx)
+                    if layer.source.lat.is_none() || layer.source.lon.is_none() =>
+                {
+                    return Err(ConfigError::Invalid(format!(
+                        "layer {:?}: a table source needs source.lat and source.lon columns",
+                        layer.id
+                    )))
+                }
+                _ => {}
+            }
+            let mut names = std::collections::HashSet::new();
+            for table in &layer.counts {
+                for column in &table.columns {
+                    if !is_valid_id(column.name()) {
+                        return Err(ConfigError::Invalid(format!(
+                            "layer {:?}: count column name {:?} must be 1-64 characters of a-z, A-Z, 0-9, '_' or '-'",
+                            layer.id,
+                            column.name()
+                        )));
+                    }
+                    names.insert(column.name().to_string());
+                }
+            }
+            for reserved in RESERVED_PROPERTIES {
+                if names.contains(*reserved) {
+                    return Err(ConfigError::Invalid(format!(
+                        "layer {:?}: {reserved:?} is reserved and cannot name a count column",
+                        layer.id
+                    )));
+                }
+            }
+        }
+        if let Some(url) = &self.server.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "server.public_url {url:?} must start with http:// or https://"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a file named by this config (relative to it), from disk or from the binary.
+    pub fn read_file(&self, path: &str) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
+        match &self.base {
+            DataRoot::Builtin => builtin::file(path)
+                .map(std::borrow::Cow::Borrowed)
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("no built-in file {path:?}"),
+                    )
+                }),
+            DataRoot::Dir(dir) => std::fs::read(dir.join(path)).map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
+/// Property names dtmap adds to every feature with counts.
+pub const RESERVED_PROPERTIES: &[&str] = &["round", "round_label", "synthetic", "source"];
+
+/// Layer ids and count names are used in URLs and as property names.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}

@@ -1,0 +1,426 @@
+//! The join of count tables onto a layer's features by id, round by round, with every row
+//! checked: a key that matches no feature, a duplicate (key, round), a missing key or round,
+//! a count that is not a whole non-negative number, a bad synthetic flag. Rows in error are
+//! skipped and reported; features left without counts in a round are reported as warnings.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::config::{CountTableConfig, SourceFormat};
+use crate::data::report::{LoadReport, Severity};
+use crate::data::table::{self, Cell, Table};
+use crate::model::{CountRecord, Round};
+
+/// The counts of one layer, ready to be put into it.
+#[derive(Debug, Default)]
+pub struct JoinedCounts {
+    /// Count column names, in order of first appearance across tables.
+    pub columns: Vec<String>,
+    /// Rounds, sorted.
+    pub rounds: Vec<Round>,
+    /// `counts[round][feature]`.
+    pub counts: Vec<Vec<Option<CountRecord>>>,
+}
+
+/// A table's bytes, already read by the caller (which owns file access).
+pub struct CountFile<'a> {
+    /// The table's configuration.
+    pub config: &'a CountTableConfig,
+    /// The file's content, or `None` if it could not be read (already reported).
+    pub bytes: Option<&'a [u8]>,
+}
+
+/// Joins every count table of a layer onto its features (`by_id`: feature position by id).
+pub fn join(
+    files: &[CountFile<'_>],
+    by_id: &HashMap<String, u32>,
+    feature_ids: &[String],
+    report: &mut LoadReport,
+) -> JoinedCounts {
+    let mut columns: Vec<String> = Vec::new();
+    for file in files {
+        for column in &file.config.columns {
+            if !columns.iter().any(|c| c == column.name()) {
+                columns.push(column.name().to_string());
+            }
+        }
+    }
+    // round id -> (label, feature -> record)
+    let mut by_round: BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)> =
+        BTreeMap::new();
+    for file in files {
+        let Some(bytes) = file.bytes else { continue };
+        join_table(file.config, bytes, by_id, &columns, &mut by_round, report);
+    }
+    let mut rounds = Vec::with_capacity(by_round.len());
+    let mut counts = Vec::with_capacity(by_round.len());
+    for (key, (label, records)) in by_round {
+        let mut row: Vec<Option<CountRecord>> = vec![None; feature_ids.len()];
+        for (feature, record) in records {
+            row[feature as usize] = Some(record);
+        }
+        let missing: Vec<&str> = row
+            .iter()
+            .zip(feature_ids)
+            .filter(|(r, _)| r.is_none())
+            .map(|(_, id)| id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let file = files
+                .iter()
+                .map(|f| f.config.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let shown: Vec<&str> = missing.iter().take(10).copied().collect();
+            report.warning(
+                &file,
+                None,
+                None,
+                format!(
+                    "round {}: {} feature(s) have no counts: {}{}",
+                    key.0,
+                    missing.len(),
+                    shown.join(", "),
+                    if missing.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        let date = is_iso_date(&key.0).then(|| key.0.clone());
+        rounds.push(Round {
+            id: key.0,
+            label,
+            date,
+        });
+        counts.push(row);
+    }
+    JoinedCounts {
+        columns,
+        rounds,
+        counts,
+    }
+}
+
+type RoundTable = BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)>;
+
+fn join_table(
+    config: &CountTableConfig,
+    bytes: &[u8],
+    by_id: &HashMap<String, u32>,
+    all_columns: &[String],
+    by_round: &mut RoundTable,
+    report: &mut LoadReport,
+) {
+    let file = config.path.as_str();
+    let format = SourceFormat::from_path(file).unwrap_or(SourceFormat::Csv);
+    let table = match table::read(bytes, format, config.sheet.as_deref()) {
+        Ok(table) => table,
+        Err(e) => {
+            report.error(file, None, None, e.to_string());
+            return;
+        }
+    };
+    let Some(columns) = locate_columns(config, &table, all_columns, report) else {
+        return;
+    };
+    let row_severity = if config.skip_bad_rows {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let table_source: Option<Arc<str>> = config.source.as_deref().map(Arc::from);
+    let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+    let progress = progress_bar(table.rows.len(), file);
+    for row in &table.rows {
+        progress.inc(1);
+        let mut bad = |field: &str, reason: String| {
+            report.push(row_severity, file, Some(row.number), Some(field), reason);
+        };
+        let Some(key) = row.cell(columns.key).text() else {
+            bad(&config.key, "missing key: the row names no feature".into());
+            continue;
+        };
+        let Some(round) = row.cell(columns.round).text() else {
+            bad(&config.round, "missing round".into());
+            continue;
+        };
+        let mut values: Vec<Option<i64>> = vec![None; all_columns.len()];
+        let mut row_ok = true;
+        for (name_at, column_at, header) in &columns.counts {
+            match parse_count(row.cell(*column_at)) {
+                Ok(v) => values[*name_at] = v,
+                Err(reason) => {
+                    bad(header, reason);
+                    row_ok = false;
+                }
+            }
+        }
+        let synthetic = match columns.synthetic {
+            None => config.synthetic,
+            Some(at) => match parse_flag(row.cell(at)) {
+                Ok(flag) => flag || config.synthetic,
+                Err(reason) => {
+                    bad(config.synthetic_column.as_deref().unwrap_or(""), reason);
+                    row_ok = false;
+                    false
+                }
+            },
+        };
+        if !row_ok {
+            continue;
+        }
+        let Some(&feature) = by_id.get(&key) else {
+            report.warning(
+                file,
+                Some(row.number),
+                Some(&config.key),
+                format!("key {key:?} matches no feature; row not joined"),
+            );
+            continue;
+        };
+        let source = match columns.source.and_then(|at| row.cell(at).text()) {
+            Some(text) => Some(
+                sources
+                    .entry(text.clone())
+                    .or_insert_with(|| Arc::from(text.as_str()))
+                    .clone(),
+            ),
+            None => table_source.clone(),
+        };
+        let label = columns.label.and_then(|at| row.cell(at).text());
+        let entry = by_round
+            .entry(RoundKey(round.clone()))
+            .or_insert_with(|| (None, HashMap::new()));
+        if entry.0.is_none() {
+            entry.0 = label;
+        }
+        if entry.1.contains_key(&feature) {
+            bad(
+                &config.key,
+                format!("duplicate: {key:?} already has counts for round {round:?}"),
+            );
+            continue;
+        }
+        entry.1.insert(
+            feature,
+            CountRecord {
+                values: values.into_boxed_slice(),
+                synthetic,
+                source,
+            },
+        );
+    }
+    progress.finish_and_clear();
+}
+
+struct ColumnPositions {
+    key: usize,
+    round: usize,
+    label: Option<usize>,
+    synthetic: Option<usize>,
+    source: Option<usize>,
+    /// (position among the layer's count columns, position in the table, header)
+    counts: Vec<(usize, usize, String)>,
+}
+
+fn locate_columns(
+    config: &CountTableConfig,
+    table: &Table,
+    all_columns: &[String],
+    report: &mut LoadReport,
+) -> Option<ColumnPositions> {
+    let file = config.path.as_str();
+    let mut ok = true;
+    let mut find = |name: &str| -> Option<usize> {
+        let found = table.column(name);
+        if found.is_none() {
+            report.error(
+                file,
+                Some(1),
+                Some(name),
+                format!("no such column; the columns are {:?}", table.headers),
+            );
+            ok = false;
+        }
+        found
+    };
+    let key = find(&config.key);
+    let round = find(&config.round);
+    let label = config.round_label.as_deref().and_then(&mut find);
+    let synthetic = config.synthetic_column.as_deref().and_then(&mut find);
+    let source = config.source_column.as_deref().and_then(&mut find);
+    let mut counts = Vec::new();
+    for column in &config.columns {
+        if let Some(at) = find(column.column()) {
+            let name_at = all_columns
+                .iter()
+                .position(|n| n == column.name())
+                .unwrap_or_default();
+            counts.push((name_at, at, column.column().to_string()));
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(ColumnPositions {
+        key: key?,
+        round: round?,
+        label,
+        synthetic,
+        source,
+        counts,
+    })
+}
+
+/// A count: empty is `None`; otherwise a whole, non-negative number.
+pub fn parse_count(cell: &Cell) -> Result<Option<i64>, String> {
+    match cell {
+        Cell::Empty => Ok(None),
+        Cell::Number(n) => whole(*n).map(Some),
+        Cell::Bool(b) => Err(format!("not a count: {b}")),
+        Cell::Text(text) => {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            let plain = strip_thousands(t);
+            match plain.parse::<i64>() {
+                Ok(v) if v >= 0 => Ok(Some(v)),
+                Ok(v) => Err(format!("negative count: {v}")),
+                Err(_) => match plain.parse::<f64>() {
+                    Ok(f) => whole(f).map(Some),
+                    Err(_) => Err(format!("not a number: {t:?}")),
+                },
+            }
+        }
+    }
+}
+
+fn whole(n: f64) -> Result<i64, String> {
+    if !n.is_finite() {
+        Err(format!("not a finite number: {n}"))
+    } else if n < 0.0 {
+        Err(format!("negative count: {n}"))
+    } else if n.fract() != 0.0 {
+        Err(format!("not a whole number: {n}"))
+    } else if n > 9.0e15 {
+        Err(format!("count too large: {n}"))
+    } else {
+        Ok(n as i64)
+    }
+}
+
+/// `1,234,567` → `1234567`; anything else unchanged.
+fn strip_thousands(t: &str) -> std::borrow::Cow<'_, str> {
+    let groups: Vec<&str> = t.split(',').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if grouped {
+        std::borrow::Cow::Owned(groups.concat())
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
+}
+
+fn parse_flag(cell: &Cell) -> Result<bool, String> {
+    match cell {
+        Cell::Empty => Ok(false),
+        Cell::Bool(b) => Ok(*b),
+        Cell::Number(n) if *n == 0.0 => Ok(false),
+        Cell::Number(n) if *n == 1.0 => Ok(true),
+        other => {
+            let text = other.text().unwrap_or_default().to_ascii_lowercase();
+            match text.as_str() {
+                "" | "false" | "no" | "n" | "0" => Ok(false),
+                "true" | "yes" | "y" | "1" => Ok(true),
+                _ => Err(format!(
+                    "not a true/false flag: {:?}",
+                    other.text().unwrap_or_default()
+                )),
+            }
+        }
+    }
+}
+
+/// Whether text is a `YYYY-MM-DD` date.
+pub fn is_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Round ids sort as numbers when both are numbers, otherwise as text (ISO dates sort right).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoundKey(String);
+
+impl Ord for RoundKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.0.parse::<f64>(), other.0.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a
+                .partial_cmp(&b)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| self.0.cmp(&other.0)),
+            _ => self.0.cmp(&other.0),
+        }
+    }
+}
+
+impl PartialOrd for RoundKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn progress_bar(len: usize, file: &str) -> indicatif::ProgressBar {
+    if len < 50_000 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} rows")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("joining {file}"));
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_accept_whole_numbers_and_thousands_separators_only() {
+        assert_eq!(parse_count(&Cell::Text("1,234".into())), Ok(Some(1234)));
+        assert_eq!(parse_count(&Cell::Text(" 12 ".into())), Ok(Some(12)));
+        assert_eq!(parse_count(&Cell::Number(7.0)), Ok(Some(7)));
+        assert_eq!(parse_count(&Cell::Text("".into())), Ok(None));
+        assert!(parse_count(&Cell::Text("12a".into())).is_err());
+        assert!(parse_count(&Cell::Text("-3".into())).is_err());
+        assert!(parse_count(&Cell::Text("1.5".into())).is_err());
+        assert!(parse_count(&Cell::Text("NaN".into())).is_err());
+        assert!(parse_count(&Cell::Text("1,23".into())).is_err());
+    }
+
+    #[test]
+    fn numeric_rounds_sort_as_numbers_and_dates_as_text() {
+        let mut keys = vec![
+            RoundKey("107".into()),
+            RoundKey("78".into()),
+            RoundKey("112".into()),
+        ];
+        keys.sort();
+        assert_eq!(keys[0].0, "78");
+        assert_eq!(keys[2].0, "112");
+        assert!(RoundKey("2015-11-05".into()) < RoundKey("2019-10-31".into()));
+    }
+}

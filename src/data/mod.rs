@@ -1,0 +1,283 @@
+//! Loading: reads every layer's geometry source (one reader per format), picks ids and
+//! published fields, joins the count tables, builds the R-tree, and returns one immutable
+//! [`Snapshot`] with the [`LoadReport`] of everything that was wrong.
+//!
+//! This is the only place (with `config`) that touches files.
+
+pub mod flatgeobuf;
+pub mod geojson;
+pub mod join;
+pub mod points;
+pub mod report;
+pub mod source;
+pub mod table;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use geo::{Geometry, Rect, Validation};
+use serde_json::Map;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::config::{Config, LayerConfig, SourceFormat};
+use crate::index::{bbox_of, SpatialIndex};
+use crate::model::{Feature, GeometryKind, Layer, Snapshot};
+pub use report::{LoadReport, Problem, Severity};
+use source::{key_text, SourceFeature};
+
+/// Loads every layer of a config. The snapshot holds what could be loaded; the report says
+/// what could not. Callers must not serve a snapshot whose report has errors.
+pub fn load(config: &Config) -> (Snapshot, LoadReport) {
+    let mut report = LoadReport::default();
+    let mut hasher = Xxh3::new();
+    hasher.update(config.title.as_bytes());
+    let mut layers = Vec::with_capacity(config.layers.len());
+    for layer_config in &config.layers {
+        let layer = load_layer(config, layer_config, &mut report, &mut hasher);
+        layers.push(Arc::new(layer));
+    }
+    let snapshot = Snapshot {
+        title: config.title.clone(),
+        description: config.description.clone(),
+        layers,
+        version: hasher.digest(),
+    };
+    (snapshot, report)
+}
+
+fn load_layer(
+    config: &Config,
+    layer_config: &LayerConfig,
+    report: &mut LoadReport,
+    hasher: &mut Xxh3,
+) -> Layer {
+    let source = &layer_config.source;
+    let file = source.path.as_str();
+    let source_features = match config.read_file(file) {
+        Err(e) => {
+            report.error(file, None, None, format!("cannot read: {e}"));
+            Vec::new()
+        }
+        Ok(bytes) => {
+            hasher.update(file.as_bytes());
+            hasher.update(&bytes);
+            let format = source
+                .format
+                .or_else(|| SourceFormat::from_path(file))
+                .unwrap_or(SourceFormat::Geojson);
+            let read = match format {
+                SourceFormat::Geojson => geojson::read(&bytes, file, report),
+                SourceFormat::Flatgeobuf => flatgeobuf::read(&bytes, file, report),
+                SourceFormat::Csv | SourceFormat::Xlsx => {
+                    match table::read(&bytes, format, source.sheet.as_deref()) {
+                        Ok(table) => points::read(
+                            &table,
+                            source.lat.as_deref().unwrap_or("lat"),
+                            source.lon.as_deref().unwrap_or("lon"),
+                            file,
+                            report,
+                        ),
+                        Err(e) => {
+                            report.error(file, None, None, e.to_string());
+                            None
+                        }
+                    }
+                }
+            };
+            read.unwrap_or_default()
+        }
+    };
+
+    let fields = published_fields(layer_config, &source_features, report);
+    let features = build_features(layer_config, source_features, &fields, report);
+    let by_id: HashMap<String, u32> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.clone(), i as u32))
+        .collect();
+
+    let count_bytes: Vec<Option<std::borrow::Cow<'static, [u8]>>> = layer_config
+        .counts
+        .iter()
+        .map(|table| match config.read_file(&table.path) {
+            Ok(bytes) => {
+                hasher.update(table.path.as_bytes());
+                hasher.update(&bytes);
+                Some(bytes)
+            }
+            Err(e) => {
+                report.error(&table.path, None, None, format!("cannot read: {e}"));
+                None
+            }
+        })
+        .collect();
+    let count_files: Vec<join::CountFile<'_>> = layer_config
+        .counts
+        .iter()
+        .zip(&count_bytes)
+        .map(|(config, bytes)| join::CountFile {
+            config,
+            bytes: bytes.as_deref(),
+        })
+        .collect();
+    let feature_ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+    let joined = join::join(&count_files, &by_id, &feature_ids, report);
+
+    let kind = layer_kind(&features);
+    let extent = features.iter().map(|f| f.bbox).reduce(union_rect);
+    let tile_fields = layer_config
+        .tile_fields
+        .clone()
+        .unwrap_or_else(|| fields.clone());
+    let index = SpatialIndex::build(&features);
+    Layer {
+        id: layer_config.id.clone(),
+        title: layer_config
+            .title
+            .clone()
+            .unwrap_or_else(|| layer_config.id.clone()),
+        description: layer_config.description.clone(),
+        attribution: layer_config.attribution.clone(),
+        basemap: layer_config.basemap,
+        kind,
+        fields,
+        tile_fields,
+        name_field: layer_config.name_field.clone(),
+        name_ar_field: layer_config.name_ar_field.clone(),
+        features,
+        by_id,
+        count_columns: joined.columns,
+        rounds: joined.rounds,
+        counts: joined.counts,
+        index,
+        extent,
+    }
+}
+
+/// The configured fields, or every property in order of first appearance.
+fn published_fields(
+    layer_config: &LayerConfig,
+    features: &[SourceFeature],
+    report: &mut LoadReport,
+) -> Vec<String> {
+    match &layer_config.fields {
+        Some(fields) => {
+            for field in fields {
+                let present = features.iter().any(|f| f.properties.contains_key(field));
+                if !present && !features.is_empty() {
+                    report.warning(
+                        &layer_config.source.path,
+                        None,
+                        Some(field),
+                        "configured field is in no feature; it will be null",
+                    );
+                }
+            }
+            fields.clone()
+        }
+        None => {
+            let mut fields: Vec<String> = Vec::new();
+            for feature in features {
+                for key in feature.properties.keys() {
+                    if !fields.contains(key) {
+                        fields.push(key.clone());
+                    }
+                }
+            }
+            fields
+        }
+    }
+}
+
+fn build_features(
+    layer_config: &LayerConfig,
+    source_features: Vec<SourceFeature>,
+    fields: &[String],
+    report: &mut LoadReport,
+) -> Vec<Feature> {
+    let file = layer_config.source.path.as_str();
+    let id_field = layer_config.id_field.as_str();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut features = Vec::with_capacity(source_features.len());
+    for source in source_features {
+        let id = source
+            .properties
+            .get(id_field)
+            .and_then(key_text)
+            .or_else(|| source.native_id.clone())
+            .or_else(|| layer_config.basemap.then(|| source.row.to_string()));
+        let Some(id) = id else {
+            report.error(
+                file,
+                Some(source.row),
+                Some(id_field),
+                "feature has no id (missing or empty)",
+            );
+            continue;
+        };
+        if let Some(first) = seen.get(&id) {
+            report.error(
+                file,
+                Some(source.row),
+                Some(id_field),
+                format!("duplicate id {id:?} (first at {first})"),
+            );
+            continue;
+        }
+        seen.insert(id.clone(), source.row);
+        if let Some(reason) = invalidity(&source.geometry) {
+            report.warning(
+                file,
+                Some(source.row),
+                Some("geometry"),
+                format!("invalid geometry ({reason}); served as is"),
+            );
+        }
+        let mut properties = Map::with_capacity(fields.len());
+        let mut source_properties = source.properties;
+        for field in fields {
+            let value = source_properties
+                .remove(field)
+                .unwrap_or(serde_json::Value::Null);
+            properties.insert(field.clone(), value);
+        }
+        let mut geometry_json = String::new();
+        crate::geometry::write_geojson(&mut geometry_json, &source.geometry);
+        features.push(Feature {
+            id,
+            bbox: bbox_of(&source.geometry),
+            geometry: source.geometry,
+            properties,
+            geometry_json: geometry_json.into_boxed_str(),
+        });
+    }
+    features
+}
+
+/// Why a polygonal geometry is invalid, if it is (points and lines are not checked).
+fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
+    match geometry {
+        Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
+        Geometry::MultiPolygon(mp) => mp.check_validation().err().map(|e| e.to_string()),
+        _ => None,
+    }
+}
+
+fn layer_kind(features: &[Feature]) -> GeometryKind {
+    let mut kinds = features.iter().map(|f| GeometryKind::of(&f.geometry));
+    let Some(first) = kinds.next() else {
+        return GeometryKind::Mixed;
+    };
+    if kinds.all(|k| k == first) {
+        first
+    } else {
+        GeometryKind::Mixed
+    }
+}
+
+fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}

@@ -1,0 +1,269 @@
+//! Tabular files (CSV and XLSX) read into one shape: a header row and numbered data rows.
+//! Count tables and point sources with lat/lon columns both read through here, so a DTM
+//! master list can come as either format with the same configuration.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+
+use crate::config::SourceFormat;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing there.
+    Empty,
+    /// Text (CSV cells are always text).
+    Text(String),
+    /// A number typed as such in a workbook.
+    Number(f64),
+    /// A boolean typed as such in a workbook.
+    Bool(bool),
+}
+
+impl Cell {
+    /// The cell as text, trimmed; `None` when empty.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Cell::Empty => None,
+            Cell::Text(s) => {
+                let t = s.trim();
+                (!t.is_empty()).then(|| t.to_string())
+            }
+            Cell::Number(n) => Some(format_number(*n)),
+            Cell::Bool(b) => Some(b.to_string()),
+        }
+    }
+
+    /// The cell as a JSON value: numbers stay numbers, text stays text.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Empty => serde_json::Value::Null,
+            Cell::Text(s) => serde_json::Value::String(s.trim().to_string()),
+            Cell::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                    serde_json::Value::from(*n as i64)
+                } else {
+                    serde_json::Number::from_f64(*n)
+                        .map(serde_json::Value::Number)
+                        .unwrap_or(serde_json::Value::Null)
+                }
+            }
+            Cell::Bool(b) => serde_json::Value::Bool(*b),
+        }
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A data row and its number as a spreadsheet shows it (header = row 1).
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Spreadsheet row number.
+    pub number: usize,
+    /// Cells, in header order (short rows are padded with `Empty` on access).
+    pub cells: Vec<Cell>,
+}
+
+impl Row {
+    /// The cell under column `i`.
+    pub fn cell(&self, i: usize) -> &Cell {
+        self.cells.get(i).unwrap_or(&Cell::Empty)
+    }
+}
+
+/// A whole table.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Header names, trimmed.
+    pub headers: Vec<String>,
+    /// Data rows.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Position of a column by header name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
+/// Why a table could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// CSV syntax.
+    #[error("CSV error at row {row}: {message}")]
+    Csv {
+        /// Spreadsheet row number.
+        row: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The workbook could not be opened.
+    #[error("cannot read workbook: {0}")]
+    Workbook(String),
+    /// No such worksheet.
+    #[error("no worksheet {0:?} in the workbook")]
+    NoSheet(String),
+    /// No header row.
+    #[error("the table is empty (no header row)")]
+    Empty,
+}
+
+/// Reads a CSV or XLSX file's bytes.
+pub fn read(bytes: &[u8], format: SourceFormat, sheet: Option<&str>) -> Result<Table, TableError> {
+    match format {
+        SourceFormat::Xlsx => read_workbook(bytes, sheet),
+        _ => read_csv(bytes),
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut records = reader.records();
+    let headers: Vec<String> = match records.next() {
+        None => return Err(TableError::Empty),
+        Some(record) => record
+            .map_err(|e| TableError::Csv {
+                row: 1,
+                message: e.to_string(),
+            })?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect(),
+    };
+    let mut rows = Vec::new();
+    for (i, record) in records.enumerate() {
+        let number = i + 2;
+        let record = record.map_err(|e| TableError::Csv {
+            row: number,
+            message: e.to_string(),
+        })?;
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows.push(Row {
+            number,
+            cells: record
+                .iter()
+                .map(|c| {
+                    if c.trim().is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(c.to_string())
+                    }
+                })
+                .collect(),
+        });
+    }
+    Ok(Table { headers, rows })
+}
+
+fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| TableError::Workbook(e.to_string()))?;
+    let sheet_name = match sheet {
+        Some(name) => name.to_string(),
+        None => workbook
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| TableError::Workbook("the workbook has no worksheet".into()))?,
+    };
+    let range = workbook
+        .worksheet_range(&sheet_name)
+        .map_err(|_| TableError::NoSheet(sheet_name.clone()))?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut rows_iter = range.rows().enumerate();
+    let headers = loop {
+        match rows_iter.next() {
+            None => return Err(TableError::Empty),
+            Some((_, cells)) if cells.iter().all(|c| matches!(c, Data::Empty)) => continue,
+            Some((_, cells)) => {
+                let mut headers = vec![String::new(); first_col];
+                headers.extend(cells.iter().map(|c| cell_of(c).text().unwrap_or_default()));
+                break headers;
+            }
+        }
+    };
+    let mut rows = Vec::new();
+    for (i, cells) in rows_iter {
+        if cells.iter().all(|c| matches!(c, Data::Empty)) {
+            continue;
+        }
+        let mut row = vec![Cell::Empty; first_col];
+        row.extend(cells.iter().map(cell_of));
+        rows.push(Row {
+            number: first_row + i + 1,
+            cells: row,
+        });
+    }
+    Ok(Table { headers, rows })
+}
+
+fn cell_of(data: &Data) -> Cell {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::DateTime(dt) => Cell::Text(excel_serial_to_date(dt.as_f64())),
+        Data::Error(e) => Cell::Text(format!("#ERROR {e}")),
+    }
+}
+
+/// Excel serial day (1900 date system) as `YYYY-MM-DD`.
+fn excel_serial_to_date(serial: f64) -> String {
+    // Day 25569 is 1970-01-01 (Excel's 1900 leap-year bug is behind us for modern dates).
+    let days = serial.floor() as i64 - 25569;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_serials_become_iso_dates() {
+        assert_eq!(excel_serial_to_date(25569.0), "1970-01-01");
+        assert_eq!(excel_serial_to_date(43769.0), "2019-10-31");
+    }
+
+    #[test]
+    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let table = read_csv(b"\xEF\xBB\xBFa,b\n1,2\n\n3,\n").unwrap();
+        assert_eq!(table.headers, ["a", "b"]);
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0].number, 2);
+        assert_eq!(table.rows[1].number, 4);
+        assert_eq!(table.rows[1].cell(1), &Cell::Empty);
+        assert_eq!(table.rows[1].cell(7), &Cell::Empty);
+    }
+}

@@ -1,0 +1,69 @@
+//! `ApiError`, the one place where errors become HTTP responses. User errors say exactly
+//! what was wrong (OGC exception JSON: `code` + `description`); internal errors say little
+//! to the client and are logged.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter or body is wrong (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such collection, feature, round, route (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request body or geometry is over a documented limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The client asked for a representation dtmap does not produce (406).
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// A bug or an unexpected failure (500); the message is logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 error.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest(message.into())
+    }
+
+    /// A 404 error.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::NotFound(message.into())
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "NotAcceptable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let description = match &self {
+            ApiError::Internal(message) => {
+                tracing::error!(%message, "internal error");
+                "internal server error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({ "code": code, "description": description });
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,324 @@
+//! Geometry at the edges: GeoJSON in (checked, never trusted) and GeoJSON text out.
+//!
+//! Coordinates are WGS84 longitude/latitude everywhere outside the tile encoder. Input is
+//! converted here rather than with `geojson`'s own `TryFrom`, because that conversion
+//! indexes positions without checking their length and so can panic on `[1]`.
+
+use std::fmt::Write as _;
+
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geojson::{GeometryValue, Position};
+
+/// Why a geometry was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeometryError {
+    /// A position has fewer than two numbers.
+    #[error("a position needs at least 2 numbers (longitude, latitude)")]
+    ShortPosition,
+    /// NaN or infinite.
+    #[error("coordinate is not a finite number")]
+    NotFinite,
+    /// Longitude outside -180..180 or latitude outside -90..90.
+    #[error("coordinate ({lon}, {lat}) is outside longitude -180..180 / latitude -90..90")]
+    OutOfRange {
+        /// Longitude.
+        lon: f64,
+        /// Latitude.
+        lat: f64,
+    },
+    /// A line with fewer than two positions.
+    #[error("a line string needs at least 2 positions")]
+    ShortLine,
+    /// A polygon ring with fewer than four positions.
+    #[error("a polygon ring needs at least 4 positions")]
+    ShortRing,
+    /// First and last positions of a ring differ.
+    #[error("polygon ring is not closed (first and last positions differ)")]
+    UnclosedRing,
+    /// A polygon without an exterior ring.
+    #[error("a polygon needs an exterior ring")]
+    NoExterior,
+    /// More vertices than the limit.
+    #[error("geometry has more than {limit} vertices")]
+    TooManyVertices {
+        /// The limit.
+        limit: usize,
+    },
+    /// Nested geometry collections are not supported.
+    #[error("geometry collections are not supported here")]
+    Collection,
+}
+
+/// Converts a GeoJSON geometry into a `geo` geometry, checking every position.
+/// `max_vertices` bounds the work done on untrusted input.
+pub fn from_geojson(
+    value: &GeometryValue,
+    max_vertices: usize,
+) -> Result<Geometry<f64>, GeometryError> {
+    let mut budget = VertexBudget {
+        left: max_vertices,
+        limit: max_vertices,
+    };
+    convert(value, &mut budget)
+}
+
+struct VertexBudget {
+    left: usize,
+    limit: usize,
+}
+
+impl VertexBudget {
+    fn take(&mut self, n: usize) -> Result<(), GeometryError> {
+        if n > self.left {
+            return Err(GeometryError::TooManyVertices { limit: self.limit });
+        }
+        self.left -= n;
+        Ok(())
+    }
+}
+
+fn convert(
+    value: &GeometryValue,
+    budget: &mut VertexBudget,
+) -> Result<Geometry<f64>, GeometryError> {
+    Ok(match value {
+        GeometryValue::Point { coordinates } => {
+            budget.take(1)?;
+            Geometry::Point(Point(coord(coordinates)?))
+        }
+        GeometryValue::MultiPoint { coordinates } => {
+            budget.take(coordinates.len())?;
+            Geometry::MultiPoint(MultiPoint(
+                coordinates
+                    .iter()
+                    .map(|p| coord(p).map(Point))
+                    .collect::<Result<_, _>>()?,
+            ))
+        }
+        GeometryValue::LineString { coordinates } => {
+            Geometry::LineString(line(coordinates, budget)?)
+        }
+        GeometryValue::MultiLineString { coordinates } => {
+            Geometry::MultiLineString(MultiLineString(
+                coordinates
+                    .iter()
+                    .map(|l| line(l, budget))
+                    .collect::<Result<_, _>>()?,
+            ))
+        }
+        GeometryValue::Polygon { coordinates } => Geometry::Polygon(polygon(coordinates, budget)?),
+        GeometryValue::MultiPolygon { coordinates } => Geometry::MultiPolygon(MultiPolygon(
+            coordinates
+                .iter()
+                .map(|p| polygon(p, budget))
+                .collect::<Result<_, _>>()?,
+        )),
+        GeometryValue::GeometryCollection { .. } => return Err(GeometryError::Collection),
+    })
+}
+
+fn coord(position: &Position) -> Result<Coord<f64>, GeometryError> {
+    let numbers = position.as_slice();
+    if numbers.len() < 2 {
+        return Err(GeometryError::ShortPosition);
+    }
+    check_lon_lat(numbers[0], numbers[1])?;
+    Ok(Coord {
+        x: numbers[0],
+        y: numbers[1],
+    })
+}
+
+/// Checks one WGS84 position.
+pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), GeometryError> {
+    if !lon.is_finite() || !lat.is_finite() {
+        return Err(GeometryError::NotFinite);
+    }
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(GeometryError::OutOfRange { lon, lat });
+    }
+    Ok(())
+}
+
+fn line(
+    positions: &[Position],
+    budget: &mut VertexBudget,
+) -> Result<LineString<f64>, GeometryError> {
+    budget.take(positions.len())?;
+    if positions.len() < 2 {
+        return Err(GeometryError::ShortLine);
+    }
+    Ok(LineString(
+        positions.iter().map(coord).collect::<Result<_, _>>()?,
+    ))
+}
+
+fn ring(
+    positions: &[Position],
+    budget: &mut VertexBudget,
+) -> Result<LineString<f64>, GeometryError> {
+    budget.take(positions.len())?;
+    if positions.len() < 4 {
+        return Err(GeometryError::ShortRing);
+    }
+    let coords: Vec<Coord<f64>> = positions.iter().map(coord).collect::<Result<_, _>>()?;
+    if coords.first() != coords.last() {
+        return Err(GeometryError::UnclosedRing);
+    }
+    Ok(LineString(coords))
+}
+
+fn polygon(
+    rings: &[Vec<Position>],
+    budget: &mut VertexBudget,
+) -> Result<Polygon<f64>, GeometryError> {
+    let (exterior, holes) = rings.split_first().ok_or(GeometryError::NoExterior)?;
+    let exterior = ring(exterior, budget)?;
+    let holes = holes
+        .iter()
+        .map(|h| ring(h, budget))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Polygon::new(exterior, holes))
+}
+
+/// Writes a geometry as GeoJSON text (RFC 7946), coordinates as given.
+pub fn write_geojson(out: &mut String, geometry: &Geometry<f64>) {
+    match geometry {
+        Geometry::Point(p) => {
+            out.push_str(r#"{"type":"Point","coordinates":"#);
+            write_coord(out, p.0);
+        }
+        Geometry::MultiPoint(mp) => {
+            out.push_str(r#"{"type":"MultiPoint","coordinates":"#);
+            write_list(out, mp.0.iter(), |out, p| write_coord(out, p.0));
+        }
+        Geometry::LineString(l) => {
+            out.push_str(r#"{"type":"LineString","coordinates":"#);
+            write_line(out, l);
+        }
+        Geometry::MultiLineString(ml) => {
+            out.push_str(r#"{"type":"MultiLineString","coordinates":"#);
+            write_list(out, ml.0.iter(), write_line);
+        }
+        Geometry::Polygon(p) => {
+            out.push_str(r#"{"type":"Polygon","coordinates":"#);
+            write_polygon(out, p);
+        }
+        Geometry::MultiPolygon(mp) => {
+            out.push_str(r#"{"type":"MultiPolygon","coordinates":"#);
+            write_list(out, mp.0.iter(), write_polygon);
+        }
+        Geometry::Line(l) => {
+            out.push_str(r#"{"type":"LineString","coordinates":"#);
+            write_line(out, &LineString(vec![l.start, l.end]));
+        }
+        Geometry::Rect(r) => {
+            out.push_str(r#"{"type":"Polygon","coordinates":"#);
+            write_polygon(out, &r.to_polygon());
+        }
+        Geometry::Triangle(t) => {
+            out.push_str(r#"{"type":"Polygon","coordinates":"#);
+            write_polygon(out, &t.to_polygon());
+        }
+        Geometry::GeometryCollection(gc) => {
+            out.push_str(r#"{"type":"GeometryCollection","geometries":"#);
+            write_list(out, gc.0.iter(), write_geojson);
+        }
+    }
+    out.push('}');
+}
+
+fn write_list<'a, T: 'a>(
+    out: &mut String,
+    items: impl Iterator<Item = &'a T>,
+    mut write: impl FnMut(&mut String, &'a T),
+) {
+    out.push('[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
+    out.push(']');
+}
+
+fn write_coord(out: &mut String, c: Coord<f64>) {
+    // `{}` on f64 prints the shortest text that reads back to the same number.
+    let _ = write!(out, "[{},{}]", c.x, c.y);
+}
+
+fn write_line(out: &mut String, line: &LineString<f64>) {
+    write_list(out, line.0.iter(), |out, c| write_coord(out, *c));
+}
+
+fn write_polygon(out: &mut String, polygon: &Polygon<f64>) {
+    out.push('[');
+    write_line(out, polygon.exterior());
+    for hole in polygon.interiors() {
+        out.push(',');
+        write_line(out, hole);
+    }
+    out.push(']');
+}
+
+/// Parses GeoJSON geometry text (a bare geometry, or a Feature whose geometry is taken).
+pub fn parse_geojson_text(text: &str, max_vertices: usize) -> Result<Geometry<f64>, String> {
+    let parsed: geojson::GeoJson = text
+        .parse()
+        .map_err(|e: geojson::Error| format!("not valid GeoJSON: {e}"))?;
+    let value = match parsed {
+        geojson::GeoJson::Geometry(g) => g.value,
+        geojson::GeoJson::Feature(f) => {
+            f.geometry
+                .ok_or_else(|| "the Feature has no geometry".to_string())?
+                .value
+        }
+        geojson::GeoJson::FeatureCollection(_) => {
+            return Err("expected a GeoJSON geometry or Feature, got a FeatureCollection".into())
+        }
+    };
+    from_geojson(&value, max_vertices).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_number_position_is_refused_not_a_panic() {
+        let value: GeometryValue =
+            serde_json::from_str(r#"{"type":"Point","coordinates":[1]}"#).unwrap();
+        assert_eq!(from_geojson(&value, 10), Err(GeometryError::ShortPosition));
+    }
+
+    #[test]
+    fn an_unclosed_ring_is_refused() {
+        let value: GeometryValue =
+            serde_json::from_str(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#)
+                .unwrap();
+        assert_eq!(from_geojson(&value, 10), Err(GeometryError::UnclosedRing));
+    }
+
+    #[test]
+    fn the_vertex_budget_counts_every_ring() {
+        let value: GeometryValue = serde_json::from_str(
+            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]]]]}"#,
+        )
+        .unwrap();
+        assert!(from_geojson(&value, 8).is_ok());
+        assert_eq!(
+            from_geojson(&value, 7),
+            Err(GeometryError::TooManyVertices { limit: 7 })
+        );
+    }
+
+    #[test]
+    fn written_geojson_reads_back_to_the_same_geometry() {
+        let text = r#"{"type":"Polygon","coordinates":[[[0.1,0],[10,0],[10,10],[0.1,0]],[[1,1],[2,1],[2,2],[1,1]]]}"#;
+        let geometry = parse_geojson_text(text, 100).unwrap();
+        let mut out = String::new();
+        write_geojson(&mut out, &geometry);
+        assert_eq!(out, text);
+    }
+}

@@ -1,0 +1,39 @@
+//! dtmap: a map tile and query server for humanitarian displacement data.
+//!
+//! The data flows one way, and each step has its module:
+//!
+//! ```text
+//! config ──▶ data (load + join) ──▶ index ──▶ query ──▶ api ──▶ server
+//!  TOML       GeoJSON/FGB/CSV/XLSX   R-tree    bbox,      HTTP     router,
+//!             counts by id & round             filters    handlers middleware
+//! ```
+//!
+//! - [`config`]: the TOML file, env overrides, every default and limit as a constant.
+//! - [`data`]: reads geometry sources and count tables, joins counts onto features by id
+//!   and round, reports every bad row ([`data::LoadReport`]); the only module that reads files.
+//! - [`model`]: the immutable [`model::Snapshot`] of layers, features, rounds and counts.
+//! - [`index`]: the R-tree of each layer.
+//! - [`geometry`]: GeoJSON geometry in (checked) and out.
+//! - [`query`]: selections (bbox, filters, sort) over a layer; no HTTP.
+//! - [`api`]: one file per HTTP resource; reads the snapshot, never files.
+//! - [`error`]: `ApiError`, the one place errors become HTTP responses.
+//! - [`server`]: the router, the middleware, `run`.
+//! - [`web`]: the bundled map client.
+//!
+//! Invariants: coordinates are WGS84 lon/lat everywhere outside tile encoding; a snapshot is
+//! never mutated, a reload swaps in a whole new one, and one with load errors is never served.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod builtin;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod geometry;
+pub mod index;
+pub mod model;
+pub mod query;
+pub mod server;
+pub mod web;

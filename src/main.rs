@@ -1,0 +1,210 @@
+//! The `dtmap` command: `serve` (the default) and `check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use dtmap::api::{AppState, Settings};
+use dtmap::config::Config;
+
+/// A map tile and query server for humanitarian displacement data.
+///
+/// With no config file, serves the built-in Iraq dataset.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Config file (TOML) declaring the layers and count tables.
+    #[arg(short, long, env = "DTMAP_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the config file).
+    #[arg(long, env = "DTMAP_BIND", global = true)]
+    bind: Option<String>,
+    /// Public base URL for links, when behind a reverse proxy.
+    #[arg(long, env = "DTMAP_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the map, the features and the queries (the default).
+    Serve,
+    /// Load the data, print the load report, exit non-zero on errors.
+    Check {
+        /// Config file to check (default: --config, or the built-in one).
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DTMAP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config_path = match &cli.command {
+        Some(Command::Check { config: Some(path) }) => Some(path.clone()),
+        _ => cli.config.clone(),
+    };
+    let mut config = match read_config(config_path.as_ref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(bind) = &cli.bind {
+        config.server.bind = bind.clone();
+    }
+    if let Some(url) = &cli.public_url {
+        config.server.public_url = Some(url.clone());
+    }
+    match cli.command {
+        Some(Command::Check { .. }) => check(&config),
+        None | Some(Command::Serve) => serve(config, config_path),
+    }
+}
+
+fn read_config(path: Option<&PathBuf>) -> Result<Config, dtmap::config::ConfigError> {
+    match path {
+        Some(path) => Config::from_file(path),
+        None => Ok(Config::builtin()),
+    }
+}
+
+fn check(config: &Config) -> ExitCode {
+    let (snapshot, report) = dtmap::data::load(config);
+    println!("{report}");
+    for layer in &snapshot.layers {
+        println!(
+            "layer {}: {} features, {} rounds, counts: {}",
+            layer.id,
+            layer.features.len(),
+            layer.rounds.len(),
+            layer.count_columns.join(", ")
+        );
+    }
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
+    let (snapshot, report) = dtmap::data::load(&config);
+    for problem in &report.problems {
+        tracing::warn!("{problem}");
+    }
+    if !report.is_ok() {
+        eprintln!(
+            "refusing to serve: {} error(s) in the data (run `dtmap check` for the report)",
+            report.error_count()
+        );
+        return ExitCode::FAILURE;
+    }
+    let settings = Settings {
+        public_url: config.server.public_url.clone(),
+        cache_max_age: config.server.cache_max_age,
+        frame_ancestors: config.server.frame_ancestors.clone(),
+    };
+    let state = AppState::new(snapshot, settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&config.server.bind).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("cannot listen on {}: {e}", config.server.bind);
+                return ExitCode::FAILURE;
+            }
+        };
+        let address = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| config.server.bind.clone());
+        tracing::info!("serving on http://{address}/");
+        tokio::spawn(reload_on_hangup(state.clone(), config_path, config));
+        match dtmap::server::run(listener, state, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// On SIGHUP, reloads the config and data; swaps them in only if they load without errors.
+async fn reload_on_hangup(state: Arc<AppState>, path: Option<PathBuf>, initial: Config) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let config = match &path {
+                Some(path) => match Config::from_file(path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!("reload refused: {e}");
+                        continue;
+                    }
+                },
+                None => initial.clone(),
+            };
+            let loaded = tokio::task::spawn_blocking(move || dtmap::data::load(&config)).await;
+            let Ok((snapshot, report)) = loaded else {
+                tracing::error!("reload failed: the loader stopped unexpectedly");
+                continue;
+            };
+            for problem in &report.problems {
+                tracing::warn!("{problem}");
+            }
+            if report.is_ok() {
+                state.snapshot.store(Arc::new(snapshot));
+                tracing::info!("reloaded the data");
+            } else {
+                tracing::error!(
+                    "reload refused: {} error(s); still serving the previous data",
+                    report.error_count()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (state, path, initial);
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

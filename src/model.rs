@@ -1,0 +1,178 @@
+//! The served data: layers of features with their joined counts, and the immutable
+//! [`Snapshot`] that holds them all. A snapshot is built once by [`crate::data::load`] and
+//! never changed; a reload builds a new one and swaps it in whole.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use geo::{Geometry, Rect};
+use serde_json::{Map, Value};
+
+use crate::index::SpatialIndex;
+
+/// One feature: a geometry with its id and published properties.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Unique id within the layer (the join key of count tables).
+    pub id: String,
+    /// WGS84 lon/lat geometry.
+    pub geometry: Geometry<f64>,
+    /// Bounding box of `geometry`.
+    pub bbox: Rect<f64>,
+    /// Published properties, in the order the config lists them.
+    pub properties: Map<String, Value>,
+    /// `geometry` as GeoJSON text, prepared once at load so responses only copy it.
+    pub geometry_json: Box<str>,
+}
+
+/// One round of data collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Round {
+    /// The id used in the API (`?round=`), e.g. `2019-10-31` or `112`.
+    pub id: String,
+    /// A label such as the DTM round number, where the tables give one.
+    pub label: Option<String>,
+    /// The round's date (`YYYY-MM-DD`) when the id is a date.
+    pub date: Option<String>,
+}
+
+/// The counts of one feature in one round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountRecord {
+    /// One value per count column of the layer; `None` where the table left it empty.
+    pub values: Box<[Option<i64>]>,
+    /// The figures are synthetic (illustrative), not published.
+    pub synthetic: bool,
+    /// Where the figures come from.
+    pub source: Option<Arc<str>>,
+}
+
+/// The geometry type a layer holds, for clients that need one (OGC, TileJSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    /// Points or multipoints.
+    Point,
+    /// Lines.
+    Line,
+    /// Polygons or multipolygons.
+    Polygon,
+    /// A mix.
+    Mixed,
+}
+
+impl GeometryKind {
+    /// The OGC/GeoJSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "point",
+            GeometryKind::Line => "linestring",
+            GeometryKind::Polygon => "polygon",
+            GeometryKind::Mixed => "geometry",
+        }
+    }
+
+    /// The kind of one geometry.
+    pub fn of(geometry: &Geometry<f64>) -> GeometryKind {
+        match geometry {
+            Geometry::Point(_) | Geometry::MultiPoint(_) => GeometryKind::Point,
+            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+                GeometryKind::Line
+            }
+            Geometry::Polygon(_)
+            | Geometry::MultiPolygon(_)
+            | Geometry::Rect(_)
+            | Geometry::Triangle(_) => GeometryKind::Polygon,
+            Geometry::GeometryCollection(_) => GeometryKind::Mixed,
+        }
+    }
+}
+
+/// One layer (an OGC collection).
+#[derive(Debug)]
+pub struct Layer {
+    /// Id in URLs.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Attribution (licences, sources).
+    pub attribution: String,
+    /// A background layer (countries, rivers).
+    pub basemap: bool,
+    /// The geometry type.
+    pub kind: GeometryKind,
+    /// Published property names, in order.
+    pub fields: Vec<String>,
+    /// Property names written into vector tiles.
+    pub tile_fields: Vec<String>,
+    /// Property with the English name.
+    pub name_field: Option<String>,
+    /// Property with the Arabic name.
+    pub name_ar_field: Option<String>,
+    /// The features.
+    pub features: Vec<Feature>,
+    /// Feature position by id.
+    pub by_id: HashMap<String, u32>,
+    /// Names of the count columns, in order.
+    pub count_columns: Vec<String>,
+    /// Rounds in ascending order; the last is the latest.
+    pub rounds: Vec<Round>,
+    /// `counts[round][feature]`.
+    pub counts: Vec<Vec<Option<CountRecord>>>,
+    /// R-tree over the features.
+    pub index: SpatialIndex,
+    /// Bounding box of all features.
+    pub extent: Option<Rect<f64>>,
+}
+
+impl Layer {
+    /// The position of a round by id.
+    pub fn round_position(&self, id: &str) -> Option<usize> {
+        self.rounds.iter().position(|r| r.id == id)
+    }
+
+    /// The latest round, if the layer has counts.
+    pub fn latest_round(&self) -> Option<usize> {
+        self.rounds.len().checked_sub(1)
+    }
+
+    /// The counts of a feature in a round.
+    pub fn count(&self, round: usize, feature: u32) -> Option<&CountRecord> {
+        self.counts.get(round)?.get(feature as usize)?.as_ref()
+    }
+
+    /// Position of a count column by name.
+    pub fn count_column(&self, name: &str) -> Option<usize> {
+        self.count_columns.iter().position(|c| c == name)
+    }
+
+    /// Whether any count of this layer is synthetic.
+    pub fn has_synthetic(&self) -> bool {
+        self.counts
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|record| record.synthetic)
+    }
+}
+
+/// Everything served, loaded once and shared read-only.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Service title.
+    pub title: String,
+    /// Service description.
+    pub description: String,
+    /// Layers in config order.
+    pub layers: Vec<Arc<Layer>>,
+    /// Hash of every input byte: changes whenever the data changes (used in ETags).
+    pub version: u64,
+}
+
+impl Snapshot {
+    /// A layer by id.
+    pub fn layer(&self, id: &str) -> Option<&Arc<Layer>> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+}

@@ -1,0 +1,214 @@
+//! Property filters: a small expression tree (comparisons, `IN`, `BETWEEN`, `IS NULL`,
+//! `AND`/`OR`/`NOT`) evaluated per feature against its properties and the counts of the
+//! selected round. Query parameters like `?governorate=IQG15` and CQL2 both compile to it.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use serde_json::Value as Json;
+
+use crate::model::Layer;
+
+/// A field a filter or sort can refer to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldRef {
+    /// The feature id.
+    Id,
+    /// A published property, by name.
+    Property(String),
+    /// A count column of the selected round, by position.
+    Count(usize),
+    /// Whether the round's counts are synthetic.
+    Synthetic,
+}
+
+impl FieldRef {
+    /// Resolves a name: a property, then a count column, then `id` / `synthetic`.
+    pub fn resolve(layer: &Layer, name: &str) -> Option<FieldRef> {
+        if layer.fields.iter().any(|f| f == name) {
+            Some(FieldRef::Property(name.to_string()))
+        } else if let Some(at) = layer.count_column(name) {
+            Some(FieldRef::Count(at))
+        } else if name == "id" {
+            Some(FieldRef::Id)
+        } else if name == "synthetic" && !layer.count_columns.is_empty() {
+            Some(FieldRef::Synthetic)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the field holds numbers (counts), so literals must be numbers.
+    pub fn is_count(&self) -> bool {
+        matches!(self, FieldRef::Count(_))
+    }
+
+    /// The field's value for one feature.
+    pub fn value<'a>(&self, layer: &'a Layer, round: Option<usize>, feature: u32) -> Value<'a> {
+        match self {
+            FieldRef::Id => Value::Text(Cow::Borrowed(&layer.features[feature as usize].id)),
+            FieldRef::Property(name) => {
+                match layer.features[feature as usize].properties.get(name) {
+                    None | Some(Json::Null) => Value::Null,
+                    Some(Json::Bool(b)) => Value::Bool(*b),
+                    Some(Json::Number(n)) => n.as_f64().map(Value::Number).unwrap_or(Value::Null),
+                    Some(Json::String(s)) => Value::Text(Cow::Borrowed(s)),
+                    Some(other) => Value::Text(Cow::Owned(other.to_string())),
+                }
+            }
+            FieldRef::Count(at) => round
+                .and_then(|r| layer.count(r, feature))
+                .and_then(|record| record.values.get(*at).copied().flatten())
+                .map(|v| Value::Number(v as f64))
+                .unwrap_or(Value::Null),
+            FieldRef::Synthetic => round
+                .and_then(|r| layer.count(r, feature))
+                .map(|record| Value::Bool(record.synthetic))
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A feature's value of a field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// Absent.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Number.
+    Number(f64),
+    /// Text.
+    Text(Cow<'a, str>),
+}
+
+/// A constant in a filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// Text.
+    Text(String),
+    /// Number.
+    Number(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// A filter expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// All must hold.
+    And(Vec<Filter>),
+    /// One must hold.
+    Or(Vec<Filter>),
+    /// Must not hold.
+    Not(Box<Filter>),
+    /// `field op value`.
+    Compare(FieldRef, CompareOp, Literal),
+    /// `field IN (values)`.
+    In(FieldRef, Vec<Literal>),
+    /// `field BETWEEN low AND high` (inclusive).
+    Between(FieldRef, Literal, Literal),
+    /// `field IS NULL`.
+    IsNull(FieldRef),
+    /// A spatial predicate on the feature's geometry.
+    Spatial(crate::query::spatial::SpatialPredicate),
+}
+
+impl Filter {
+    /// Whether a feature passes, with the counts of `round`.
+    pub fn matches(&self, layer: &Layer, round: Option<usize>, feature: u32) -> bool {
+        match self {
+            Filter::And(all) => all.iter().all(|f| f.matches(layer, round, feature)),
+            Filter::Or(any) => any.iter().any(|f| f.matches(layer, round, feature)),
+            Filter::Not(inner) => !inner.matches(layer, round, feature),
+            Filter::Compare(field, op, literal) => {
+                let value = field.value(layer, round, feature);
+                match compare(&value, literal) {
+                    None => false,
+                    Some(ord) => match op {
+                        CompareOp::Eq => ord == Ordering::Equal,
+                        CompareOp::Ne => ord != Ordering::Equal,
+                        CompareOp::Lt => ord == Ordering::Less,
+                        CompareOp::Le => ord != Ordering::Greater,
+                        CompareOp::Gt => ord == Ordering::Greater,
+                        CompareOp::Ge => ord != Ordering::Less,
+                    },
+                }
+            }
+            Filter::In(field, literals) => {
+                let value = field.value(layer, round, feature);
+                literals
+                    .iter()
+                    .any(|l| compare(&value, l) == Some(Ordering::Equal))
+            }
+            Filter::Between(field, low, high) => {
+                let value = field.value(layer, round, feature);
+                matches!(
+                    compare(&value, low),
+                    Some(Ordering::Greater | Ordering::Equal)
+                ) && matches!(
+                    compare(&value, high),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
+            }
+            Filter::IsNull(field) => field.value(layer, round, feature) == Value::Null,
+            Filter::Spatial(predicate) => {
+                predicate.matches(&layer.features[feature as usize].geometry)
+            }
+        }
+    }
+}
+
+/// Compares a value with a literal; `None` when they cannot be compared (null, or text
+/// against a number that the text does not spell).
+pub fn compare(value: &Value<'_>, literal: &Literal) -> Option<Ordering> {
+    match (value, literal) {
+        (Value::Null, _) => None,
+        (Value::Number(a), Literal::Number(b)) => a.partial_cmp(b),
+        (Value::Number(a), Literal::Text(b)) => a.partial_cmp(&b.trim().parse::<f64>().ok()?),
+        (Value::Text(a), Literal::Text(b)) => Some(a.as_ref().cmp(b.as_str())),
+        (Value::Text(a), Literal::Number(b)) => a.trim().parse::<f64>().ok()?.partial_cmp(b),
+        (Value::Bool(a), Literal::Bool(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Literal::Text(b)) => match b.as_str() {
+            "true" => Some(a.cmp(&true)),
+            "false" => Some(a.cmp(&false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Total order for sorting: nulls last, numbers before text.
+pub fn compare_for_sort(a: &Value<'_>, b: &Value<'_>) -> Ordering {
+    fn rank(v: &Value<'_>) -> u8 {
+        match v {
+            Value::Number(_) => 0,
+            Value::Bool(_) => 1,
+            Value::Text(_) => 2,
+            Value::Null => 3,
+        }
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}

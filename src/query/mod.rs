@@ -1,0 +1,81 @@
+//! Selecting features of a layer: by bounding box (R-tree, then exact test), by property
+//! filters, sorted and ready to page. No HTTP here: the API turns requests into a
+//! [`Selection`] and the matches back into responses.
+
+pub mod bbox;
+pub mod cql2;
+pub mod filter;
+pub mod spatial;
+
+use std::cmp::Ordering;
+
+use geo::Intersects;
+
+pub use bbox::Bbox;
+pub use filter::{FieldRef, Filter, Literal};
+
+use crate::model::Layer;
+
+/// A sort key: a field and a direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    /// The field.
+    pub field: FieldRef,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// What to select from a layer.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only features intersecting this box.
+    pub bbox: Option<Bbox>,
+    /// The round whose counts filters and sorting see (`None`: the layer has no counts).
+    pub round: Option<usize>,
+    /// Only features for which this holds.
+    pub filter: Option<Filter>,
+    /// Order; file order when empty (and to break ties).
+    pub sort: Vec<SortKey>,
+}
+
+/// Positions of the selected features, in order.
+pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
+    let mut matches: Vec<u32> = match &selection.bbox {
+        None => (0..layer.features.len() as u32).collect(),
+        Some(bbox) => features_in_bbox(layer, bbox),
+    };
+    if let Some(filter) = &selection.filter {
+        matches.retain(|&f| filter.matches(layer, selection.round, f));
+    }
+    if !selection.sort.is_empty() {
+        matches.sort_by(|&a, &b| {
+            for key in &selection.sort {
+                let va = key.field.value(layer, selection.round, a);
+                let vb = key.field.value(layer, selection.round, b);
+                let ord = filter::compare_for_sort(&va, &vb);
+                let ord = if key.descending { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            a.cmp(&b)
+        });
+    }
+    matches
+}
+
+/// Features whose geometry intersects the box (boundary included), in file order.
+pub fn features_in_bbox(layer: &Layer, bbox: &Bbox) -> Vec<u32> {
+    let mut out = Vec::new();
+    for rect in bbox.rects() {
+        let exact = !layer.index.is_points();
+        layer.index.for_each_candidate(&rect, |f| {
+            if !exact || layer.features[f as usize].geometry.intersects(&rect) {
+                out.push(f);
+            }
+        });
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
