@@ -413,7 +413,7 @@ mod tests {
 
     #[test]
     fn numeric_rounds_sort_as_numbers_and_dates_as_text() {
-        let mut keys = vec![
+        let mut keys = [
             RoundKey("107".into()),
             RoundKey("78".into()),
             RoundKey("112".into()),

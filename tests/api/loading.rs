@@ -1,0 +1,288 @@
+//! Loading and joining: the load report on a fixture with one of each kind of bad row, the
+//! `check` and `serve` commands on it, and another country's data in other formats
+//! (FlatGeobuf, CSV points, an XLSX count table) loaded by configuration alone.
+
+use std::path::Path;
+use std::process::Command;
+
+use dtmap::config::Config;
+use dtmap::data::{LoadReport, Severity};
+use flatgeobuf::{ColumnType, FgbWriter, GeometryType};
+use geozero::{ColumnValue, PropertyProcessor};
+
+use crate::common::*;
+
+fn bad_fixture() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/dtmap.toml")
+}
+
+fn find<'a>(
+    report: &'a LoadReport,
+    severity: Severity,
+    file: &str,
+    row: Option<usize>,
+    field: Option<&str>,
+) -> &'a str {
+    report
+        .problems
+        .iter()
+        .find(|p| {
+            p.severity == severity && p.file == file && p.row == row && p.field.as_deref() == field
+        })
+        .map(|p| p.reason.as_str())
+        .unwrap_or_else(|| {
+            panic!("no {severity:?} for {file} row {row:?} field {field:?} in:\n{report}")
+        })
+}
+
+#[test]
+fn the_load_report_names_file_row_and_field_of_every_bad_row() {
+    let config = Config::from_file(&bad_fixture()).unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    use Severity::{Error, Warning};
+    let geo = "areas.geojson";
+    let csv = "counts.csv";
+    assert!(find(&report, Warning, geo, Some(3), Some("geometry")).contains("invalid geometry"));
+    assert!(find(&report, Error, geo, Some(4), Some("geometry")).contains("outside"));
+    assert!(find(&report, Error, geo, Some(5), Some("code")).contains("duplicate id \"A1\""));
+    assert!(find(&report, Error, geo, Some(6), Some("code")).contains("no id"));
+    assert!(find(&report, Error, geo, Some(7), Some("geometry")).contains("not closed"));
+    assert!(find(&report, Error, csv, Some(3), Some("individuals")).contains("not a number"));
+    assert!(find(&report, Warning, csv, Some(4), Some("code")).contains("matches no feature"));
+    assert!(find(&report, Error, csv, Some(5), Some("code")).contains("duplicate"));
+    assert!(find(&report, Error, csv, Some(6), Some("code")).contains("missing key"));
+    assert!(find(&report, Error, csv, Some(7), Some("round")).contains("missing round"));
+    assert!(find(&report, Error, csv, Some(8), Some("families")).contains("negative"));
+    let without_counts: Vec<&str> = report
+        .problems
+        .iter()
+        .filter(|p| p.reason.contains("have no counts"))
+        .map(|p| p.reason.as_str())
+        .collect();
+    assert_eq!(
+        without_counts,
+        [
+            "round R1: 1 feature(s) have no counts: A2",
+            "round R2: 2 feature(s) have no counts: A1, A2"
+        ]
+    );
+    assert_eq!(report.error_count(), 9, "{report}");
+    assert_eq!(report.warning_count(), 4, "{report}");
+
+    // What was good is still loaded: A1, A2, A3, with "1,200" read as 1200.
+    let layer = snapshot.layer("areas").unwrap();
+    let ids: Vec<&str> = layer.features.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["A1", "A2", "A3"]);
+    let r1 = layer.round_position("R1").unwrap();
+    let a3 = layer.by_id["A3"];
+    assert_eq!(
+        layer.count(r1, a3).unwrap().values[..],
+        [Some(1200), Some(7200)]
+    );
+    assert_eq!(
+        layer.count(r1, layer.by_id["A1"]).unwrap().values[..],
+        [Some(10), Some(60)]
+    );
+}
+
+#[test]
+fn skip_bad_rows_turns_row_errors_into_warnings() {
+    let text = std::fs::read_to_string(bad_fixture())
+        .unwrap()
+        .replace("columns = [", "skip_bad_rows = true\ncolumns = [");
+    let dir = bad_fixture().parent().unwrap().to_path_buf();
+    let config = Config::from_toml_str(&text, "inline", dtmap::config::DataRoot::Dir(dir)).unwrap();
+    let (_, report) = dtmap::data::load(&config);
+    let csv_errors = report
+        .problems
+        .iter()
+        .filter(|p| p.file == "counts.csv" && p.severity == Severity::Error)
+        .count();
+    assert_eq!(csv_errors, 0, "{report}");
+}
+
+#[test]
+fn check_prints_the_report_and_fails_on_errors() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dtmap"))
+        .arg("check")
+        .arg(bad_fixture())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("error: counts.csv, row 3, field \"individuals\": not a number: \"abc\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("9 error(s), 4 warning(s)"), "{stdout}");
+}
+
+#[test]
+fn check_passes_on_the_built_in_data() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dtmap"))
+        .arg("check")
+        .env_remove("DTMAP_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("0 error(s)"), "{stdout}");
+    assert!(
+        stdout.contains("layer sites: 169 features, 10 rounds"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_on_data_errors() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dtmap"))
+        .args(["--bind", "127.0.0.1:0", "--config"])
+        .arg(bad_fixture())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("refusing to serve: 9 error(s)"), "{stderr}");
+}
+
+#[test]
+fn help_describes_the_commands() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dtmap"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success());
+    for word in ["serve", "check", "--config", "--bind", "--public-url"] {
+        assert!(stdout.contains(word), "{word} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn a_config_with_an_unknown_key_is_refused_with_its_name() {
+    let err = Config::from_toml_str(
+        "[[layer]]\nid = \"x\"\nsource = { path = \"x.geojson\" }\nid_field = \"id\"\ncolour = 1\n",
+        "test.toml",
+        dtmap::config::DataRoot::Builtin,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("colour"), "{err}");
+}
+
+/// Writes another country's data, in formats other than the built-in ones, and its config.
+fn write_other_country(dir: &Path) {
+    let mut fgb = FgbWriter::create("districts", GeometryType::Polygon).unwrap();
+    fgb.add_column("code", ColumnType::String, |_, _| {});
+    fgb.add_column("name", ColumnType::String, |_, _| {});
+    fgb.add_column("area", ColumnType::Double, |_, _| {});
+    let squares = [("D1", "North", 0.0), ("D2", "South", -1.0)];
+    for (code, name, y) in squares {
+        let polygon: geo::Geometry<f64> = geo::Geometry::Polygon(geo::Polygon::new(
+            geo::LineString::from(vec![
+                (10.0, y),
+                (11.0, y),
+                (11.0, y + 1.0),
+                (10.0, y + 1.0),
+                (10.0, y),
+            ]),
+            vec![],
+        ));
+        fgb.add_feature_geom(polygon, |feature| {
+            feature
+                .property(0, "code", &ColumnValue::String(code))
+                .unwrap();
+            feature
+                .property(1, "name", &ColumnValue::String(name))
+                .unwrap();
+            feature
+                .property(2, "area", &ColumnValue::Double(12.5))
+                .unwrap();
+        })
+        .unwrap();
+    }
+    let mut file = std::fs::File::create(dir.join("districts.fgb")).unwrap();
+    fgb.write(&mut file).unwrap();
+
+    std::fs::write(
+        dir.join("camps.csv"),
+        "Camp ID,Camp name,Latitude,Longitude\nC-1,Camp One,0.5,10.5\nC-2,Camp Two,-0.5,10.2\n",
+    )
+    .unwrap();
+
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Master list").unwrap();
+    let rows: [(&str, &str, f64, f64); 4] = [
+        ("C-1", "Round 1", 100.0, 520.0),
+        ("C-2", "Round 1", 40.0, 210.0),
+        ("C-1", "Round 2", 90.0, 470.0),
+        ("C-2", "Round 2", 55.0, 300.0),
+    ];
+    for (col, header) in ["Camp ID", "Round", "HH", "Ind"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *header).unwrap();
+    }
+    for (i, (id, round, hh, ind)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *id).unwrap();
+        sheet.write_string(r, 1, *round).unwrap();
+        sheet.write_number(r, 2, *hh).unwrap();
+        sheet.write_number(r, 3, *ind).unwrap();
+    }
+    workbook.save(dir.join("master.xlsx")).unwrap();
+
+    std::fs::write(
+        dir.join("dtmap.toml"),
+        r#"
+title = "Another country"
+[[layer]]
+id = "districts"
+source = { path = "districts.fgb" }
+id_field = "code"
+name_field = "name"
+
+[[layer]]
+id = "camps"
+source = { path = "camps.csv", lat = "Latitude", lon = "Longitude" }
+id_field = "Camp ID"
+
+[[layer.counts]]
+path = "master.xlsx"
+sheet = "Master list"
+key = "Camp ID"
+round = "Round"
+columns = [{ name = "idp_families", column = "HH" }, { name = "idp_individuals", column = "Ind" }]
+synthetic = true
+source = "test fixture"
+"#,
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn another_country_loads_from_flatgeobuf_csv_and_xlsx_by_configuration_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_other_country(dir.path());
+    let config = Config::from_file(&dir.path().join("dtmap.toml")).unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.warning_count(), 0, "{report}");
+    let state = dtmap::api::AppState::new(snapshot, settings(None));
+
+    let districts = get_json(
+        &state,
+        "/collections/districts/items?bbox=10.2,0.2,10.4,0.4",
+    )
+    .await;
+    assert_eq!(ids(&districts), ["D1"]);
+    assert_eq!(districts["features"][0]["properties"]["area"], 12.5);
+
+    let camps = get_json(&state, "/collections/camps/items?round=Round%201").await;
+    assert_eq!(camps["round"], "Round 1");
+    assert_eq!(ids(&camps), ["C-1", "C-2"]);
+    assert_eq!(camps["features"][0]["properties"]["idp_families"], 100);
+    assert_eq!(camps["features"][0]["properties"]["Camp name"], "Camp One");
+    assert_eq!(camps["features"][0]["properties"]["synthetic"], true);
+    assert_eq!(camps["features"][0]["geometry"]["coordinates"][0], 10.5);
+    let latest = get_json(&state, "/collections/camps/items/C-2").await;
+    assert_eq!(latest["properties"]["idp_individuals"], 300);
+}
