@@ -225,7 +225,10 @@ fn build_features(
             continue;
         }
         seen.insert(id.clone(), source.row);
-        if let Some(reason) = invalidity(&source.geometry) {
+        // Background layers are drawn, never queried, and validating a country outline of
+        // thousands of vertices costs more than the rest of the load together.
+        let checked = !layer_config.basemap;
+        if let Some(reason) = checked.then(|| invalidity(&source.geometry)).flatten() {
             report.warning(
                 file,
                 Some(source.row),
