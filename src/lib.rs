@@ -18,6 +18,7 @@
 //! - [`api`]: one file per HTTP resource; reads the snapshot, never files.
 //! - [`error`]: `ApiError`, the one place errors become HTTP responses.
 //! - [`server`]: the router, the middleware, `run`.
+//! - [`tiles`]: vector tiles (clip, simplify, cluster, MVT), TileJSON, the style and its glyphs.
 //! - [`web`]: the bundled map client.
 //!
 //! Invariants: coordinates are WGS84 lon/lat everywhere outside tile encoding; a snapshot is
@@ -36,4 +37,5 @@ pub mod index;
 pub mod model;
 pub mod query;
 pub mod server;
+pub mod tiles;
 pub mod web;

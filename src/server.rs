@@ -18,7 +18,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{self, collections, items, landing, metrics, openapi, AppState};
+use crate::api::{self, collections, items, landing, metrics, openapi, styles, tiles, AppState};
 use crate::config::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS};
 use crate::error::ApiError;
 
@@ -33,6 +33,20 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/collections/{id}/queryables", get(collections::queryables))
         .route("/collections/{id}/items", get(items::list))
         .route("/collections/{id}/items/{fid}", get(items::one))
+        .route("/collections/{id}/tiles", get(tiles::tilesets))
+        .route(
+            "/collections/{id}/tiles/WebMercatorQuad",
+            get(tiles::tileset_one),
+        )
+        .route(
+            "/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}",
+            get(tiles::ogc_tile),
+        )
+        .route("/tiles/{layers}", get(tiles::tilejson))
+        .route("/tiles/{layers}/tilejson.json", get(tiles::tilejson_named))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/styles/{name}", get(styles::style))
+        .route("/fonts/{fontstack}/{range}", get(styles::glyph_range))
         .route("/health", get(metrics::health))
         .route("/metrics", get(metrics::metrics))
         .fallback(api::not_found)

@@ -8,6 +8,8 @@ pub mod landing;
 pub mod metrics;
 pub mod openapi;
 pub mod render;
+pub mod styles;
+pub mod tiles;
 
 use std::sync::Arc;
 
@@ -51,6 +53,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Request counters and timings for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Encoded hot tiles and prepared tile geometry (locks inside, held only briefly).
+    pub tile_cache: crate::tiles::TileCache,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
             snapshot: ArcSwap::from_pointee(snapshot),
             settings,
             metrics: metrics::Metrics::default(),
+            tile_cache: crate::tiles::TileCache::default(),
         })
     }
 

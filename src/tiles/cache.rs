@@ -1,0 +1,201 @@
+//! What tiles keep in memory between requests: the encoded bytes of hot tiles (an LRU
+//! bounded in bytes) and the prepared geometry of the snapshot being served.
+//!
+//! Both are keyed by the snapshot's data version, so a reload never serves old tiles: the
+//! prepared geometry is rebuilt for the new version on first use, and old tile entries are
+//! simply never asked for again and age out. The bound is [`DEFAULT_TILE_CACHE_BYTES`], or
+//! `DTMAP_TILE_CACHE_MB` megabytes from the environment (`0` turns the tile cache off, e.g.
+//! to measure uncached tiles). Locks are held only to look up or insert, never while a tile
+//! is made; two requests for the same cold tile may both make it, which is harmless.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::body::Bytes;
+
+use super::prepare::PreparedSnapshot;
+use super::{TileId, TileOptions};
+use crate::model::Snapshot;
+
+/// Default bound of the encoded-tile cache.
+pub const DEFAULT_TILE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Environment variable overriding the bound, in megabytes.
+pub const TILE_CACHE_ENV: &str = "DTMAP_TILE_CACHE_MB";
+
+/// What identifies an encoded tile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    /// Layer ids as requested, comma-separated.
+    pub layers: String,
+    /// The tile.
+    pub tile: TileId,
+    /// The round of each layer (`None` for layers without counts).
+    pub rounds: Vec<Option<usize>>,
+    /// [`Snapshot::version`].
+    pub version: u64,
+}
+
+impl TileKey {
+    fn weight(&self, bytes: &Bytes) -> usize {
+        // The bytes, the key, and the bookkeeping of both maps.
+        bytes.len() + self.layers.len() + self.rounds.len() * 16 + 128
+    }
+}
+
+#[derive(Debug, Default)]
+struct Lru {
+    entries: HashMap<TileKey, (Bytes, u64)>,
+    order: BTreeMap<u64, TileKey>,
+    tick: u64,
+    bytes: usize,
+}
+
+/// The tile caches of one server (held in [`crate::api::AppState`]).
+#[derive(Debug)]
+pub struct TileCache {
+    max_bytes: usize,
+    encoded: Mutex<Lru>,
+    prepared: RwLock<Option<Arc<PreparedSnapshot>>>,
+    options: TileOptions,
+}
+
+impl Default for TileCache {
+    /// The default options and bound, or the bound from `DTMAP_TILE_CACHE_MB`.
+    fn default() -> Self {
+        let max_bytes = std::env::var(TILE_CACHE_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map(|mb| mb.saturating_mul(1024 * 1024))
+            .unwrap_or(DEFAULT_TILE_CACHE_BYTES);
+        TileCache::new(max_bytes, TileOptions::default())
+    }
+}
+
+impl TileCache {
+    /// A cache holding at most `max_bytes` of tiles (0: none), cutting with `options`.
+    pub fn new(max_bytes: usize, options: TileOptions) -> TileCache {
+        TileCache {
+            max_bytes,
+            encoded: Mutex::new(Lru::default()),
+            prepared: RwLock::new(None),
+            options,
+        }
+    }
+
+    /// How tiles are cut.
+    pub fn options(&self) -> &TileOptions {
+        &self.options
+    }
+
+    /// The bound in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Bytes held now.
+    pub fn used_bytes(&self) -> usize {
+        self.encoded.lock().map(|lru| lru.bytes).unwrap_or(0)
+    }
+
+    /// A cached tile (an empty one for a tile with no features), marked as recently used.
+    pub fn get(&self, key: &TileKey) -> Option<Bytes> {
+        if self.max_bytes == 0 {
+            return None;
+        }
+        let mut lru = self.encoded.lock().ok()?;
+        let lru = &mut *lru;
+        lru.tick += 1;
+        let tick = lru.tick;
+        let (bytes, last_used) = lru.entries.get_mut(key)?;
+        let bytes = bytes.clone();
+        let previous = std::mem::replace(last_used, tick);
+        if let Some(key) = lru.order.remove(&previous) {
+            lru.order.insert(tick, key);
+        }
+        Some(bytes)
+    }
+
+    /// Keeps a tile, evicting the least recently used ones beyond the bound. A tile larger
+    /// than the whole bound is not kept.
+    pub fn insert(&self, key: TileKey, bytes: Bytes) {
+        let weight = key.weight(&bytes);
+        if weight > self.max_bytes {
+            return;
+        }
+        let Ok(mut lru) = self.encoded.lock() else {
+            return;
+        };
+        let lru = &mut *lru;
+        lru.tick += 1;
+        let tick = lru.tick;
+        if let Some((old, last_used)) = lru.entries.remove(&key) {
+            lru.order.remove(&last_used);
+            lru.bytes -= key.weight(&old);
+        }
+        while lru.bytes + weight > self.max_bytes {
+            let Some((_, oldest)) = lru.order.pop_first() else {
+                break;
+            };
+            if let Some((old, _)) = lru.entries.remove(&oldest) {
+                lru.bytes -= oldest.weight(&old);
+            }
+        }
+        lru.bytes += weight;
+        lru.order.insert(tick, key.clone());
+        lru.entries.insert(key, (bytes, tick));
+    }
+
+    /// The prepared geometry of `snapshot`, made on first use after each reload.
+    pub fn prepared(&self, snapshot: &Snapshot) -> Arc<PreparedSnapshot> {
+        if let Ok(guard) = self.prepared.read() {
+            if let Some(prepared) = guard.as_ref().filter(|p| p.version == snapshot.version) {
+                return prepared.clone();
+            }
+        }
+        let made = Arc::new(PreparedSnapshot::build(snapshot, &self.options));
+        if let Ok(mut guard) = self.prepared.write() {
+            match guard.as_ref() {
+                // Another request made it first: keep one copy.
+                Some(existing) if existing.version == snapshot.version => return existing.clone(),
+                _ => *guard = Some(made.clone()),
+            }
+        }
+        made
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(x: u32) -> TileKey {
+        TileKey {
+            layers: "sites".into(),
+            tile: TileId { z: 4, x, y: 0 },
+            rounds: vec![Some(1)],
+            version: 7,
+        }
+    }
+
+    #[test]
+    fn the_least_recently_used_tile_is_evicted_first() {
+        let tile = Bytes::from(vec![0u8; 1000]);
+        let weight = key(0).weight(&tile);
+        let cache = TileCache::new(weight * 2, TileOptions::default());
+        cache.insert(key(0), tile.clone());
+        cache.insert(key(1), tile.clone());
+        assert!(cache.get(&key(0)).is_some());
+        cache.insert(key(2), tile.clone());
+        assert!(cache.get(&key(0)).is_some());
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.get(&key(2)).is_some());
+        assert!(cache.used_bytes() <= cache.max_bytes());
+    }
+
+    #[test]
+    fn a_cache_of_zero_bytes_keeps_nothing() {
+        let cache = TileCache::new(0, TileOptions::default());
+        cache.insert(key(0), Bytes::from_static(b"tile"));
+        assert!(cache.get(&key(0)).is_none());
+    }
+}

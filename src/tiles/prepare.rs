@@ -1,0 +1,271 @@
+//! Each feature's geometry in integer world coordinates of a zoom, simplified, made once
+//! per layer and zoom and shared by every tile of that zoom.
+//!
+//! [`PreparedSnapshot::build`] reads a snapshot's geometries into a [`Topology`] per layer
+//! (cheap, once per data version); [`PreparedLayer::at_zoom`] projects and simplifies them
+//! for one zoom on first use and keeps the result. Clipping to a tile is left to
+//! [`super::clip`].
+
+use std::sync::{Arc, OnceLock};
+
+use geo::{Geometry, LineString, Polygon};
+
+use super::simplify::{SourcePoint, Topology, WorldPoint};
+use super::{lonlat_to_world, TileOptions, MAX_ZOOM};
+use crate::model::{Layer, Snapshot};
+
+/// Half the side of the square drawn for a polygon that collapsed at a zoom, in tile units.
+pub const TINY_POLYGON_HALF_SIDE: i64 = 1;
+
+/// A geometry in world coordinates of one zoom (tile units, y down).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// Nothing to draw at this zoom.
+    Empty,
+    /// One or more points.
+    Points(Vec<WorldPoint>),
+    /// One or more lines of two or more vertices.
+    Lines(Vec<Vec<WorldPoint>>),
+    /// Polygons, each an exterior ring then its holes; rings do not repeat their first
+    /// vertex and their winding is not yet fixed.
+    Polygons(Vec<Vec<Vec<WorldPoint>>>),
+}
+
+/// A feature's geometry as paths of the layer's topology.
+#[derive(Debug, Clone)]
+enum SourceShape {
+    Empty,
+    Points(Vec<SourcePoint>),
+    Lines(Vec<usize>),
+    Polygons(Vec<Vec<usize>>),
+}
+
+/// The geometries of one layer, ready to be cut into tiles.
+#[derive(Debug)]
+pub struct PreparedLayer {
+    shapes: Vec<SourceShape>,
+    /// Centre of each feature's bounding box (lon/lat), where a collapsed polygon is drawn.
+    centres: Vec<SourcePoint>,
+    topology: Topology,
+    tolerance: f64,
+    zooms: Vec<OnceLock<Arc<Vec<Shape>>>>,
+}
+
+impl PreparedLayer {
+    /// Reads a layer's geometries.
+    pub fn build(layer: &Layer, options: &TileOptions) -> PreparedLayer {
+        let mut paths: Vec<(Vec<SourcePoint>, bool)> = Vec::new();
+        let mut shapes = Vec::with_capacity(layer.features.len());
+        for feature in &layer.features {
+            shapes.push(source_shape(&feature.geometry, &mut paths));
+        }
+        let centres = layer
+            .features
+            .iter()
+            .map(|f| {
+                let c = f.bbox.center();
+                [c.x, c.y]
+            })
+            .collect();
+        PreparedLayer {
+            shapes,
+            centres,
+            topology: Topology::build(paths),
+            tolerance: options.simplify_tolerance,
+            zooms: (0..=MAX_ZOOM).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Every feature's shape at `zoom` (by feature position), made on first use.
+    pub fn at_zoom(&self, zoom: u8) -> Arc<Vec<Shape>> {
+        let Some(slot) = self.zooms.get(usize::from(zoom)) else {
+            return Arc::new(self.make_zoom(zoom));
+        };
+        slot.get_or_init(|| Arc::new(self.make_zoom(zoom))).clone()
+    }
+
+    fn make_zoom(&self, zoom: u8) -> Vec<Shape> {
+        self.shapes
+            .iter()
+            .zip(&self.centres)
+            .map(|(shape, centre)| self.shape_at(shape, *centre, zoom))
+            .collect()
+    }
+
+    fn shape_at(&self, shape: &SourceShape, centre: SourcePoint, zoom: u8) -> Shape {
+        match shape {
+            SourceShape::Empty => Shape::Empty,
+            SourceShape::Points(points) => {
+                Shape::Points(points.iter().map(|&p| project(p, zoom)).collect())
+            }
+            SourceShape::Lines(ids) => {
+                let lines: Vec<Vec<WorldPoint>> = ids
+                    .iter()
+                    .map(|&id| self.topology.simplify(id, zoom, self.tolerance))
+                    .filter(|line| line.len() >= 2)
+                    .collect();
+                if lines.is_empty() {
+                    Shape::Empty
+                } else {
+                    Shape::Lines(lines)
+                }
+            }
+            SourceShape::Polygons(polygons) => {
+                let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
+                    .iter()
+                    .filter_map(|rings| {
+                        let mut rings = rings
+                            .iter()
+                            .map(|&id| self.topology.simplify(id, zoom, self.tolerance));
+                        let exterior = rings.next().filter(|r| is_area(r))?;
+                        let mut polygon = vec![exterior];
+                        polygon.extend(rings.filter(|r| is_area(r)));
+                        Some(polygon)
+                    })
+                    .collect();
+                if kept.is_empty() && !polygons.is_empty() {
+                    let [x, y] = project(centre, zoom);
+                    let h = TINY_POLYGON_HALF_SIDE;
+                    Shape::Polygons(vec![vec![vec![
+                        [x - h, y - h],
+                        [x + h, y - h],
+                        [x + h, y + h],
+                        [x - h, y + h],
+                    ]]])
+                } else if kept.is_empty() {
+                    Shape::Empty
+                } else {
+                    Shape::Polygons(kept)
+                }
+            }
+        }
+    }
+}
+
+/// Whether a ring encloses any area.
+fn is_area(ring: &[WorldPoint]) -> bool {
+    ring.len() >= 3 && doubled_area(ring) != 0
+}
+
+/// Twice the signed area of a ring (surveyor's formula), positive when clockwise in y-down
+/// coordinates. Exact in i128.
+pub fn doubled_area(ring: &[WorldPoint]) -> i128 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i128::from(a[0]) * i128::from(b[1]) - i128::from(b[0]) * i128::from(a[1])
+        })
+        .sum()
+}
+
+/// A lon/lat position on the integer world grid of `zoom`.
+pub fn project(point: SourcePoint, zoom: u8) -> WorldPoint {
+    let (x, y) = lonlat_to_world(point[0], point[1], zoom);
+    [x.round() as i64, y.round() as i64]
+}
+
+fn coords(line: &LineString<f64>) -> Vec<SourcePoint> {
+    line.0.iter().map(|c| [c.x, c.y]).collect()
+}
+
+fn add_polygon(polygon: &Polygon<f64>, paths: &mut Vec<(Vec<SourcePoint>, bool)>) -> Vec<usize> {
+    std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .map(|ring| {
+            paths.push((coords(ring), true));
+            paths.len() - 1
+        })
+        .collect()
+}
+
+/// The shape of one geometry, its rings and lines appended to `paths`. A geometry
+/// collection keeps its parts of the highest dimension (an MVT feature has one type).
+fn source_shape(
+    geometry: &Geometry<f64>,
+    paths: &mut Vec<(Vec<SourcePoint>, bool)>,
+) -> SourceShape {
+    let mut points = Vec::new();
+    let mut lines = Vec::new();
+    let mut polygons = Vec::new();
+    collect(geometry, paths, &mut points, &mut lines, &mut polygons);
+    if !polygons.is_empty() {
+        SourceShape::Polygons(polygons)
+    } else if !lines.is_empty() {
+        SourceShape::Lines(lines)
+    } else if !points.is_empty() {
+        SourceShape::Points(points)
+    } else {
+        SourceShape::Empty
+    }
+}
+
+fn collect(
+    geometry: &Geometry<f64>,
+    paths: &mut Vec<(Vec<SourcePoint>, bool)>,
+    points: &mut Vec<SourcePoint>,
+    lines: &mut Vec<usize>,
+    polygons: &mut Vec<Vec<usize>>,
+) {
+    let mut add_line = |line: &LineString<f64>, paths: &mut Vec<(Vec<SourcePoint>, bool)>| {
+        paths.push((coords(line), false));
+        lines.push(paths.len() - 1);
+    };
+    match geometry {
+        Geometry::Point(p) => points.push([p.x(), p.y()]),
+        Geometry::MultiPoint(mp) => points.extend(mp.iter().map(|p| [p.x(), p.y()])),
+        Geometry::Line(l) => add_line(&LineString::from(vec![l.start, l.end]), paths),
+        Geometry::LineString(l) => add_line(l, paths),
+        Geometry::MultiLineString(ml) => ml.iter().for_each(|l| add_line(l, paths)),
+        Geometry::Polygon(p) => polygons.push(add_polygon(p, paths)),
+        Geometry::MultiPolygon(mp) => {
+            for p in mp {
+                polygons.push(add_polygon(p, paths));
+            }
+        }
+        Geometry::Rect(r) => polygons.push(add_polygon(&r.to_polygon(), paths)),
+        Geometry::Triangle(t) => polygons.push(add_polygon(&t.to_polygon(), paths)),
+        Geometry::GeometryCollection(gc) => {
+            for g in gc {
+                collect(g, paths, points, lines, polygons);
+            }
+        }
+    }
+}
+
+/// The prepared layers of one snapshot, by position in [`Snapshot::layers`].
+#[derive(Debug)]
+pub struct PreparedSnapshot {
+    /// The [`Snapshot::version`] these were made from.
+    pub version: u64,
+    /// One per layer, in snapshot order.
+    pub layers: Vec<PreparedLayer>,
+}
+
+impl PreparedSnapshot {
+    /// Prepares every layer of `snapshot`.
+    pub fn build(snapshot: &Snapshot, options: &TileOptions) -> PreparedSnapshot {
+        PreparedSnapshot {
+            version: snapshot.version,
+            layers: snapshot
+                .layers
+                .iter()
+                .map(|layer| PreparedLayer::build(layer, options))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clockwise_rings_in_y_down_coordinates_have_positive_area() {
+        let clockwise = [[0, 0], [10, 0], [10, 10], [0, 10]];
+        assert_eq!(doubled_area(&clockwise), 200);
+        let mut counter = clockwise.to_vec();
+        counter.reverse();
+        assert_eq!(doubled_area(&counter), -200);
+    }
+}

@@ -1,0 +1,250 @@
+//! One tile from the snapshot: for each requested layer, the R-tree candidates, their
+//! prepared shapes at the tile's zoom clipped to the tile and its buffer (or the points
+//! aggregated into cells), with their properties, encoded as one MVT.
+//!
+//! Properties of a feature: `id` (the feature id; the MVT id is its position + 1), the
+//! layer's `tile_fields`, and, when the layer has counts for the chosen round, each count
+//! column and `synthetic`. A cluster has `id` (`cluster/{z}/{column}/{row}`), `point_count`,
+//! the summed count columns and `synthetic` (true if any member's counts are). HTTP, round
+//! selection and caching are left to the callers.
+
+use geozero::mvt::{Message, Tile};
+
+use super::clip::{clip_line, clip_ring, ClipBox};
+use super::cluster::{aggregate, Cell};
+use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
+use super::prepare::{PreparedLayer, Shape};
+use super::simplify::WorldPoint;
+use super::{TileId, TileOptions, EXTENT};
+use crate::model::Layer;
+
+/// One layer of a tile request.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerRequest<'a> {
+    /// The layer.
+    pub layer: &'a Layer,
+    /// Its prepared geometry.
+    pub prepared: &'a PreparedLayer,
+    /// The round whose counts are written, if the layer has counts.
+    pub round: Option<usize>,
+}
+
+/// The encoded tile; empty when no layer has a feature in it.
+pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOptions) -> Vec<u8> {
+    let layers: Vec<_> = requests
+        .iter()
+        .filter_map(|request| render_layer(request, tile, options))
+        .collect();
+    if layers.is_empty() {
+        return Vec::new();
+    }
+    Tile { layers }.encode_to_vec()
+}
+
+/// One MVT layer, or `None` when nothing of the layer is in the tile.
+pub fn render_layer(
+    request: &LayerRequest<'_>,
+    tile: TileId,
+    options: &TileOptions,
+) -> Option<geozero::mvt::tile::Layer> {
+    let layer = request.layer;
+    let shapes = request.prepared.at_zoom(tile.z);
+    let clip = ClipBox::around(tile, options.buffer);
+    let origin = tile.origin();
+    let mut builder = LayerBuilder::new(&layer.id);
+    if layer.index.is_points() && options.clusters_at(tile.z) {
+        add_cells(&mut builder, request, &shapes, tile, &clip, options);
+        return builder.finish();
+    }
+    // Simplified and tiny shapes may stray a unit or two from the source bounding box.
+    let margin = f64::from(options.buffer) + 4.0;
+    let mut candidates = Vec::new();
+    layer
+        .index
+        .for_each_candidate(&tile.bounds_lonlat(margin), |i| candidates.push(i));
+    candidates.sort_unstable();
+    for position in candidates {
+        let Some(shape) = shapes.get(position as usize) else {
+            continue;
+        };
+        let Some(geometry) = clip_shape(shape, &clip, origin) else {
+            continue;
+        };
+        let properties = feature_properties(layer, request.round, position);
+        builder.add(u64::from(position) + 1, &geometry, &properties);
+    }
+    builder.finish()
+}
+
+/// Points of a point layer aggregated into cells: every cell of the tile and its buffer,
+/// whole, so that a cell looks the same from every tile that shows it.
+fn add_cells(
+    builder: &mut LayerBuilder,
+    request: &LayerRequest<'_>,
+    shapes: &[Shape],
+    tile: TileId,
+    clip: &ClipBox,
+    options: &TileOptions,
+) {
+    let layer = request.layer;
+    let cell = i64::from(options.cluster_cell.clamp(1, EXTENT));
+    let columns = (clip.min[0].div_euclid(cell), clip.max[0].div_euclid(cell));
+    let rows = (clip.min[1].div_euclid(cell), clip.max[1].div_euclid(cell));
+    // Whole cells reach up to one cell beyond the buffer.
+    let margin = f64::from(options.buffer) + cell as f64 + 1.0;
+    let mut points: Vec<(u32, WorldPoint)> = Vec::new();
+    layer
+        .index
+        .for_each_candidate(&tile.bounds_lonlat(margin), |position| {
+            if let Some(Shape::Points(ps)) = shapes.get(position as usize) {
+                points.extend(ps.iter().map(|p| (position, *p)));
+            }
+        });
+    let cells_per_side = (tile.world_size() as i64 / cell).max(1);
+    let origin = tile.origin();
+    for cell in aggregate(points, cell, columns, rows) {
+        if !clip.contains(cell.position) {
+            continue;
+        }
+        let geometry = TileGeometry::Points(vec![local(cell.position, origin)]);
+        if let [only] = cell.members[..] {
+            let properties = feature_properties(layer, request.round, only);
+            builder.add(u64::from(only) + 1, &geometry, &properties);
+        } else {
+            let id = format!("cluster/{}/{}/{}", tile.z, cell.column, cell.row);
+            let properties = cluster_properties(layer, request.round, &cell, &id);
+            builder.add(cell.cluster_id(cells_per_side), &geometry, &properties);
+        }
+    }
+}
+
+fn local(p: WorldPoint, origin: WorldPoint) -> WorldPoint {
+    [p[0] - origin[0], p[1] - origin[1]]
+}
+
+/// A shape clipped to the box, in tile coordinates; `None` when nothing is left.
+pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<TileGeometry> {
+    let to_local = |points: Vec<WorldPoint>| -> Vec<WorldPoint> {
+        points.into_iter().map(|p| local(p, origin)).collect()
+    };
+    match shape {
+        Shape::Empty => None,
+        Shape::Points(points) => {
+            let kept: Vec<WorldPoint> = points
+                .iter()
+                .filter(|p| clip.contains(**p))
+                .map(|p| local(*p, origin))
+                .collect();
+            (!kept.is_empty()).then_some(TileGeometry::Points(kept))
+        }
+        Shape::Lines(lines) => {
+            let kept: Vec<Vec<WorldPoint>> = lines
+                .iter()
+                .flat_map(|line| clip_line(line, clip))
+                .map(to_local)
+                .collect();
+            (!kept.is_empty()).then_some(TileGeometry::Lines(kept))
+        }
+        Shape::Polygons(polygons) => {
+            let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
+                .iter()
+                .filter_map(|rings| {
+                    let (exterior, holes) = rings.split_first()?;
+                    let exterior = clip_ring(exterior, clip);
+                    if exterior.is_empty() {
+                        return None;
+                    }
+                    let mut polygon = vec![to_local(exterior)];
+                    polygon.extend(
+                        holes
+                            .iter()
+                            .map(|hole| clip_ring(hole, clip))
+                            .filter(|hole| !hole.is_empty())
+                            .map(to_local),
+                    );
+                    Some(polygon)
+                })
+                .collect();
+            (!kept.is_empty()).then_some(TileGeometry::Polygons(kept))
+        }
+    }
+}
+
+/// Whether a tile field is written by the counts instead (so it is not written twice).
+fn is_reserved(layer: &Layer, name: &str) -> bool {
+    name == "id"
+        || name == "synthetic"
+        || name == "point_count"
+        || layer.count_column(name).is_some()
+}
+
+/// The properties of one feature.
+pub fn feature_properties<'a>(
+    layer: &'a Layer,
+    round: Option<usize>,
+    position: u32,
+) -> Vec<(&'a str, PropertyValue<'a>)> {
+    let Some(feature) = layer.features.get(position as usize) else {
+        return Vec::new();
+    };
+    let mut properties = vec![("id", PropertyValue::Text(&feature.id))];
+    for name in &layer.tile_fields {
+        if is_reserved(layer, name) {
+            continue;
+        }
+        if let Some(value) = feature
+            .properties
+            .get(name)
+            .and_then(PropertyValue::from_json)
+        {
+            properties.push((name.as_str(), value));
+        }
+    }
+    if let Some(record) = round.and_then(|r| layer.count(r, position)) {
+        for (column, value) in layer.count_columns.iter().zip(record.values.iter()) {
+            if let Some(value) = value {
+                properties.push((column.as_str(), PropertyValue::Int(*value)));
+            }
+        }
+        properties.push(("synthetic", PropertyValue::Bool(record.synthetic)));
+    }
+    properties
+}
+
+/// The properties of a cluster: its id, `point_count`, summed counts and `synthetic`.
+fn cluster_properties<'a>(
+    layer: &'a Layer,
+    round: Option<usize>,
+    cell: &Cell,
+    id: &'a str,
+) -> Vec<(&'a str, PropertyValue<'a>)> {
+    let mut properties = vec![
+        ("id", PropertyValue::Text(id)),
+        ("point_count", PropertyValue::Int(cell.members.len() as i64)),
+    ];
+    let Some(round) = round else {
+        return properties;
+    };
+    let mut sums: Vec<Option<i64>> = vec![None; layer.count_columns.len()];
+    let mut synthetic = None;
+    for &member in &cell.members {
+        let Some(record) = layer.count(round, member) else {
+            continue;
+        };
+        for (sum, value) in sums.iter_mut().zip(record.values.iter()) {
+            if let Some(value) = value {
+                *sum = Some(sum.unwrap_or(0).saturating_add(*value));
+            }
+        }
+        synthetic = Some(synthetic.unwrap_or(false) || record.synthetic);
+    }
+    for (column, sum) in layer.count_columns.iter().zip(sums) {
+        if let Some(sum) = sum {
+            properties.push((column.as_str(), PropertyValue::Int(sum)));
+        }
+    }
+    if let Some(synthetic) = synthetic {
+        properties.push(("synthetic", PropertyValue::Bool(synthetic)));
+    }
+    properties
+}

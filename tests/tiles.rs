@@ -1,0 +1,1172 @@
+//! Vector tiles, TileJSON, the style and its glyphs, over HTTP, in-process (`oneshot`, no
+//! socket) on the built-in Iraq data.
+//!
+//! Tiles are decoded three ways: geozero's MVT protobuf types here (every tile of z0–z8
+//! over Iraq), GDAL's MVT driver (`ogr2ogr`, from Debian's `gdal-bin`), and PyPI's
+//! `mapbox-vector-tile` (in a venv under the target dir, made on first use, or the Python
+//! named by `DTMAP_TEST_PYTHON`). Their features are checked against the source data
+//! clipped to the tile.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use dtmap::api::{AppState, Settings};
+use dtmap::config::Config;
+use dtmap::model::{Layer, Snapshot};
+use dtmap::tiles::{lonlat_to_world, TileId, DEFAULT_BUFFER, EXTENT};
+use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MultiPolygon, Polygon};
+use geozero::mvt::{tile, Message, Tile};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+// ---------------------------------------------------------------------------------------
+// The server and requests
+// ---------------------------------------------------------------------------------------
+
+fn settings(public_url: Option<&str>) -> Settings {
+    Settings {
+        public_url: public_url.map(str::to_string),
+        cache_max_age: 60,
+        frame_ancestors: Vec::new(),
+    }
+}
+
+fn load_builtin() -> Snapshot {
+    let (snapshot, report) = dtmap::data::load(&Config::builtin());
+    assert!(report.is_ok(), "the built-in data loads: {report}");
+    snapshot
+}
+
+/// One state shared by the tests (its tile cache is shared too, as in a server).
+fn state() -> Arc<AppState> {
+    static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
+    STATE
+        .get_or_init(|| AppState::new(load_builtin(), settings(None)))
+        .clone()
+}
+
+fn app() -> Router {
+    dtmap::server::app(state())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the body is JSON")
+    }
+}
+
+async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("a request"))
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Answer {
+    get_with(app, uri, &[]).await
+}
+
+fn snapshot() -> Arc<Snapshot> {
+    state().current()
+}
+
+fn layer(id: &str) -> Arc<Layer> {
+    snapshot().layer(id).expect("a built-in layer").clone()
+}
+
+// ---------------------------------------------------------------------------------------
+// A strict decoder over geozero's protobuf types
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Geometry {
+    Points(Vec<[i64; 2]>),
+    Lines(Vec<Vec<[i64; 2]>>),
+    /// Polygons: exterior then holes.
+    Polygons(Vec<Vec<Vec<[i64; 2]>>>),
+}
+
+#[derive(Debug, Clone)]
+struct Feature {
+    mvt_id: u64,
+    properties: BTreeMap<String, Value>,
+    geometry: Geometry,
+}
+
+impl Feature {
+    fn text(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_str)
+    }
+}
+
+fn zigzag(n: u32) -> i64 {
+    i64::from(n >> 1) ^ -i64::from(n & 1)
+}
+
+fn value_json(value: &tile::Value) -> Value {
+    let set = [
+        value.string_value.is_some(),
+        value.float_value.is_some(),
+        value.double_value.is_some(),
+        value.int_value.is_some(),
+        value.uint_value.is_some(),
+        value.sint_value.is_some(),
+        value.bool_value.is_some(),
+    ];
+    assert_eq!(
+        set.iter().filter(|s| **s).count(),
+        1,
+        "a value has one type"
+    );
+    if let Some(s) = &value.string_value {
+        json!(s)
+    } else if let Some(f) = value.float_value {
+        json!(f)
+    } else if let Some(d) = value.double_value {
+        json!(d)
+    } else if let Some(i) = value.int_value.or(value.sint_value) {
+        json!(i)
+    } else if let Some(u) = value.uint_value {
+        json!(u)
+    } else {
+        json!(value.bool_value)
+    }
+}
+
+/// The paths of a geometry's commands, checking the command encoding as it goes.
+fn command_paths(commands: &[u32], kind: tile::GeomType) -> Vec<(Vec<[i64; 2]>, bool)> {
+    let mut paths: Vec<(Vec<[i64; 2]>, bool)> = Vec::new();
+    let mut cursor = [0i64, 0];
+    let mut i = 0;
+    while i < commands.len() {
+        let (id, count) = (commands[i] & 7, (commands[i] >> 3) as usize);
+        i += 1;
+        match id {
+            1 | 2 => {
+                assert!(count > 0, "MoveTo/LineTo with a count of 0");
+                assert!(
+                    i + 2 * count <= commands.len(),
+                    "commands end in a parameter"
+                );
+                for _ in 0..count {
+                    cursor = [
+                        cursor[0] + zigzag(commands[i]),
+                        cursor[1] + zigzag(commands[i + 1]),
+                    ];
+                    i += 2;
+                    if id == 1 {
+                        if kind != tile::GeomType::Point {
+                            assert_eq!(count, 1, "MoveTo of lines and rings has a count of 1");
+                        }
+                        paths.push((vec![cursor], false));
+                    } else {
+                        let path = paths.last_mut().expect("LineTo after a MoveTo");
+                        assert_ne!(path.0.last(), Some(&cursor), "a LineTo of length 0");
+                        path.0.push(cursor);
+                    }
+                }
+            }
+            7 => {
+                assert_eq!(count, 1, "ClosePath has a count of 1");
+                assert_eq!(kind, tile::GeomType::Polygon, "ClosePath only in polygons");
+                paths.last_mut().expect("ClosePath after a MoveTo").1 = true;
+            }
+            other => panic!("unknown command {other}"),
+        }
+    }
+    paths
+}
+
+fn doubled_area(ring: &[[i64; 2]]) -> i128 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i128::from(a[0]) * i128::from(b[1]) - i128::from(b[0]) * i128::from(a[1])
+        })
+        .sum()
+}
+
+/// Decodes a tile, checking everything MVT 2.1 asks and dtmap promises: version 2,
+/// extent 4096, no empty layer, unique ids, valid commands, exterior rings clockwise
+/// (positive area), holes counter-clockwise, coordinates within the buffer.
+fn decode(bytes: &[u8]) -> BTreeMap<String, Vec<Feature>> {
+    let tile = Tile::decode(bytes).expect("the tile is a valid protobuf");
+    let limit = (
+        -i64::from(DEFAULT_BUFFER),
+        i64::from(EXTENT + DEFAULT_BUFFER),
+    );
+    let mut layers = BTreeMap::new();
+    for layer in &tile.layers {
+        assert_eq!(layer.version, 2);
+        assert_eq!(layer.extent, Some(EXTENT));
+        assert!(!layer.features.is_empty(), "layer {} is empty", layer.name);
+        let mut ids = BTreeSet::new();
+        let mut features = Vec::new();
+        for feature in &layer.features {
+            let id = feature.id.expect("every feature has an id");
+            assert!(ids.insert(id), "id {id} is repeated in {}", layer.name);
+            assert!(id < 1 << 53, "ids are exact in JavaScript");
+            assert_eq!(feature.tags.len() % 2, 0);
+            let mut properties = BTreeMap::new();
+            for pair in feature.tags.chunks(2) {
+                let key = &layer.keys[pair[0] as usize];
+                let value = value_json(&layer.values[pair[1] as usize]);
+                assert!(
+                    properties.insert(key.clone(), value).is_none(),
+                    "key {key} twice"
+                );
+            }
+            let kind = tile::GeomType::try_from(feature.r#type.unwrap_or(0)).expect("a type");
+            let paths = command_paths(&feature.geometry, kind);
+            assert!(!paths.is_empty(), "a feature with no geometry");
+            for (path, _) in &paths {
+                for p in path {
+                    assert!(
+                        (limit.0..=limit.1).contains(&p[0]) && (limit.0..=limit.1).contains(&p[1]),
+                        "{p:?} is beyond the buffer in {}",
+                        layer.name
+                    );
+                }
+            }
+            let geometry = match kind {
+                tile::GeomType::Point => {
+                    assert!(paths.iter().all(|(p, _)| p.len() == 1));
+                    Geometry::Points(paths.into_iter().map(|(p, _)| p[0]).collect())
+                }
+                tile::GeomType::Linestring => {
+                    assert!(paths.iter().all(|(p, closed)| p.len() >= 2 && !closed));
+                    Geometry::Lines(paths.into_iter().map(|(p, _)| p).collect())
+                }
+                tile::GeomType::Polygon => {
+                    let mut polygons: Vec<Vec<Vec<[i64; 2]>>> = Vec::new();
+                    for (ring, closed) in paths {
+                        assert!(closed, "every ring is closed");
+                        assert!(ring.len() >= 3, "a ring of {} vertices", ring.len());
+                        let area = doubled_area(&ring);
+                        assert_ne!(area, 0, "a ring without area");
+                        if area > 0 {
+                            polygons.push(vec![ring]);
+                        } else {
+                            polygons
+                                .last_mut()
+                                .expect("the first ring is an exterior (clockwise)")
+                                .push(ring);
+                        }
+                    }
+                    Geometry::Polygons(polygons)
+                }
+                tile::GeomType::Unknown => panic!("a feature of unknown type"),
+            };
+            features.push(Feature {
+                mvt_id: id,
+                properties,
+                geometry,
+            });
+        }
+        assert!(layers.insert(layer.name.clone(), features).is_none());
+    }
+    layers
+}
+
+// ---------------------------------------------------------------------------------------
+// Tile ranges and source data
+// ---------------------------------------------------------------------------------------
+
+/// Every tile of `zoom` over a lon/lat box.
+fn tiles_over(bounds: geo::Rect<f64>, zoom: u8) -> Vec<TileId> {
+    let size = f64::from(EXTENT);
+    let (x0, y0) = lonlat_to_world(bounds.min().x, bounds.max().y, zoom);
+    let (x1, y1) = lonlat_to_world(bounds.max().x, bounds.min().y, zoom);
+    let mut tiles = Vec::new();
+    for x in (x0 / size) as u64..=(x1 / size) as u64 {
+        for y in (y0 / size) as u64..=(y1 / size) as u64 {
+            tiles.push(TileId::new(u64::from(zoom), x, y).expect("a tile over Iraq"));
+        }
+    }
+    tiles
+}
+
+fn iraq() -> geo::Rect<f64> {
+    layer("governorates")
+        .extent
+        .expect("governorates have an extent")
+}
+
+fn tile_polygon(tile: TileId, margin: f64) -> Polygon<f64> {
+    tile.bounds_lonlat(margin).to_polygon()
+}
+
+/// A point's position in tile units, rounded as the tiles round it.
+fn tile_position(tile: TileId, lon: f64, lat: f64) -> [i64; 2] {
+    let (x, y) = lonlat_to_world(lon, lat, tile.z);
+    let [ox, oy] = tile.origin();
+    [x.round() as i64 - ox, y.round() as i64 - oy]
+}
+
+fn in_tile(p: [i64; 2]) -> bool {
+    let range = 0..i64::from(EXTENT);
+    range.contains(&p[0]) && range.contains(&p[1])
+}
+
+/// Checks one decoded layer against the source: every feature that reaches well into the
+/// tile is there, nothing is there that is not near it, and points (or their clusters)
+/// add up to the points inside the tile.
+fn check_against_source(layer: &Layer, tile: TileId, features: Option<&Vec<Feature>>) {
+    let empty = Vec::new();
+    let features = features.unwrap_or(&empty);
+    // Ids: position + 1, and the `id` property is the feature id.
+    for feature in features {
+        if feature.properties.contains_key("point_count") {
+            continue;
+        }
+        let position = (feature.mvt_id - 1) as usize;
+        let source = &layer.features[position];
+        assert_eq!(feature.text("id"), Some(source.id.as_str()));
+        let near = tile_polygon(tile, f64::from(DEFAULT_BUFFER) + 8.0);
+        assert!(
+            source.bbox.intersects(&near),
+            "{} {} is in tile {tile:?} but nowhere near it",
+            layer.id,
+            source.id
+        );
+    }
+    if layer.index.is_points() {
+        let expected = layer
+            .features
+            .iter()
+            .filter(|f| match f.geometry {
+                geo::Geometry::Point(p) => in_tile(tile_position(tile, p.x(), p.y())),
+                _ => false,
+            })
+            .count() as i64;
+        let found: i64 = features
+            .iter()
+            .map(|f| {
+                let Geometry::Points(points) = &f.geometry else {
+                    panic!("a point layer has points")
+                };
+                let inside = points.iter().filter(|p| in_tile(**p)).count() as i64;
+                let weight = f
+                    .properties
+                    .get("point_count")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                inside * weight
+            })
+            .sum();
+        assert_eq!(found, expected, "points of {} in {tile:?}", layer.id);
+    } else {
+        // Features reaching a tenth of a tile into it must be there.
+        let inner = {
+            let b = tile.bounds_lonlat(-(f64::from(EXTENT) * 0.1));
+            b.to_polygon()
+        };
+        let present: BTreeSet<&str> = features.iter().filter_map(|f| f.text("id")).collect();
+        for source in &layer.features {
+            if source.geometry.intersects(&inner) {
+                assert!(
+                    present.contains(source.id.as_str()),
+                    "{} {} is missing from {tile:?}",
+                    layer.id,
+                    source.id
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The walk over z0–z8
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_tile_of_z0_to_z8_over_iraq_decodes_and_holds_the_data_it_covers() {
+    let app = app();
+    let snapshot = snapshot();
+    let all: Vec<&str> = snapshot.layers.iter().map(|l| l.id.as_str()).collect();
+    let composite = all.join(",");
+    let mut tiles_seen = 0;
+    let mut largest = 0;
+    for zoom in 0..=8u8 {
+        for tile in tiles_over(iraq(), zoom) {
+            let path = format!("{}/{}/{}", tile.z, tile.x, tile.y);
+            for id in &all {
+                let answer = get(&app, &format!("/tiles/{id}/{path}")).await;
+                let layer = layer(id);
+                let decoded = match answer.status {
+                    StatusCode::OK => decode(&answer.body),
+                    StatusCode::NO_CONTENT => BTreeMap::new(),
+                    other => panic!("/tiles/{id}/{path} answered {other}"),
+                };
+                largest = largest.max(answer.body.len());
+                assert!(
+                    answer.body.len() <= 500 * 1024,
+                    "{id} {path} is over 500 KB"
+                );
+                check_against_source(&layer, tile, decoded.get(*id));
+                tiles_seen += 1;
+            }
+            let answer = get(&app, &format!("/tiles/{composite}/{path}")).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::OK,
+                "every tile over Iraq has data"
+            );
+            assert!(answer.body.len() <= 500 * 1024);
+            let decoded = decode(&answer.body);
+            for id in &all {
+                check_against_source(&layer(id), tile, decoded.get(*id));
+            }
+        }
+    }
+    assert!(tiles_seen > 300, "walked {tiles_seen} tiles");
+    assert!(largest > 0);
+}
+
+#[tokio::test]
+async fn neighbouring_governorates_leave_no_gap_and_no_overlap_at_any_zoom() {
+    let app = app();
+    for zoom in 0..=8u8 {
+        for tile in tiles_over(iraq(), zoom) {
+            let uri = format!("/tiles/governorates/{}/{}/{}", tile.z, tile.x, tile.y);
+            let answer = get(&app, &uri).await;
+            if answer.status != StatusCode::OK {
+                continue;
+            }
+            let decoded = decode(&answer.body);
+            let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
+            for feature in decoded.get("governorates").into_iter().flatten() {
+                let Geometry::Polygons(polygons) = &feature.geometry else {
+                    panic!("governorates are polygons");
+                };
+                parts.push(MultiPolygon(
+                    polygons.iter().map(|p| to_polygon(p)).collect(),
+                ));
+            }
+            let sum: f64 = parts.iter().map(|p| p.unsigned_area()).sum();
+            let union = parts
+                .iter()
+                .fold(MultiPolygon::<f64>::new(vec![]), |acc, p| acc.union(p));
+            let overlap = sum - union.unsigned_area();
+            assert!(
+                overlap.abs() < 1.0,
+                "{uri}: governorates overlap by {overlap} units²"
+            );
+            let gaps: f64 = union
+                .0
+                .iter()
+                .flat_map(|p| p.interiors())
+                .map(|ring| Polygon::new(ring.clone(), vec![]).unsigned_area())
+                .sum();
+            assert!(
+                gaps < 1.0,
+                "{uri}: {gaps} units² of gaps between governorates"
+            );
+        }
+    }
+}
+
+fn to_polygon(rings: &[Vec<[i64; 2]>]) -> Polygon<f64> {
+    let ring = |r: &Vec<[i64; 2]>| {
+        LineString::from(
+            r.iter()
+                .map(|p| Coord {
+                    x: p[0] as f64,
+                    y: p[1] as f64,
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// Addresses, errors and HTTP behaviour
+// ---------------------------------------------------------------------------------------
+
+/// The z6 tile over Baghdad.
+const BAGHDAD_Z6: &str = "6/39/25";
+
+#[tokio::test]
+async fn the_ogc_path_and_the_suffixed_paths_give_the_same_tile() {
+    let app = app();
+    let plain = get(&app, &format!("/tiles/governorates/{BAGHDAD_Z6}")).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(
+        plain.headers[header::CONTENT_TYPE],
+        "application/vnd.mapbox-vector-tile"
+    );
+    for uri in [
+        format!("/tiles/governorates/{BAGHDAD_Z6}.pbf"),
+        format!("/tiles/governorates/{BAGHDAD_Z6}.mvt"),
+        "/collections/governorates/tiles/WebMercatorQuad/6/25/39".to_string(),
+        "/collections/governorates/tiles/WebMercatorQuad/6/25/39.pbf".to_string(),
+    ] {
+        let other = get(&app, &uri).await;
+        assert_eq!(other.status, StatusCode::OK, "{uri}");
+        assert_eq!(other.body, plain.body, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_tile_outside_the_grid_or_too_deep_or_malformed_is_a_400() {
+    let app = app();
+    for uri in [
+        "/tiles/governorates/23/0/0",
+        "/tiles/governorates/3/8/0",
+        "/tiles/governorates/3/0/8",
+        "/tiles/governorates/-1/0/0",
+        "/tiles/governorates/3/0/1.png",
+        "/tiles/governorates/x/0/0",
+        "/tiles/governorates/99999999999999999999/0/0",
+        "/tiles/governorates,governorates/1/1/0",
+        "/tiles/governorates,/1/1/0",
+        "/collections/governorates/tiles/WebMercatorQuad/2/0/4",
+    ] {
+        let answer = get(&app, uri).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(answer.json()["code"], "InvalidParameterValue", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_layer_is_a_404() {
+    let app = app();
+    for uri in [
+        "/tiles/camps/1/1/0",
+        "/tiles/governorates,camps/1/1/0",
+        "/collections/camps/tiles/WebMercatorQuad/1/0/1",
+        "/tiles/camps.json",
+        "/tiles/governorates.xml",
+    ] {
+        assert_eq!(get(&app, uri).await.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_tile_with_nothing_in_it_is_an_empty_204() {
+    let app = app();
+    // The Pacific.
+    let answer = get(&app, "/tiles/governorates,sites/4/0/8").await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    assert!(answer.body.is_empty());
+    assert!(answer.headers[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("max-age=60"));
+}
+
+#[tokio::test]
+async fn tiles_carry_a_strong_etag_and_answer_304_when_it_matches() {
+    let app = app();
+    let uri = format!("/tiles/governorates/{BAGHDAD_Z6}");
+    let first = get(&app, &uri).await;
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"'), "a strong ETag: {etag}");
+    assert_eq!(first.headers[header::CACHE_CONTROL], "public, max-age=60");
+    let again = get_with(&app, &uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let other_round = get_with(
+        &app,
+        &format!("{uri}?round=2014-08-26"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(
+        other_round.status,
+        StatusCode::OK,
+        "another round is another tile"
+    );
+}
+
+#[tokio::test]
+async fn tiles_are_gzipped_when_the_client_accepts_gzip() {
+    let app = app();
+    let uri = format!("/tiles/countries,rivers,governorates,sites/{BAGHDAD_Z6}");
+    let plain = get(&app, &uri).await;
+    let zipped = get_with(&app, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(zipped.status, StatusCode::OK);
+    assert_eq!(zipped.headers[header::CONTENT_ENCODING], "gzip");
+    assert!(zipped.body.len() < plain.body.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped.body[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.body);
+}
+
+#[tokio::test]
+async fn a_tile_is_the_same_bytes_from_a_fresh_server_as_from_the_cache() {
+    let cached = app();
+    let uri = format!("/tiles/countries,rivers,governorates,sites/{BAGHDAD_Z6}");
+    let first = get(&cached, &uri).await;
+    let second = get(&cached, &uri).await;
+    let fresh = dtmap::server::app(AppState::new(load_builtin(), settings(None)));
+    let third = get(&fresh, &uri).await;
+    assert_eq!(first.body, second.body);
+    assert_eq!(first.body, third.body);
+    assert_eq!(first.headers[header::ETAG], third.headers[header::ETAG]);
+}
+
+#[tokio::test]
+async fn the_round_parameter_chooses_the_counts_in_the_tile() {
+    let app = app();
+    let governorates = layer("governorates");
+    let first_round = &governorates.rounds[0].id;
+    let latest = get(&app, &format!("/tiles/governorates/{BAGHDAD_Z6}")).await;
+    let early = get(
+        &app,
+        &format!("/tiles/governorates/{BAGHDAD_Z6}?round={first_round}"),
+    )
+    .await;
+    let count_of = |answer: &Answer, round: usize| {
+        let decoded = decode(&answer.body);
+        let baghdad = decoded["governorates"]
+            .iter()
+            .find(|f| f.text("name_en") == Some("Baghdad"))
+            .expect("Baghdad is in its tile")
+            .clone();
+        let position = (baghdad.mvt_id - 1) as u32;
+        let column = governorates.count_column("idp_individuals").unwrap();
+        let expected = governorates.count(round, position).unwrap().values[column];
+        assert_eq!(baghdad.properties["idp_individuals"].as_i64(), expected);
+        baghdad.properties["idp_individuals"].clone()
+    };
+    let latest_count = count_of(&latest, governorates.latest_round().unwrap());
+    let early_count = count_of(&early, 0);
+    assert_ne!(latest_count, early_count);
+    let unknown = get(
+        &app,
+        &format!("/tiles/governorates/{BAGHDAD_Z6}?round=1900-01-01"),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn feature_ids_are_positions_plus_one_and_the_id_property_is_the_feature_id() {
+    let app = app();
+    let answer = get(&app, &format!("/tiles/governorates/{BAGHDAD_Z6}")).await;
+    let governorates = layer("governorates");
+    for feature in &decode(&answer.body)["governorates"] {
+        let source = &governorates.features[(feature.mvt_id - 1) as usize];
+        assert_eq!(feature.text("id"), Some(source.id.as_str()));
+        assert_eq!(feature.text("pcode"), Some(source.id.as_str()));
+        assert!(feature.text("name_ar").is_some());
+        assert!(feature.properties.contains_key("synthetic"));
+        assert!(
+            !feature.properties.contains_key("area_sqkm"),
+            "not a tile field"
+        );
+    }
+}
+
+#[tokio::test]
+async fn points_at_low_zoom_are_clustered_with_their_counts_summed() {
+    let app = app();
+    let answer = get(&app, "/tiles/sites/2/2/1").await;
+    let sites = layer("sites");
+    let decoded = decode(&answer.body);
+    let features = &decoded["sites"];
+    assert!(
+        features.len() < sites.features.len(),
+        "fewer features than sites"
+    );
+    let clusters: Vec<&Feature> = features
+        .iter()
+        .filter(|f| f.properties.contains_key("point_count"))
+        .collect();
+    assert!(!clusters.is_empty());
+    let total_count: i64 = features
+        .iter()
+        .map(|f| {
+            f.properties
+                .get("point_count")
+                .and_then(Value::as_i64)
+                .unwrap_or(1)
+        })
+        .sum();
+    assert_eq!(
+        total_count,
+        sites.features.len() as i64,
+        "every site is counted once"
+    );
+    let latest = sites.latest_round().unwrap();
+    let column = sites.count_column("idp_families").unwrap();
+    let expected: i64 = (0..sites.features.len() as u32)
+        .filter_map(|f| sites.count(latest, f)?.values[column])
+        .sum();
+    let summed: i64 = features
+        .iter()
+        .filter_map(|f| f.properties.get("idp_families").and_then(Value::as_i64))
+        .sum();
+    assert_eq!(summed, expected, "families add up over the clusters");
+    for cluster in clusters {
+        assert!(cluster.mvt_id >= 1 << 52);
+        assert!(cluster.text("id").unwrap().starts_with("cluster/2/"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// TileJSON, the style, the glyphs
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn tilejson_of_one_layer_has_absolute_urls_bounds_and_fields() {
+    let app = app();
+    for uri in [
+        "/tiles/governorates.json",
+        "/tiles/governorates/tilejson.json",
+    ] {
+        let answer = get_with(&app, uri, &[("host", "maps.example.org")]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let doc = answer.json();
+        assert_eq!(doc["tilejson"], "3.0.0");
+        assert_eq!(
+            doc["tiles"][0],
+            "http://maps.example.org/tiles/governorates/{z}/{x}/{y}"
+        );
+        let bounds: Vec<f64> = serde_json::from_value(doc["bounds"].clone()).unwrap();
+        assert!(bounds[0] > 38.0 && bounds[2] < 49.0 && bounds[1] > 29.0 && bounds[3] < 38.0);
+        assert_eq!(doc["center"].as_array().unwrap().len(), 3);
+        assert_eq!(doc["minzoom"], 0);
+        assert!(doc["attribution"]
+            .as_str()
+            .unwrap()
+            .contains("Natural Earth"));
+        let layer = &doc["vector_layers"][0];
+        assert_eq!(layer["id"], "governorates");
+        for field in [
+            "id",
+            "pcode",
+            "name_en",
+            "name_ar",
+            "idp_individuals",
+            "synthetic",
+        ] {
+            assert!(layer["fields"].get(field).is_some(), "{field}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn tilejson_honours_forwarded_headers_and_the_public_url() {
+    let app = app();
+    let answer = get_with(
+        &app,
+        "/tiles/governorates,sites.json?round=latest",
+        &[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "proxy.example.org"),
+            ("x-forwarded-prefix", "/dtmap"),
+        ],
+    )
+    .await;
+    let doc = answer.json();
+    assert_eq!(
+        doc["tiles"][0],
+        "https://proxy.example.org/dtmap/tiles/governorates,sites/{z}/{x}/{y}?round=latest"
+    );
+    assert_eq!(doc["vector_layers"].as_array().unwrap().len(), 2);
+    let public = dtmap::server::app(AppState::new(
+        load_builtin(),
+        settings(Some("https://dtm.example.org/map/")),
+    ));
+    let doc = get(&public, "/tiles/sites.json").await.json();
+    assert_eq!(
+        doc["tiles"][0],
+        "https://dtm.example.org/map/tiles/sites/{z}/{x}/{y}"
+    );
+}
+
+#[tokio::test]
+async fn the_default_style_uses_only_sources_layers_and_glyphs_that_are_served() {
+    let app = app();
+    let style = get_with(&app, "/styles/default.json", &[("host", "localhost:8080")])
+        .await
+        .json();
+    assert_eq!(style["version"], 8);
+    let source_url = style["sources"]["dtmap"]["url"].as_str().unwrap();
+    let path = source_url.strip_prefix("http://localhost:8080").unwrap();
+    let tilejson = get(&app, path).await;
+    assert_eq!(tilejson.status, StatusCode::OK, "{path}");
+    let tilejson = tilejson.json();
+    let served: BTreeSet<&str> = tilejson["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let mut fonts = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
+    for layer in style["layers"].as_array().unwrap() {
+        kinds.insert(layer["type"].as_str().unwrap().to_string());
+        if let Some(source_layer) = layer["source-layer"].as_str() {
+            assert!(served.contains(source_layer), "{source_layer}");
+        }
+        if let Some(stack) = layer["layout"]["text-font"].as_array() {
+            fonts.extend(stack.iter().map(|f| f.as_str().unwrap().to_string()));
+        }
+    }
+    for kind in ["fill", "line", "circle", "symbol"] {
+        assert!(kinds.contains(kind), "the style draws {kind}");
+    }
+    let glyphs = style["glyphs"].as_str().unwrap();
+    assert!(glyphs.starts_with("http://localhost:8080/fonts/"));
+    for font in fonts {
+        // Latin, Arabic, and the Arabic presentation forms that shaped text uses.
+        for range in [
+            "0-255",
+            "256-511",
+            "1536-1791",
+            "65024-65279",
+            "64256-64511",
+        ] {
+            let uri = format!("/fonts/{}/{range}.pbf", font.replace(' ', "%20"));
+            let answer = get(&app, &uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}");
+            assert!(answer.body.len() > 1000, "{uri} has glyphs");
+        }
+    }
+}
+
+#[tokio::test]
+async fn glyphs_of_an_unknown_font_or_a_malformed_range_are_refused() {
+    let app = app();
+    let missing = get(&app, "/fonts/Comic%20Sans/0-255.pbf").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let malformed = get(&app, "/fonts/Noto%20Sans%20Regular/1-255.pbf").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    let empty = get(&app, "/fonts/Noto%20Sans%20Regular/12288-12543.pbf").await;
+    assert_eq!(
+        empty.status,
+        StatusCode::OK,
+        "a range without glyphs is still a glyph set"
+    );
+}
+
+#[tokio::test]
+async fn the_ogc_tileset_links_to_its_tiles_and_tilejson() {
+    let app = app();
+    let list = get(&app, "/collections/sites/tiles").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let tileset = get(&app, "/collections/sites/tiles/WebMercatorQuad")
+        .await
+        .json();
+    let links = tileset["links"].as_array().unwrap();
+    assert!(links.iter().any(|l| l["rel"] == "item"
+        && l["href"].as_str().unwrap().ends_with(
+            "/collections/sites/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"
+        )));
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots of decoded tiles
+// ---------------------------------------------------------------------------------------
+
+/// A decoded tile as readable JSON: properties in full, points in full, lines and rings
+/// as vertex counts, bounding boxes and areas.
+fn readable(decoded: &BTreeMap<String, Vec<Feature>>) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, features) in decoded {
+        let features: Vec<Value> = features
+            .iter()
+            .map(|f| {
+                let geometry = match &f.geometry {
+                    Geometry::Points(points) => json!({ "points": points }),
+                    Geometry::Lines(lines) => json!({
+                        "lines": lines.iter().map(|l| json!({
+                            "vertices": l.len(), "from": l[0], "to": l[l.len() - 1],
+                        })).collect::<Vec<_>>()
+                    }),
+                    Geometry::Polygons(polygons) => json!({
+                        "polygons": polygons.iter().map(|rings| rings.iter().map(|r| {
+                            let xs = r.iter().map(|p| p[0]);
+                            let ys = r.iter().map(|p| p[1]);
+                            json!({
+                                "vertices": r.len(),
+                                "doubled_area": doubled_area(r) as i64,
+                                "bbox": [xs.clone().min(), ys.clone().min(), xs.max(), ys.max()],
+                            })
+                        }).collect::<Vec<_>>()).collect::<Vec<_>>()
+                    }),
+                };
+                json!({ "mvt_id": f.mvt_id, "properties": f.properties, "geometry": geometry })
+            })
+            .collect();
+        out.insert(name.clone(), json!(features));
+    }
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn decoded_tiles_match_their_snapshots() {
+    let app = app();
+    for (name, uri) in [
+        (
+            "governorates_z6_baghdad",
+            format!("/tiles/governorates/{BAGHDAD_Z6}?round=2019-10-31"),
+        ),
+        (
+            "sites_z2_clustered",
+            "/tiles/sites/2/2/1?round=2019-10-31".to_string(),
+        ),
+        (
+            "sites_z9_baghdad",
+            "/tiles/sites/9/319/205?round=2019-10-31".to_string(),
+        ),
+        ("basemap_z4", "/tiles/countries,rivers/4/9/6".to_string()),
+    ] {
+        let answer = get(&app, &uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        insta::assert_json_snapshot!(name, readable(&decode(&answer.body)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Independent decoders: GDAL and mapbox-vector-tile
+// ---------------------------------------------------------------------------------------
+
+/// Tiles checked with the external decoders: mixed zooms, polygons, lines and points.
+const SAMPLE: &[(&str, &str)] = &[
+    ("governorates", "5/19/12"),
+    ("governorates", "6/39/25"),
+    ("governorates", "8/158/102"),
+    ("sites", "9/319/205"),
+    ("sites", "4/9/6"),
+    ("countries,rivers", "6/39/25"),
+];
+
+fn write_tile(dir: &Path, layers: &str, zxy: &str, bytes: &[u8]) -> PathBuf {
+    // GDAL reads z/x/y from the path `…/z/x/y.pbf` to georeference the tile.
+    let path = dir
+        .join(layers.replace(',', "+"))
+        .join(format!("{zxy}.pbf"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn parse_zxy(zxy: &str) -> TileId {
+    let parts: Vec<&str> = zxy.split('/').collect();
+    TileId::parse(parts[0], parts[1], parts[2]).unwrap()
+}
+
+#[tokio::test]
+async fn gdal_reads_the_tiles_and_finds_the_source_features_clipped_to_the_tile() {
+    let ogr2ogr = Command::new("ogr2ogr").arg("--version").output();
+    assert!(
+        ogr2ogr.is_ok_and(|o| o.status.success()),
+        "GDAL is needed: apt-get install -y gdal-bin"
+    );
+    let app = app();
+    let dir = tempfile::tempdir().unwrap();
+    for (layers, zxy) in SAMPLE {
+        let answer = get(&app, &format!("/tiles/{layers}/{zxy}")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let tile = parse_zxy(zxy);
+        let ours = decode(&answer.body);
+        let path = write_tile(dir.path(), layers, zxy, &answer.body);
+        for name in layers.split(',') {
+            let output = Command::new("ogr2ogr")
+                .args(["-f", "GeoJSON", "-t_srs", "EPSG:4326", "/vsistdout/"])
+                .arg(&path)
+                .arg(name)
+                .output()
+                .expect("ogr2ogr runs");
+            assert!(
+                output.status.success(),
+                "ogr2ogr failed on {name} {zxy}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let collection: Value = serde_json::from_slice(&output.stdout).unwrap();
+            let gdal_features = collection["features"].as_array().unwrap();
+            let layer = layer(name);
+            let clip = tile_polygon(tile, 0.0);
+            let clip_area = clip.unsigned_area();
+            let ours_ids: BTreeSet<String> = ours[name]
+                .iter()
+                .filter_map(|f| f.text("id").map(str::to_string))
+                .collect();
+            let mut gdal_ids = BTreeSet::new();
+            for feature in gdal_features {
+                let id = feature["properties"]["id"].as_str().unwrap().to_string();
+                gdal_ids.insert(id.clone());
+                let geometry: geojson::Geometry =
+                    serde_json::from_value(feature["geometry"].clone()).unwrap();
+                let decoded: geo::Geometry<f64> = geometry.try_into().unwrap();
+                let Some(&position) = layer.by_id.get(&id) else {
+                    assert!(id.starts_with("cluster/"), "{id}");
+                    continue;
+                };
+                let source = &layer.features[position as usize].geometry;
+                match source {
+                    geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_) => {
+                        let source = match source {
+                            geo::Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
+                            geo::Geometry::MultiPolygon(m) => m.clone(),
+                            _ => unreachable!(),
+                        };
+                        let expected = source.intersection(&clip).unsigned_area();
+                        let found = decoded.unsigned_area();
+                        assert!(
+                            (found - expected).abs() <= 0.03 * expected + 0.0005 * clip_area,
+                            "{name} {id} in {zxy}: GDAL area {found}, source clipped {expected}"
+                        );
+                    }
+                    geo::Geometry::Point(p) => {
+                        let geo::Geometry::Point(q) = decoded else {
+                            panic!("{id} is a point")
+                        };
+                        let tolerance = 360.0 / f64::from(EXTENT) / f64::from(1u32 << tile.z);
+                        assert!((p.x() - q.x()).abs() < tolerance, "{id} x");
+                        assert!((p.y() - q.y()).abs() < tolerance, "{id} y");
+                    }
+                    _ => {
+                        let found = decoded.bounding_rect().unwrap();
+                        assert!(source.bounding_rect().unwrap().intersects(&found), "{id}");
+                    }
+                }
+            }
+            // GDAL clips to the tile proper: what it finds is what we wrote inside the
+            // tile (features only in the buffer are dropped by GDAL).
+            assert!(gdal_ids.is_subset(&ours_ids), "{name} {zxy}");
+            assert!(!gdal_ids.is_empty(), "{name} {zxy} has features for GDAL");
+        }
+    }
+}
+
+/// A Python with `mapbox_vector_tile`: `DTMAP_TEST_PYTHON`, or a venv made under the
+/// target dir on first use.
+fn python_with_mapbox_vector_tile() -> PathBuf {
+    if let Ok(python) = std::env::var("DTMAP_TEST_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mvt-venv");
+    let python = venv.join("bin").join("python");
+    let works = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import mapbox_vector_tile"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if works(&python) {
+        return python;
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "python3 -m venv {} failed", venv.display());
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "mapbox-vector-tile==2.2.0",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(installed, "pip install mapbox-vector-tile failed");
+    python
+}
+
+#[tokio::test]
+async fn mapbox_vector_tile_decodes_the_same_features_and_properties() {
+    let python = python_with_mapbox_vector_tile();
+    let app = app();
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import json, sys, mapbox_vector_tile
+with open(sys.argv[1], "rb") as f:
+    tile = mapbox_vector_tile.decode(f.read(), default_options={"y_coord_down": True})
+out = {}
+for name, layer in tile.items():
+    assert layer["extent"] == 4096, layer["extent"]
+    out[name] = [
+        {"id": f["id"], "properties": f["properties"], "type": f["geometry"]["type"],
+         "coordinates": f["geometry"]["coordinates"]}
+        for f in layer["features"]
+    ]
+print(json.dumps(out))
+"#;
+    for (layers, zxy) in SAMPLE {
+        let answer = get(&app, &format!("/tiles/{layers}/{zxy}")).await;
+        let path = write_tile(dir.path(), layers, zxy, &answer.body);
+        let output = Command::new(&python)
+            .args(["-c", script])
+            .arg(&path)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "mapbox_vector_tile failed on {layers} {zxy}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let theirs: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let ours = decode(&answer.body);
+        assert_eq!(
+            theirs.as_object().unwrap().keys().collect::<BTreeSet<_>>(),
+            ours.keys().collect::<BTreeSet<_>>()
+        );
+        for (name, features) in &ours {
+            let their_features = theirs[name].as_array().unwrap();
+            assert_eq!(their_features.len(), features.len(), "{name} {zxy}");
+            for (mine, theirs) in features.iter().zip(their_features) {
+                assert_eq!(theirs["id"].as_u64(), Some(mine.mvt_id));
+                let their_properties: BTreeMap<String, Value> =
+                    serde_json::from_value(theirs["properties"].clone()).unwrap();
+                assert_eq!(their_properties, mine.properties, "{name} {zxy}");
+                let expected_type = match &mine.geometry {
+                    Geometry::Points(p) if p.len() == 1 => "Point",
+                    Geometry::Points(_) => "MultiPoint",
+                    Geometry::Lines(l) if l.len() == 1 => "LineString",
+                    Geometry::Lines(_) => "MultiLineString",
+                    Geometry::Polygons(p) if p.len() == 1 => "Polygon",
+                    Geometry::Polygons(_) => "MultiPolygon",
+                };
+                assert_eq!(theirs["type"], expected_type, "{name} {zxy}");
+                if let Geometry::Points(points) = &mine.geometry {
+                    if points.len() == 1 {
+                        assert_eq!(theirs["coordinates"], json!(points[0]));
+                    }
+                }
+            }
+        }
+    }
+}
