@@ -127,6 +127,8 @@ pub enum Filter {
     Between(FieldRef, Literal, Literal),
     /// `field IS NULL`.
     IsNull(FieldRef),
+    /// `field LIKE pattern`: `%` any run of characters, `_` one character, `\\` escapes.
+    Like(FieldRef, String),
     /// A spatial predicate on the feature's geometry.
     Spatial(crate::query::spatial::SpatialPredicate),
 }
@@ -169,11 +171,79 @@ impl Filter {
                 )
             }
             Filter::IsNull(field) => field.value(layer, round, feature) == Value::Null,
+            Filter::Like(field, pattern) => match field.value(layer, round, feature) {
+                Value::Text(text) => like(&text, pattern),
+                Value::Number(n) => like(&n.to_string(), pattern),
+                Value::Bool(b) => like(&b.to_string(), pattern),
+                Value::Null => false,
+            },
             Filter::Spatial(predicate) => {
                 predicate.matches(&layer.features[feature as usize].geometry)
             }
         }
     }
+}
+
+impl Filter {
+    /// A box outside which no feature can pass, when the filter implies one (a spatial
+    /// predicate, alone or inside an `AND`), so the R-tree can narrow the scan.
+    pub fn candidate_box(&self) -> Option<geo::Rect<f64>> {
+        match self {
+            Filter::Spatial(predicate) => predicate.candidate_box(),
+            Filter::And(all) => all.iter().find_map(Filter::candidate_box),
+            _ => None,
+        }
+    }
+}
+
+/// SQL LIKE matching on characters.
+pub fn like(text: &str, pattern: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let mut tokens: Vec<Option<char>> = Vec::new(); // None = '_'; Some('%') handled below
+    let mut percent: Vec<bool> = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                tokens.push(Some(chars.next().unwrap_or('\\')));
+                percent.push(false);
+            }
+            '%' => {
+                tokens.push(None);
+                percent.push(true);
+            }
+            '_' => {
+                tokens.push(None);
+                percent.push(false);
+            }
+            other => {
+                tokens.push(Some(other));
+                percent.push(false);
+            }
+        }
+    }
+    // Dynamic programming over (pattern position, text position).
+    let mut reachable = vec![false; text.len() + 1];
+    reachable[0] = true;
+    for (token, is_percent) in tokens.iter().zip(&percent) {
+        let mut next = vec![false; text.len() + 1];
+        for i in 0..=text.len() {
+            if !reachable[i] {
+                continue;
+            }
+            if *is_percent {
+                for slot in next.iter_mut().skip(i) {
+                    *slot = true;
+                }
+                break;
+            }
+            if i < text.len() && token.is_none_or(|c| c == text[i]) {
+                next[i + 1] = true;
+            }
+        }
+        reachable = next;
+    }
+    reachable[text.len()]
 }
 
 /// Compares a value with a literal; `None` when they cannot be compared (null, or text

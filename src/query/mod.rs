@@ -4,6 +4,7 @@
 
 pub mod bbox;
 pub mod cql2;
+pub mod distance;
 pub mod filter;
 pub mod spatial;
 
@@ -40,9 +41,11 @@ pub struct Selection {
 
 /// Positions of the selected features, in order.
 pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
-    let mut matches: Vec<u32> = match &selection.bbox {
-        None => (0..layer.features.len() as u32).collect(),
-        Some(bbox) => features_in_bbox(layer, bbox),
+    let implied_box = selection.filter.as_ref().and_then(Filter::candidate_box);
+    let mut matches: Vec<u32> = match (&selection.bbox, implied_box) {
+        (Some(bbox), _) => features_in_bbox(layer, bbox),
+        (None, Some(rect)) => candidates_in_rect(layer, &rect),
+        (None, None) => (0..layer.features.len() as u32).collect(),
     };
     if let Some(filter) = &selection.filter {
         matches.retain(|&f| filter.matches(layer, selection.round, f));
@@ -62,6 +65,14 @@ pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
         });
     }
     matches
+}
+
+/// Features whose bounding box meets `rect` (a superset of the exact matches), in file order.
+fn candidates_in_rect(layer: &Layer, rect: &geo::Rect<f64>) -> Vec<u32> {
+    let mut out = Vec::new();
+    layer.index.for_each_candidate(rect, |f| out.push(f));
+    out.sort_unstable();
+    out
 }
 
 /// Features whose geometry intersects the box (boundary included), in file order.
