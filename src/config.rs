@@ -142,6 +142,12 @@ pub struct LayerConfig {
     /// Properties written into vector tiles; `fields` when absent.
     #[serde(default)]
     pub tile_fields: Option<Vec<String>>,
+    /// Property that groups the features in area totals (e.g. the governorate p-code).
+    #[serde(default)]
+    pub group_by: Option<String>,
+    /// Layer whose features the `group_by` values are ids of (names come from there).
+    #[serde(default)]
+    pub group_layer: Option<String>,
     /// Count tables joined onto the features by `id_field`.
     #[serde(default)]
     pub counts: Vec<CountTableConfig>,

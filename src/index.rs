@@ -4,6 +4,8 @@
 //! box. The tree only narrows the search: exact predicates are applied by the callers in
 //! [`crate::query`]. Coordinates are WGS84 lon/lat.
 
+pub mod point_tree;
+
 use geo::{BoundingRect, Geometry, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};

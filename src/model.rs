@@ -8,6 +8,7 @@ use std::sync::Arc;
 use geo::{Geometry, Rect};
 use serde_json::{Map, Value};
 
+use crate::index::point_tree::PointTree;
 use crate::index::SpatialIndex;
 
 /// One feature: a geometry with its id and published properties.
@@ -87,6 +88,17 @@ impl GeometryKind {
     }
 }
 
+/// How features are grouped in area totals.
+#[derive(Debug, Clone)]
+pub struct GroupBy {
+    /// The property.
+    pub field: String,
+    /// The layer whose ids the values are, for names.
+    pub layer: Option<String>,
+    /// The distinct values; a group id is a position here.
+    pub values: Vec<String>,
+}
+
 /// One layer (an OGC collection).
 #[derive(Debug)]
 pub struct Layer {
@@ -122,6 +134,10 @@ pub struct Layer {
     pub counts: Vec<Vec<Option<CountRecord>>>,
     /// R-tree over the features.
     pub index: SpatialIndex,
+    /// Tree with sums over the points, for point layers.
+    pub points: Option<PointTree>,
+    /// The grouping of area totals, when configured.
+    pub group_by: Option<GroupBy>,
     /// Bounding box of all features.
     pub extent: Option<Rect<f64>>,
 }
@@ -145,6 +161,11 @@ impl Layer {
     /// Position of a count column by name.
     pub fn count_column(&self, name: &str) -> Option<usize> {
         self.count_columns.iter().position(|c| c == name)
+    }
+
+    /// Values per point in the point tree: rounds × count columns, round-major.
+    pub fn sums_width(&self) -> usize {
+        self.rounds.len() * self.count_columns.len()
     }
 
     /// Whether any count of this layer is synthetic.

@@ -20,8 +20,9 @@ use serde_json::Map;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, LayerConfig, SourceFormat};
+use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
-use crate::model::{Feature, GeometryKind, Layer, Snapshot};
+use crate::model::{Feature, GeometryKind, GroupBy, Layer, Snapshot};
 pub use report::{LoadReport, Problem, Severity};
 use source::{key_text, SourceFeature};
 
@@ -130,6 +131,10 @@ fn load_layer(
         .clone()
         .unwrap_or_else(|| fields.clone());
     let index = SpatialIndex::build(&features);
+    let group_by = group_by(layer_config, &features, file, report);
+    let points = index
+        .is_points()
+        .then(|| point_tree(&features, &joined, group_by.as_ref()));
     Layer {
         id: layer_config.id.clone(),
         title: layer_config
@@ -150,8 +155,76 @@ fn load_layer(
         rounds: joined.rounds,
         counts: joined.counts,
         index,
+        points,
+        group_by,
         extent,
     }
+}
+
+/// The distinct values of the `group_by` property.
+fn group_by(
+    layer_config: &LayerConfig,
+    features: &[Feature],
+    file: &str,
+    report: &mut LoadReport,
+) -> Option<GroupBy> {
+    let field = layer_config.group_by.as_ref()?;
+    let mut values: Vec<String> = features
+        .iter()
+        .filter_map(|f| f.properties.get(field).and_then(key_text))
+        .collect();
+    if values.is_empty() && !features.is_empty() {
+        report.warning(
+            file,
+            None,
+            Some(field),
+            "group_by: no feature has this property",
+        );
+    }
+    values.sort();
+    values.dedup();
+    Some(GroupBy {
+        field: field.clone(),
+        layer: layer_config.group_layer.clone(),
+        values,
+    })
+}
+
+/// The tree with sums of a point layer: every round's counts of every point.
+fn point_tree(
+    features: &[Feature],
+    joined: &join::JoinedCounts,
+    group_by: Option<&GroupBy>,
+) -> PointTree {
+    let columns = joined.columns.len();
+    let width = joined.rounds.len() * columns;
+    let points = features
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match &f.geometry {
+            Geometry::Point(p) => Some(TreePoint {
+                feature: i as u32,
+                coord: [p.x(), p.y()],
+                group: group_by
+                    .and_then(|g| {
+                        let value = f.properties.get(&g.field).and_then(key_text)?;
+                        g.values.binary_search(&value).ok()
+                    })
+                    .map(|g| g as u32)
+                    .unwrap_or(NO_GROUP),
+            }),
+            _ => None,
+        })
+        .collect();
+    PointTree::build(points, width, |feature, out| {
+        for (round, row) in joined.counts.iter().enumerate() {
+            if let Some(record) = &row[feature as usize] {
+                for (c, value) in record.values.iter().enumerate() {
+                    out[round * columns + c] = value.unwrap_or(0);
+                }
+            }
+        }
+    })
 }
 
 /// The configured fields, or every property in order of first appearance.

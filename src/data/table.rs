@@ -143,12 +143,31 @@ fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
             .collect(),
     };
     let mut rows = Vec::new();
+    let (mut line, mut counted_to) = (1usize, 0usize);
     for (i, record) in records.enumerate() {
-        let number = i + 2;
         let record = record.map_err(|e| TableError::Csv {
-            row: number,
+            row: e.position().map(|p| p.line() as usize).unwrap_or(i + 2),
             message: e.to_string(),
         })?;
+        // The line where the record starts, counted from its byte offset so that blank
+        // lines and quoted line breaks count as a spreadsheet would.
+        let mut offset = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(counted_to)
+            .min(bytes.len());
+        // The reported start includes the blank lines skipped before the record.
+        while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        if offset > counted_to {
+            line += bytes[counted_to..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = offset;
+        }
+        let number = line;
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

@@ -2,6 +2,7 @@
 //! filters, sorted and ready to page. No HTTP here: the API turns requests into a
 //! [`Selection`] and the matches back into responses.
 
+pub mod area;
 pub mod bbox;
 pub mod cql2;
 pub mod distance;

@@ -1,0 +1,408 @@
+//! A static tree over a point layer that keeps sums: points sorted along a Hilbert curve,
+//! cut into leaves of [`LEAF_SIZE`], grouped [`FANOUT`] at a time up to one root. Every
+//! node knows its box, its run of points, the sum of every count column for every round,
+//! and the group (e.g. governorate) of its points when they all share one.
+//!
+//! A query walks the tree with a [`Region`]: a node wholly inside contributes its sums (or
+//! its whole run of points) without looking at a single point; only nodes the region's
+//! boundary crosses are opened. That is what makes "totals for a governorate-sized area"
+//! cost a few thousand node visits instead of a point-in-polygon test per site.
+
+use geo::Rect;
+
+/// Points per leaf.
+pub const LEAF_SIZE: usize = 32;
+/// Children per inner node.
+pub const FANOUT: usize = 16;
+/// Marks a point or node with no single group.
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// How a box lies relative to a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    /// Every point of the box belongs to the region.
+    Inside,
+    /// No point of the box does.
+    Outside,
+    /// Some may: look closer.
+    Partly,
+}
+
+/// A region a query walks the tree with.
+pub trait Region {
+    /// How a box lies relative to the region.
+    fn cover(&self, rect: &Rect<f64>) -> Cover;
+    /// Whether one point belongs to the region.
+    fn holds(&self, point: [f64; 2]) -> bool;
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    rect: Rect<f64>,
+    /// Run of points `start..end` in tree order.
+    start: u32,
+    end: u32,
+    /// Children `first_child..first_child + child_count`; none for a leaf.
+    first_child: u32,
+    child_count: u32,
+    /// The group every point of the node shares, or [`NO_GROUP`].
+    group: u32,
+}
+
+/// What one point brings to the tree.
+#[derive(Debug, Clone)]
+pub struct TreePoint {
+    /// Position of the feature in its layer.
+    pub feature: u32,
+    /// Lon/lat.
+    pub coord: [f64; 2],
+    /// Group id, or [`NO_GROUP`].
+    pub group: u32,
+}
+
+/// The tree. `width` values per point and per node: rounds × count columns, round-major.
+#[derive(Debug)]
+pub struct PointTree {
+    features: Vec<u32>,
+    coords: Vec<[f64; 2]>,
+    groups: Vec<u32>,
+    values: Vec<i64>,
+    nodes: Vec<Node>,
+    node_sums: Vec<i64>,
+    width: usize,
+    root: usize,
+}
+
+/// Sums over a region: the number of points and the sum of every value, overall and by
+/// group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionSums {
+    /// Points inside.
+    pub points: u64,
+    /// `width` sums.
+    pub sums: Vec<i64>,
+    /// Per group id: (points, sums); only filled when asked for.
+    pub by_group: std::collections::BTreeMap<u32, (u64, Vec<i64>)>,
+}
+
+impl PointTree {
+    /// Builds the tree. `values(feature, out)` writes the `width` values of a feature
+    /// (missing counts as 0).
+    pub fn build(
+        mut points: Vec<TreePoint>,
+        width: usize,
+        mut values: impl FnMut(u32, &mut [i64]),
+    ) -> PointTree {
+        let bounds = points.iter().fold(None::<Rect<f64>>, |acc, p| {
+            let r = Rect::new((p.coord[0], p.coord[1]), (p.coord[0], p.coord[1]));
+            Some(match acc {
+                None => r,
+                Some(a) => union(a, r),
+            })
+        });
+        if let Some(bounds) = bounds {
+            points.sort_by_cached_key(|p| hilbert_key(&bounds, p.coord));
+        }
+        let n = points.len();
+        let mut point_values = vec![0i64; n * width];
+        for (i, p) in points.iter().enumerate() {
+            values(p.feature, &mut point_values[i * width..(i + 1) * width]);
+        }
+        let features: Vec<u32> = points.iter().map(|p| p.feature).collect();
+        let coords: Vec<[f64; 2]> = points.iter().map(|p| p.coord).collect();
+        let groups: Vec<u32> = points.iter().map(|p| p.group).collect();
+
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut node_sums: Vec<i64> = Vec::new();
+        // Leaves.
+        let mut level_start = 0;
+        for start in (0..n).step_by(LEAF_SIZE) {
+            let end = (start + LEAF_SIZE).min(n);
+            let rect = coords[start..end]
+                .iter()
+                .map(|c| Rect::new((c[0], c[1]), (c[0], c[1])))
+                .reduce(union)
+                .unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
+            let group = shared_group(groups[start..end].iter().copied());
+            let mut sums = vec![0i64; width];
+            for i in start..end {
+                for (s, v) in sums
+                    .iter_mut()
+                    .zip(&point_values[i * width..(i + 1) * width])
+                {
+                    *s += v;
+                }
+            }
+            nodes.push(Node {
+                rect,
+                start: start as u32,
+                end: end as u32,
+                first_child: 0,
+                child_count: 0,
+                group,
+            });
+            node_sums.extend(sums);
+        }
+        // Inner levels, until one node is left.
+        let mut level_end = nodes.len();
+        while level_end - level_start > 1 {
+            let next_start = nodes.len();
+            for first in (level_start..level_end).step_by(FANOUT) {
+                let last = (first + FANOUT).min(level_end);
+                let children = &nodes[first..last];
+                let rect = children
+                    .iter()
+                    .map(|c| c.rect)
+                    .reduce(union)
+                    .unwrap_or(children[0].rect);
+                let group = shared_group(children.iter().map(|c| c.group));
+                let (start, end) = (children[0].start, children[children.len() - 1].end);
+                let mut sums = vec![0i64; width];
+                for child in first..last {
+                    for (s, v) in sums
+                        .iter_mut()
+                        .zip(&node_sums[child * width..(child + 1) * width])
+                    {
+                        *s += v;
+                    }
+                }
+                nodes.push(Node {
+                    rect,
+                    start,
+                    end,
+                    first_child: first as u32,
+                    child_count: (last - first) as u32,
+                    group,
+                });
+                node_sums.extend(sums);
+            }
+            level_start = next_start;
+            level_end = nodes.len();
+        }
+        let root = nodes.len().saturating_sub(1);
+        PointTree {
+            features,
+            coords,
+            groups,
+            values: point_values,
+            nodes,
+            node_sums,
+            width,
+            root,
+        }
+    }
+
+    /// Values per point: rounds × count columns.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Calls `found` with the layer position of every point in the region (unordered).
+    pub fn search(&self, region: &dyn Region, mut found: impl FnMut(u32)) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let mut stack = vec![self.root];
+        while let Some(at) = stack.pop() {
+            let node = &self.nodes[at];
+            match region.cover(&node.rect) {
+                Cover::Outside => {}
+                Cover::Inside => {
+                    for &f in &self.features[node.start as usize..node.end as usize] {
+                        found(f);
+                    }
+                }
+                Cover::Partly if node.child_count == 0 => {
+                    for i in node.start as usize..node.end as usize {
+                        if region.holds(self.coords[i]) {
+                            found(self.features[i]);
+                        }
+                    }
+                }
+                Cover::Partly => stack.extend(
+                    (node.first_child..node.first_child + node.child_count).map(|c| c as usize),
+                ),
+            }
+        }
+    }
+
+    /// Sums over the region, and by group when `by_group`.
+    pub fn sums(&self, region: &dyn Region, by_group: bool) -> RegionSums {
+        let mut out = RegionSums {
+            points: 0,
+            sums: vec![0; self.width],
+            by_group: Default::default(),
+        };
+        if self.nodes.is_empty() {
+            return out;
+        }
+        let width = self.width;
+        let add = |out: &mut RegionSums, group: Option<u32>, points: u64, values: &[i64]| {
+            out.points += points;
+            for (s, v) in out.sums.iter_mut().zip(values) {
+                *s += v;
+            }
+            if let Some(group) = group {
+                let entry = out
+                    .by_group
+                    .entry(group)
+                    .or_insert_with(|| (0, vec![0; width]));
+                entry.0 += points;
+                for (s, v) in entry.1.iter_mut().zip(values) {
+                    *s += v;
+                }
+            }
+        };
+        let mut stack = vec![(self.root, false)];
+        while let Some((at, known_inside)) = stack.pop() {
+            let node = &self.nodes[at];
+            let cover = if known_inside {
+                Cover::Inside
+            } else {
+                region.cover(&node.rect)
+            };
+            match cover {
+                Cover::Outside => {}
+                Cover::Inside if !by_group || node.group != NO_GROUP => {
+                    let sums = &self.node_sums[at * width..(at + 1) * width];
+                    let group = by_group.then_some(node.group);
+                    add(&mut out, group, (node.end - node.start) as u64, sums);
+                }
+                Cover::Inside if node.child_count > 0 => stack.extend(
+                    (node.first_child..node.first_child + node.child_count)
+                        .map(|c| (c as usize, true)),
+                ),
+                _ if node.child_count == 0 => {
+                    for i in node.start as usize..node.end as usize {
+                        if cover == Cover::Inside || region.holds(self.coords[i]) {
+                            let group = by_group.then_some(self.groups[i]);
+                            add(&mut out, group, 1, &self.values[i * width..(i + 1) * width]);
+                        }
+                    }
+                }
+                _ => stack.extend(
+                    (node.first_child..node.first_child + node.child_count)
+                        .map(|c| (c as usize, false)),
+                ),
+            }
+        }
+        out
+    }
+}
+
+fn shared_group(mut groups: impl Iterator<Item = u32>) -> u32 {
+    let Some(first) = groups.next() else {
+        return NO_GROUP;
+    };
+    if groups.all(|g| g == first) {
+        first
+    } else {
+        NO_GROUP
+    }
+}
+
+fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}
+
+/// Position along a Hilbert curve on a 2^16 × 2^16 grid over `bounds`.
+fn hilbert_key(bounds: &Rect<f64>, coord: [f64; 2]) -> u64 {
+    const SIDE: u32 = 1 << 16;
+    let scale = |v: f64, lo: f64, hi: f64| -> u32 {
+        if hi > lo {
+            (((v - lo) / (hi - lo)) * f64::from(SIDE - 1)).round() as u32
+        } else {
+            0
+        }
+    };
+    let mut x = scale(coord[0], bounds.min().x, bounds.max().x);
+    let mut y = scale(coord[1], bounds.min().y, bounds.max().y);
+    let mut key: u64 = 0;
+    let mut s = SIDE / 2;
+    while s > 0 {
+        let rx = u32::from(x & s > 0);
+        let ry = u32::from(y & s > 0);
+        key += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                x = SIDE - 1 - x;
+                y = SIDE - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct BoxRegion(Rect<f64>);
+
+    impl Region for BoxRegion {
+        fn cover(&self, rect: &Rect<f64>) -> Cover {
+            let (a, b) = (self.0, rect);
+            if b.min().x >= a.min().x
+                && b.max().x <= a.max().x
+                && b.min().y >= a.min().y
+                && b.max().y <= a.max().y
+            {
+                Cover::Inside
+            } else if b.max().x < a.min().x
+                || b.min().x > a.max().x
+                || b.max().y < a.min().y
+                || b.min().y > a.max().y
+            {
+                Cover::Outside
+            } else {
+                Cover::Partly
+            }
+        }
+        fn holds(&self, p: [f64; 2]) -> bool {
+            self.0.min().x <= p[0]
+                && p[0] <= self.0.max().x
+                && self.0.min().y <= p[1]
+                && p[1] <= self.0.max().y
+        }
+    }
+
+    #[test]
+    fn sums_and_searches_equal_a_scan_of_every_point() {
+        let points: Vec<TreePoint> = (0..5000u32)
+            .map(|i| TreePoint {
+                feature: i,
+                coord: [f64::from(i % 97) * 0.1, f64::from(i / 97) * 0.1],
+                group: i % 7 / 3,
+            })
+            .collect();
+        let tree = PointTree::build(points.clone(), 2, |f, out| {
+            out[0] = i64::from(f);
+            out[1] = 1;
+        });
+        let region = BoxRegion(Rect::new((1.05, 0.95), (6.3, 3.3)));
+        let inside: Vec<&TreePoint> = points.iter().filter(|p| region.holds(p.coord)).collect();
+        let sums = tree.sums(&region, true);
+        assert_eq!(sums.points, inside.len() as u64);
+        assert_eq!(
+            sums.sums[0],
+            inside.iter().map(|p| i64::from(p.feature)).sum::<i64>()
+        );
+        for group in 0..3 {
+            let expected = inside.iter().filter(|p| p.group == group).count() as u64;
+            assert_eq!(
+                sums.by_group.get(&group).map(|g| g.0).unwrap_or(0),
+                expected
+            );
+        }
+        let mut found = Vec::new();
+        tree.search(&region, |f| found.push(f));
+        found.sort();
+        let expected: Vec<u32> = inside.iter().map(|p| p.feature).collect();
+        assert_eq!(found, expected);
+    }
+}

@@ -1,0 +1,409 @@
+//! A query area (polygon or multipolygon, with holes) prepared for many tests: its edges in
+//! an R-tree, so that locating a point and classifying a box cost a logarithmic search
+//! instead of a pass over every vertex. Building it also checks the area is valid (rings
+//! that do not cross, holes inside their polygon, parts that do not overlap) in
+//! O(n log n); a naive check would be quadratic, which untrusted input must not get.
+//!
+//! Point location uses the crossing rule with robust orientation tests, and reports points
+//! on an edge as on the boundary, the same answers `geo`'s predicates give.
+
+use geo::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{Coord, Geometry, Intersects, Line, MultiPolygon, Polygon, Rect};
+use rstar::primitives::{GeomWithData, Line as TreeLine};
+use rstar::{RTree, AABB};
+
+/// Where a point lies relative to the area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// In the interior.
+    Inside,
+    /// On an edge or vertex.
+    OnBoundary,
+    /// Outside.
+    Outside,
+}
+
+pub use crate::index::point_tree::Cover;
+
+/// Which ring an edge belongs to: (polygon, ring) with ring 0 the exterior.
+type RingId = (u32, u32);
+type Edge = GeomWithData<TreeLine<[f64; 2]>, (RingId, u32)>;
+
+/// A validated polygonal area with its edge index.
+#[derive(Debug)]
+pub struct IndexedArea {
+    edges: RTree<Edge>,
+    bounds: Rect<f64>,
+    /// Index of the last edge of each ring (to tell the last and first edges are neighbours).
+    last_edge: std::collections::HashMap<RingId, u32>,
+}
+
+impl IndexedArea {
+    /// Prepares a Polygon or MultiPolygon; anything else, or an invalid area, is an error
+    /// saying what is wrong.
+    pub fn new(geometry: &Geometry<f64>) -> Result<IndexedArea, String> {
+        let polygons: Vec<&Polygon<f64>> = match geometry {
+            Geometry::Polygon(p) => vec![p],
+            Geometry::MultiPolygon(MultiPolygon(ps)) => ps.iter().collect(),
+            other => {
+                return Err(format!(
+                    "the area must be a Polygon or MultiPolygon, not a {}",
+                    kind_name(other)
+                ))
+            }
+        };
+        if polygons.is_empty() {
+            return Err("the MultiPolygon has no polygon".into());
+        }
+        let mut edges = Vec::new();
+        let mut bounds: Option<Rect<f64>> = None;
+        let mut last_edge = std::collections::HashMap::new();
+        // Reported after the crossing check, which explains most flat rings better.
+        let mut flat_ring = None;
+        for (pi, polygon) in polygons.iter().enumerate() {
+            let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+            for (ri, ring) in rings.enumerate() {
+                let mut coords = ring.0.clone();
+                coords.dedup();
+                if coords.len() < 4 {
+                    return Err(format!("{} has fewer than 4 positions", ring_name(pi, ri)));
+                }
+                if signed_area(&coords) == 0.0 && flat_ring.is_none() {
+                    flat_ring = Some(ring_name(pi, ri));
+                }
+                last_edge.insert((pi as u32, ri as u32), coords.len() as u32 - 2);
+                for (k, segment) in coords.windows(2).enumerate() {
+                    let (a, b) = (segment[0], segment[1]);
+                    let r = Rect::new(a, b);
+                    bounds = Some(match bounds {
+                        None => r,
+                        Some(old) => union(old, r),
+                    });
+                    edges.push(Edge::new(
+                        TreeLine::new([a.x, a.y], [b.x, b.y]),
+                        ((pi as u32, ri as u32), k as u32),
+                    ));
+                }
+            }
+        }
+        let bounds = bounds.ok_or("the area has no edges")?;
+        let area = IndexedArea {
+            edges: RTree::bulk_load(edges),
+            bounds,
+            last_edge,
+        };
+        area.check_no_crossings()?;
+        if let Some(ring) = flat_ring {
+            return Err(format!("{ring} encloses no area"));
+        }
+        area.check_nesting(&polygons)?;
+        Ok(area)
+    }
+
+    /// The bounding box.
+    pub fn bounds(&self) -> Rect<f64> {
+        self.bounds
+    }
+
+    /// Where a point lies.
+    pub fn locate(&self, p: Coord<f64>) -> Location {
+        self.locate_in(p, |_| true)
+    }
+
+    /// Locates `p` against the rings `keep` selects only.
+    fn locate_in(&self, p: Coord<f64>, keep: impl Fn(RingId) -> bool) -> Location {
+        if !(self.bounds.min().x <= p.x
+            && p.x <= self.bounds.max().x
+            && self.bounds.min().y <= p.y
+            && p.y <= self.bounds.max().y)
+        {
+            return Location::Outside;
+        }
+        let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
+        let mut crossings = 0u32;
+        for edge in self.edges.locate_in_envelope_intersecting(&ray) {
+            if !keep(edge.data.0) {
+                continue;
+            }
+            let a = Coord::from(edge.geom().from);
+            let b = Coord::from(edge.geom().to);
+            let orientation = RobustKernel::orient2d(a, b, p);
+            if orientation == Orientation::Collinear
+                && a.x.min(b.x) <= p.x
+                && p.x <= a.x.max(b.x)
+                && a.y.min(b.y) <= p.y
+                && p.y <= a.y.max(b.y)
+            {
+                return Location::OnBoundary;
+            }
+            let upward = a.y <= p.y && b.y > p.y;
+            let downward = b.y <= p.y && a.y > p.y;
+            if (upward && orientation == Orientation::CounterClockwise)
+                || (downward && orientation == Orientation::Clockwise)
+            {
+                crossings += 1;
+            }
+        }
+        if crossings % 2 == 1 {
+            Location::Inside
+        } else {
+            Location::Outside
+        }
+    }
+
+    /// How a box lies relative to the area.
+    pub fn cover(&self, rect: &Rect<f64>) -> Cover {
+        if !rect.intersects(&self.bounds) {
+            return Cover::Outside;
+        }
+        let envelope =
+            AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        let crossed = self
+            .edges
+            .locate_in_envelope_intersecting(&envelope)
+            .any(|edge| {
+                Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to))
+                    .intersects(rect)
+            });
+        if crossed {
+            return Cover::Partly;
+        }
+        match self.locate(rect.min()) {
+            Location::Inside => Cover::Inside,
+            Location::Outside => Cover::Outside,
+            Location::OnBoundary => Cover::Partly,
+        }
+    }
+
+    /// No two edges meet except consecutive edges of a ring at their shared vertex.
+    fn check_no_crossings(&self) -> Result<(), String> {
+        for edge in self.edges.iter() {
+            let line = Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to));
+            let (ring, k) = edge.data;
+            for other in self
+                .edges
+                .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(edge.geom()))
+            {
+                let (other_ring, other_k) = other.data;
+                if (other_ring, other_k) <= (ring, k) {
+                    continue; // each pair once, and not an edge with itself
+                }
+                let other_line =
+                    Line::new(Coord::from(other.geom().from), Coord::from(other.geom().to));
+                if !line.intersects(&other_line) {
+                    continue;
+                }
+                if other_ring == ring && self.are_neighbours(ring, k, other_k) {
+                    // Neighbours share one vertex; they must not fold back onto each other.
+                    let shared = if line.end == other_line.start {
+                        line.end
+                    } else {
+                        line.start
+                    };
+                    let (p, q) = (
+                        if line.start == shared {
+                            line.end
+                        } else {
+                            line.start
+                        },
+                        if other_line.start == shared {
+                            other_line.end
+                        } else {
+                            other_line.start
+                        },
+                    );
+                    let folds = RobustKernel::orient2d(p, shared, q) == Orientation::Collinear
+                        && (p.x - shared.x) * (q.x - shared.x)
+                            + (p.y - shared.y) * (q.y - shared.y)
+                            > 0.0;
+                    if !folds {
+                        continue;
+                    }
+                }
+                let at = crossing_point(line, other_line);
+                return Err(if other_ring == ring {
+                    format!(
+                        "{} crosses itself near ({:.6}, {:.6})",
+                        ring_name(ring.0 as usize, ring.1 as usize),
+                        at.x,
+                        at.y
+                    )
+                } else {
+                    format!(
+                        "{} and {} touch or cross near ({:.6}, {:.6})",
+                        ring_name(ring.0 as usize, ring.1 as usize),
+                        ring_name(other_ring.0 as usize, other_ring.1 as usize),
+                        at.x,
+                        at.y
+                    )
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether edges `a` and `b` of a ring are consecutive (the ring is closed, so the last
+    /// edge neighbours the first).
+    fn are_neighbours(&self, ring: RingId, a: u32, b: u32) -> bool {
+        if a.abs_diff(b) == 1 {
+            return true;
+        }
+        let last = self.last_edge.get(&ring).copied().unwrap_or(0);
+        (a == 0 && b == last) || (b == 0 && a == last)
+    }
+
+    /// Holes lie inside their polygon's exterior; parts lie outside each other.
+    fn check_nesting(&self, polygons: &[&Polygon<f64>]) -> Result<(), String> {
+        for (pi, polygon) in polygons.iter().enumerate() {
+            let exterior_of = |ring: RingId| ring == (pi as u32, 0);
+            for (hi, hole) in polygon.interiors().iter().enumerate() {
+                if self.locate_in(hole.0[0], exterior_of) != Location::Inside {
+                    return Err(format!(
+                        "{} is not inside the exterior ring of polygon {}",
+                        ring_name(pi, hi + 1),
+                        pi + 1
+                    ));
+                }
+            }
+            for (qi, other) in polygons.iter().enumerate() {
+                if qi == pi {
+                    continue;
+                }
+                let part_q = |ring: RingId| ring.0 == qi as u32;
+                if self.locate_in(polygon.exterior().0[0], part_q) == Location::Inside {
+                    return Err(format!(
+                        "polygons {} and {} of the MultiPolygon overlap",
+                        qi.min(pi) + 1,
+                        qi.max(pi) + 1
+                    ));
+                }
+                let _ = other;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn crossing_point(a: Line<f64>, b: Line<f64>) -> Coord<f64> {
+    match geo::line_intersection::line_intersection(a, b) {
+        Some(geo::LineIntersection::SinglePoint { intersection, .. }) => intersection,
+        Some(geo::LineIntersection::Collinear { intersection }) => intersection.start,
+        None => a.start,
+    }
+}
+
+fn signed_area(ring: &[Coord<f64>]) -> f64 {
+    ring.windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum::<f64>()
+        / 2.0
+}
+
+fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}
+
+fn ring_name(polygon: usize, ring: usize) -> String {
+    if ring == 0 {
+        format!("the exterior ring of polygon {}", polygon + 1)
+    } else {
+        format!("hole {ring} of polygon {}", polygon + 1)
+    }
+}
+
+/// The GeoJSON name of a geometry's type.
+pub fn kind_name(geometry: &Geometry<f64>) -> &'static str {
+    match geometry {
+        Geometry::Point(_) => "Point",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{polygon, Contains};
+
+    fn area(g: impl Into<Geometry<f64>>) -> Result<IndexedArea, String> {
+        IndexedArea::new(&g.into())
+    }
+
+    #[test]
+    fn points_inside_on_the_edge_and_in_a_hole_are_told_apart() {
+        let p = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.), (x: 0., y: 0.)],
+            interiors: [[(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 6.), (x: 4., y: 4.)]],
+        );
+        let a = area(p.clone()).unwrap();
+        assert_eq!(a.locate(Coord { x: 1., y: 1. }), Location::Inside);
+        assert_eq!(a.locate(Coord { x: 5., y: 5. }), Location::Outside);
+        assert_eq!(a.locate(Coord { x: 10., y: 3. }), Location::OnBoundary);
+        assert_eq!(a.locate(Coord { x: 4., y: 5. }), Location::OnBoundary);
+        assert_eq!(a.locate(Coord { x: 0., y: 0. }), Location::OnBoundary);
+        assert_eq!(a.locate(Coord { x: 11., y: 5. }), Location::Outside);
+        assert!(p.contains(&Coord { x: 1., y: 1. }));
+    }
+
+    #[test]
+    fn boxes_are_classified_inside_outside_or_crossed() {
+        let a = area(polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)])
+            .unwrap();
+        assert_eq!(a.cover(&Rect::new((1., 1.), (2., 2.))), Cover::Inside);
+        assert_eq!(a.cover(&Rect::new((11., 1.), (12., 2.))), Cover::Outside);
+        assert_eq!(a.cover(&Rect::new((9., 1.), (12., 2.))), Cover::Partly);
+        assert_eq!(a.cover(&Rect::new((-5., -5.), (15., 15.))), Cover::Partly);
+    }
+
+    #[test]
+    fn a_bow_tie_is_refused_with_where_it_crosses() {
+        let err = area(polygon![(x: 0., y: 0.), (x: 2., y: 2.), (x: 2., y: 0.), (x: 0., y: 2.)])
+            .unwrap_err();
+        assert!(
+            err.contains("crosses itself near (1.000000, 1.000000)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_hole_outside_its_polygon_is_refused() {
+        let p = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)],
+            interiors: [[(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 4.)]],
+        );
+        assert!(area(p)
+            .unwrap_err()
+            .contains("hole 1 of polygon 1 is not inside"));
+    }
+
+    #[test]
+    fn overlapping_parts_are_refused_and_separate_parts_accepted() {
+        let a = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)];
+        let inner =
+            polygon![(x: 0.2, y: 0.2), (x: 0.4, y: 0.2), (x: 0.4, y: 0.4), (x: 0.2, y: 0.4)];
+        let far = polygon![(x: 5., y: 5.), (x: 6., y: 5.), (x: 6., y: 6.), (x: 5., y: 6.)];
+        assert!(area(MultiPolygon(vec![a.clone(), inner]))
+            .unwrap_err()
+            .contains("overlap"));
+        assert!(area(MultiPolygon(vec![a, far])).is_ok());
+    }
+
+    #[test]
+    fn a_spike_that_folds_back_is_refused() {
+        let err = area(polygon![(x: 0., y: 0.), (x: 2., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)])
+            .unwrap_err();
+        assert!(err.contains("crosses itself"), "{err}");
+    }
+
+    #[test]
+    fn only_polygons_make_an_area() {
+        assert!(area(geo::Point::new(1., 1.)).unwrap_err().contains("Point"));
+    }
+}
