@@ -281,6 +281,49 @@ pub fn parse_geojson_text(text: &str, max_vertices: usize) -> Result<Geometry<f6
     from_geojson(&value, max_vertices).map_err(|e| e.to_string())
 }
 
+/// Parses WKT text (2D) into a checked geometry: ranges, closed rings, at most
+/// `max_vertices` positions.
+pub fn parse_wkt(text: &str, max_vertices: usize) -> Result<Geometry<f64>, String> {
+    use std::str::FromStr;
+    let parsed =
+        wkt::Wkt::<f64>::from_str(text.trim()).map_err(|e| format!("not valid WKT: {e}"))?;
+    let geometry: Geometry<f64> = parsed
+        .try_into()
+        .map_err(|e: wkt::conversion::Error| format!("unsupported WKT: {e}"))?;
+    check_geometry(&geometry, max_vertices).map_err(|e| e.to_string())?;
+    Ok(geometry)
+}
+
+/// Checks a geometry built elsewhere as [`from_geojson`] checks its input.
+pub fn check_geometry(geometry: &Geometry<f64>, max_vertices: usize) -> Result<(), GeometryError> {
+    use geo::CoordsIter;
+    if geometry.coords_count() > max_vertices {
+        return Err(GeometryError::TooManyVertices {
+            limit: max_vertices,
+        });
+    }
+    for c in geometry.coords_iter() {
+        check_lon_lat(c.x, c.y)?;
+    }
+    let rings_ok = |p: &Polygon<f64>| {
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .all(|r| r.0.len() >= 4)
+    };
+    let ok = match geometry {
+        Geometry::Polygon(p) => rings_ok(p),
+        Geometry::MultiPolygon(mp) => mp.0.iter().all(rings_ok),
+        Geometry::LineString(l) => l.0.len() >= 2,
+        Geometry::GeometryCollection(_) => return Err(GeometryError::Collection),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(GeometryError::ShortRing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

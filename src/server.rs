@@ -18,7 +18,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{self, collections, items, landing, metrics, openapi, styles, tiles, AppState};
+use crate::api::{
+    self, collections, items, landing, metrics, openapi, queries, styles, tiles, AppState,
+};
 use crate::config::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS};
 use crate::error::ApiError;
 
@@ -33,6 +35,16 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/collections/{id}/queryables", get(collections::queryables))
         .route("/collections/{id}/items", get(items::list))
         .route("/collections/{id}/items/{fid}", get(items::one))
+        .route(
+            "/collections/{id}/search",
+            get(queries::search_get).post(queries::search_post),
+        )
+        .route("/collections/{id}/near", get(queries::near))
+        .route("/collections/{id}/contains", get(queries::contains))
+        .route(
+            "/collections/{id}/totals",
+            get(queries::totals_get).post(queries::totals_post),
+        )
         .route("/collections/{id}/tiles", get(tiles::tilesets))
         .route(
             "/collections/{id}/tiles/WebMercatorQuad",

@@ -70,7 +70,7 @@ pub async fn list(
     let page = paged(&matches, request.offset, request.limit);
     let round = request.selection.round;
     if format == Format::Csv {
-        let body = render::write_csv(layer, round, page, &request.properties);
+        let body = render::write_csv(layer, round, page, &request.properties, None);
         return Ok(data_response(body, super::CSV));
     }
     let href = format!("{base}/collections/{}/items", layer.id);
@@ -92,6 +92,7 @@ pub async fn list(
             links,
             extra: None,
         },
+        None,
     );
     Ok(data_response(body, super::GEOJSON))
 }
@@ -129,7 +130,7 @@ pub async fn one(
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let properties = property_choice(layer, params.properties.as_deref())?;
     let mut body = String::new();
-    render::write_feature(&mut body, layer, round, feature, &properties);
+    render::write_feature(&mut body, layer, round, feature, &properties, None);
     // Add links after the fact: the feature is a JSON object ending with '}'.
     body.pop();
     let collection = format!("{base}/collections/{}", layer.id);

@@ -7,6 +7,7 @@ pub mod items;
 pub mod landing;
 pub mod metrics;
 pub mod openapi;
+pub mod queries;
 pub mod render;
 pub mod styles;
 pub mod tiles;

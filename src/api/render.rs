@@ -82,6 +82,7 @@ pub fn write_feature(
     round: Option<usize>,
     feature: u32,
     choice: &PropertyChoice,
+    distance_m: Option<f64>,
 ) {
     let f = &layer.features[feature as usize];
     out.push_str(r#"{"type":"Feature","id":"#);
@@ -127,6 +128,10 @@ pub fn write_feature(
         key(out, "source");
         write_opt_str(out, record.and_then(|r| r.source.as_deref()));
     }
+    if let Some(d) = distance_m {
+        key(out, "distance_m");
+        out.push_str(&format!("{:.1}", d));
+    }
     out.push_str("}}");
 }
 
@@ -156,6 +161,7 @@ pub fn write_collection(
     features: &[u32],
     choice: &PropertyChoice,
     header: &CollectionHeader<'_>,
+    distances: Option<&[f64]>,
 ) -> String {
     let mut out = String::with_capacity(256 + features.len() * 512);
     out.push_str(r#"{"type":"FeatureCollection","numberMatched":"#);
@@ -181,7 +187,7 @@ pub fn write_collection(
         if i > 0 {
             out.push(',');
         }
-        write_feature(&mut out, layer, round, f, choice);
+        write_feature(&mut out, layer, round, f, choice, distances.map(|d| d[i]));
     }
     out.push_str("]}");
     out
@@ -194,6 +200,7 @@ pub fn write_csv(
     round: Option<usize>,
     features: &[u32],
     choice: &PropertyChoice,
+    distances: Option<&[f64]>,
 ) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut header: Vec<String> = vec!["id".into()];
@@ -211,9 +218,12 @@ pub fn write_csv(
                 .map(|s| s.to_string()),
         );
     }
+    if distances.is_some() {
+        header.push("distance_m".to_string());
+    }
     header.extend(["lon".to_string(), "lat".to_string()]);
     let _ = writer.write_record(&header);
-    for &feature in features {
+    for (i, &feature) in features.iter().enumerate() {
         let f = &layer.features[feature as usize];
         let record = round.and_then(|r| layer.count(r, feature));
         let mut row: Vec<String> = vec![f.id.clone()];
@@ -242,6 +252,9 @@ pub fn write_csv(
                     .and_then(|r| r.source.as_deref().map(str::to_string))
                     .unwrap_or_default(),
             );
+        }
+        if let Some(d) = distances {
+            row.push(format!("{:.1}", d[i]));
         }
         let point = match &f.geometry {
             Geometry::Point(p) => Some(*p),

@@ -89,14 +89,6 @@ fn load_layer(
         }
     };
 
-    let fields = published_fields(layer_config, &source_features, report);
-    let features = build_features(layer_config, source_features, &fields, report);
-    let by_id: HashMap<String, u32> = features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.clone(), i as u32))
-        .collect();
-
     let count_bytes: Vec<Option<std::borrow::Cow<'static, [u8]>>> = layer_config
         .counts
         .iter()
@@ -121,8 +113,27 @@ fn load_layer(
             bytes: bytes.as_deref(),
         })
         .collect();
+    build_layer(layer_config, source_features, &count_files, report)
+}
+
+/// Builds a layer from features already read and its count tables' bytes: ids and fields,
+/// the join, the R-tree and the point tree. Reads no file.
+pub fn build_layer(
+    layer_config: &LayerConfig,
+    source_features: Vec<SourceFeature>,
+    count_files: &[join::CountFile<'_>],
+    report: &mut LoadReport,
+) -> Layer {
+    let file = layer_config.source.path.as_str();
+    let fields = published_fields(layer_config, &source_features, report);
+    let features = build_features(layer_config, source_features, &fields, report);
+    let by_id: HashMap<String, u32> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.clone(), i as u32))
+        .collect();
     let feature_ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
-    let joined = join::join(&count_files, &by_id, &feature_ids, report);
+    let joined = join::join(count_files, &by_id, &feature_ids, report);
 
     let kind = layer_kind(&features);
     let extent = features.iter().map(|f| f.bbox).reduce(union_rect);

@@ -7,6 +7,7 @@ pub mod bbox;
 pub mod cql2;
 pub mod distance;
 pub mod filter;
+pub mod search;
 pub mod spatial;
 
 use std::cmp::Ordering;

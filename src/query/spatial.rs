@@ -48,7 +48,9 @@ impl SpatialPredicate {
         match self.op {
             SpatialOp::Intersects | SpatialOp::Within => self.geometry.bounding_rect(),
             SpatialOp::DWithin(metres) => match &self.geometry {
-                Geometry::Point(center) => Some(crate::query::distance::circle_bounds(*center, metres)),
+                Geometry::Point(center) => {
+                    Some(crate::query::distance::circle_bounds(*center, metres))
+                }
                 _ => None,
             },
             SpatialOp::Contains | SpatialOp::Disjoint => None,

@@ -1,0 +1,770 @@
+//! The spatial query endpoints of a collection:
+//!
+//! - `GET|POST /collections/{id}/search`: features in an area (a GeoJSON or WKT geometry,
+//!   or another layer's feature such as a governorate), `intersects` or `within`;
+//! - `GET /collections/{id}/near`: within a radius in metres, or the `k` nearest;
+//! - `GET /collections/{id}/contains`: the features containing a point;
+//! - `GET|POST /collections/{id}/totals`: sums of every count column over an area or a
+//!   circle, with the breakdown by group, for one round or every round.
+//!
+//! Results page like the items endpoint and come as GeoJSON, or CSV with `f=csv`.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::response::Response;
+use geo::{Geometry, Point};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::items::{page_links, paged, parse_limit, property_choice, select_round};
+use super::render::{self, CollectionHeader};
+use super::{
+    data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated, QueryParams,
+};
+use crate::config::{MAX_NEAREST_K, MAX_QUERY_VERTICES, MAX_RADIUS_METRES};
+use crate::error::ApiError;
+use crate::geometry;
+use crate::index::point_tree::{Region, RegionSums};
+use crate::model::{Layer, Snapshot};
+use crate::query::area::IndexedArea;
+use crate::query::search::{self, AreaRegion, CircleRegion, Relation};
+
+/// A JSON request body; a malformed one is a 400 and one over the size limit a 413, both
+/// as JSON errors.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge(format!(
+                        "the request body is over the limit of {} bytes",
+                        crate::config::MAX_BODY_BYTES
+                    ))
+                } else {
+                    ApiError::bad_request(format!("cannot read the request body: {e}"))
+                }
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+    }
+}
+
+/// Where to look: a geometry, another layer's feature (`governorates/IQG15`), or a circle.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaBody {
+    /// A GeoJSON Polygon or MultiPolygon (or a Feature holding one).
+    pub geometry: Option<Value>,
+    /// `layer/featureId` of a polygon feature.
+    pub area: Option<String>,
+    /// `intersects` (default) or `within`.
+    pub relation: Option<String>,
+    /// Circle centre longitude (totals only).
+    pub lon: Option<f64>,
+    /// Circle centre latitude (totals only).
+    pub lat: Option<f64>,
+    /// Circle radius in metres (totals only).
+    pub radius: Option<f64>,
+}
+
+/// Query-string parameters of `search` and `totals`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaParams {
+    /// WKT or GeoJSON geometry.
+    pub geometry: Option<String>,
+    /// `layer/featureId`.
+    pub area: Option<String>,
+    /// `intersects` or `within`.
+    pub relation: Option<String>,
+    /// Circle centre longitude (totals).
+    pub lon: Option<String>,
+    /// Circle centre latitude (totals).
+    pub lat: Option<String>,
+    /// Circle radius in metres (totals).
+    pub radius: Option<String>,
+    /// Round id.
+    pub round: Option<String>,
+    /// Instant or interval selecting the round.
+    pub datetime: Option<String>,
+    /// `all` for a series over every round (totals).
+    pub rounds: Option<String>,
+    /// Whether totals break down by group (default true where the layer has one).
+    pub group: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// Page start.
+    pub offset: Option<String>,
+    /// Properties to include.
+    pub properties: Option<String>,
+    /// Output format.
+    pub f: Option<String>,
+}
+
+/// The region a request names, ready to query.
+enum QueryArea {
+    Polygon {
+        geometry: Geometry<f64>,
+        area: IndexedArea,
+        relation: Relation,
+        described: Value,
+    },
+    Circle {
+        center: Point<f64>,
+        metres: f64,
+    },
+}
+
+fn parse_number(name: &str, text: Option<&str>) -> Result<Option<f64>, ApiError> {
+    match text {
+        None => Ok(None),
+        Some(t) => match t.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(ApiError::bad_request(format!(
+                "{name}: {t:?} is not a finite number"
+            ))),
+        },
+    }
+}
+
+fn parse_relation(text: Option<&str>) -> Result<Relation, ApiError> {
+    match text.map(str::trim) {
+        None | Some("intersects") => Ok(Relation::Intersects),
+        Some("within") => Ok(Relation::Within),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "relation: {other:?} is not intersects or within"
+        ))),
+    }
+}
+
+/// Reads a geometry given as GeoJSON (object or text) or WKT text.
+fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
+    let parsed = match value {
+        Value::String(text) if text.trim_start().starts_with('{') => {
+            geometry::parse_geojson_text(text, MAX_QUERY_VERTICES)
+        }
+        Value::String(text) => geometry::parse_wkt(text, MAX_QUERY_VERTICES),
+        other => geometry::parse_geojson_text(&other.to_string(), MAX_QUERY_VERTICES),
+    };
+    parsed.map_err(|message| {
+        if message.contains("vertices") {
+            ApiError::TooLarge(format!("geometry: {message}"))
+        } else {
+            ApiError::bad_request(format!("geometry: {message}"))
+        }
+    })
+}
+
+fn check_radius(metres: f64) -> Result<f64, ApiError> {
+    if metres > 0.0 && metres <= MAX_RADIUS_METRES {
+        Ok(metres)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "radius: {metres} must be more than 0 and at most {MAX_RADIUS_METRES} metres"
+        )))
+    }
+}
+
+fn check_point(lon: f64, lat: f64) -> Result<Point<f64>, ApiError> {
+    geometry::check_lon_lat(lon, lat)
+        .map(|()| Point::new(lon, lat))
+        .map_err(|e| ApiError::bad_request(format!("lon/lat: {e}")))
+}
+
+fn resolve_area(
+    snapshot: &Snapshot,
+    body: AreaBody,
+    allow_circle: bool,
+) -> Result<QueryArea, ApiError> {
+    let relation = parse_relation(body.relation.as_deref())?;
+    let given = [
+        body.geometry.is_some(),
+        body.area.is_some(),
+        body.lon.is_some() || body.lat.is_some() || body.radius.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(ApiError::bad_request(if allow_circle {
+            "give exactly one of: geometry, area (layer/featureId), or lon+lat+radius"
+        } else {
+            "give exactly one of: geometry or area (layer/featureId)"
+        }));
+    }
+    if let Some(value) = body.geometry {
+        let geometry = read_geometry(&value)?;
+        let area = IndexedArea::new(&geometry)
+            .map_err(|e| ApiError::bad_request(format!("geometry: {e}")))?;
+        return Ok(QueryArea::Polygon {
+            geometry,
+            area,
+            relation,
+            described: json!({ "type": "geometry" }),
+        });
+    }
+    if let Some(name) = body.area {
+        let (layer_id, feature_id) = name.split_once('/').ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "area: {name:?} must be layer/featureId, e.g. governorates/IQG15"
+            ))
+        })?;
+        let source = snapshot.layer(layer_id).ok_or_else(|| {
+            ApiError::bad_request(format!("area: there is no layer {layer_id:?}"))
+        })?;
+        let &at = source.by_id.get(feature_id).ok_or_else(|| {
+            ApiError::bad_request(format!("area: {layer_id} has no feature {feature_id:?}"))
+        })?;
+        let geometry = source.features[at as usize].geometry.clone();
+        let area = IndexedArea::new(&geometry)
+            .map_err(|e| ApiError::bad_request(format!("area {name}: {e}")))?;
+        return Ok(QueryArea::Polygon {
+            geometry,
+            area,
+            relation,
+            described: json!({ "type": "feature", "layer": layer_id, "id": feature_id }),
+        });
+    }
+    if !allow_circle {
+        return Err(ApiError::bad_request(
+            "a circle is not accepted here; use /near for distances",
+        ));
+    }
+    let (Some(lon), Some(lat), Some(radius)) = (body.lon, body.lat, body.radius) else {
+        return Err(ApiError::bad_request("a circle needs lon, lat and radius"));
+    };
+    Ok(QueryArea::Circle {
+        center: check_point(lon, lat)?,
+        metres: check_radius(radius)?,
+    })
+}
+
+fn area_body_from_params(params: &AreaParams) -> Result<AreaBody, ApiError> {
+    Ok(AreaBody {
+        geometry: params.geometry.clone().map(Value::String),
+        area: params.area.clone(),
+        relation: params.relation.clone(),
+        lon: parse_number("lon", params.lon.as_deref())?,
+        lat: parse_number("lat", params.lat.as_deref())?,
+        radius: parse_number("radius", params.radius.as_deref())?,
+    })
+}
+
+/// `GET /collections/{id}/search`
+pub async fn search_get(
+    state: State<Arc<AppState>>,
+    base: BaseUrl,
+    format: Negotiated,
+    path: Path<String>,
+    QueryParams(params): QueryParams<AreaParams>,
+    raw: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let body = area_body_from_params(&params)?;
+    search(state, base, format, path, params, body, raw).await
+}
+
+/// `POST /collections/{id}/search` with an [`AreaBody`].
+pub async fn search_post(
+    state: State<Arc<AppState>>,
+    base: BaseUrl,
+    format: Negotiated,
+    path: Path<String>,
+    QueryParams(params): QueryParams<AreaParams>,
+    raw: axum::extract::RawQuery,
+    JsonBody(body): JsonBody<AreaBody>,
+) -> Result<Response, ApiError> {
+    if params.geometry.is_some() || params.area.is_some() {
+        return Err(ApiError::bad_request(
+            "with POST, give the geometry or area in the body",
+        ));
+    }
+    search(state, base, format, path, params, body, raw).await
+}
+
+async fn search(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+    Path(id): Path<String>,
+    params: AreaParams,
+    body: AreaBody,
+    raw: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let choice = property_choice(layer, params.properties.as_deref())?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let offset = parse_offset(params.offset.as_deref())?;
+    let QueryArea::Polygon {
+        geometry,
+        area,
+        relation,
+        described,
+    } = resolve_area(&snapshot, body, false)?
+    else {
+        return Err(ApiError::bad_request("search needs a geometry or an area"));
+    };
+    let matches = search::in_area(layer, &area, &geometry, relation);
+    let page = paged(&matches, offset, limit);
+    if format == Format::Csv {
+        return Ok(data_response(
+            render::write_csv(layer, round, page, &choice, None),
+            super::CSV,
+        ));
+    }
+    let mut extra = Map::new();
+    extra.insert("area".into(), described);
+    let href = format!("{base}/collections/{}/search", layer.id);
+    let body = render::write_collection(
+        layer,
+        round,
+        page,
+        &choice,
+        &CollectionHeader {
+            number_matched: matches.len(),
+            round: round.map(|r| &layer.rounds[r]),
+            links: page_links(&href, raw.0.as_deref(), offset, limit, matches.len()),
+            extra: Some(extra),
+        },
+        None,
+    );
+    Ok(data_response(body, super::GEOJSON))
+}
+
+fn parse_offset(text: Option<&str>) -> Result<usize, ApiError> {
+    match text {
+        None => Ok(0),
+        Some(t) => t.trim().parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!("offset: {t:?} is not a whole number of 0 or more"))
+        }),
+    }
+}
+
+/// Query-string parameters of `near`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearParams {
+    /// Longitude.
+    pub lon: Option<String>,
+    /// Latitude.
+    pub lat: Option<String>,
+    /// Metres.
+    pub radius: Option<String>,
+    /// How many nearest.
+    pub k: Option<String>,
+    /// Round id.
+    pub round: Option<String>,
+    /// Instant or interval selecting the round.
+    pub datetime: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// Page start.
+    pub offset: Option<String>,
+    /// Properties to include.
+    pub properties: Option<String>,
+    /// Output format.
+    pub f: Option<String>,
+}
+
+/// `GET /collections/{id}/near`
+pub async fn near(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams<NearParams>,
+    raw: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let (Some(lon), Some(lat)) = (
+        parse_number("lon", params.lon.as_deref())?,
+        parse_number("lat", params.lat.as_deref())?,
+    ) else {
+        return Err(ApiError::bad_request("near needs lon and lat"));
+    };
+    let center = check_point(lon, lat)?;
+    let radius = parse_number("radius", params.radius.as_deref())?
+        .map(check_radius)
+        .transpose()?;
+    let k = match params.k.as_deref() {
+        None => None,
+        Some(t) => match t.trim().parse::<usize>() {
+            Ok(k) if (1..=MAX_NEAREST_K).contains(&k) => Some(k),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "k: {t:?} must be a whole number from 1 to {MAX_NEAREST_K}"
+                )))
+            }
+        },
+    };
+    let found = match (radius, k) {
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "near needs radius (metres), k (how many nearest), or both",
+            ))
+        }
+        (Some(metres), None) => search::within_distance(layer, center, metres),
+        (radius, Some(k)) => search::nearest(layer, center, k, radius),
+    };
+    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let choice = property_choice(layer, params.properties.as_deref())?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let offset = parse_offset(params.offset.as_deref())?;
+    let start = offset.min(found.len());
+    let end = start.saturating_add(limit).min(found.len());
+    let ids: Vec<u32> = found[start..end].iter().map(|(f, _)| *f).collect();
+    let distances: Vec<f64> = found[start..end].iter().map(|(_, d)| *d).collect();
+    if format == Format::Csv {
+        return Ok(data_response(
+            render::write_csv(layer, round, &ids, &choice, Some(&distances)),
+            super::CSV,
+        ));
+    }
+    let href = format!("{base}/collections/{}/near", layer.id);
+    let body = render::write_collection(
+        layer,
+        round,
+        &ids,
+        &choice,
+        &CollectionHeader {
+            number_matched: found.len(),
+            round: round.map(|r| &layer.rounds[r]),
+            links: page_links(&href, raw.0.as_deref(), offset, limit, found.len()),
+            extra: None,
+        },
+        Some(&distances),
+    );
+    Ok(data_response(body, super::GEOJSON))
+}
+
+/// Query-string parameters of `contains`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointParams {
+    /// Longitude.
+    pub lon: Option<String>,
+    /// Latitude.
+    pub lat: Option<String>,
+    /// Round id.
+    pub round: Option<String>,
+    /// Instant or interval selecting the round.
+    pub datetime: Option<String>,
+    /// Properties to include.
+    pub properties: Option<String>,
+    /// Output format.
+    pub f: Option<String>,
+}
+
+/// `GET /collections/{id}/contains?lon=&lat=`: which features (e.g. which governorate)
+/// contain the point; a point on a shared border belongs to both.
+pub async fn contains(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams<PointParams>,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let (Some(lon), Some(lat)) = (
+        parse_number("lon", params.lon.as_deref())?,
+        parse_number("lat", params.lat.as_deref())?,
+    ) else {
+        return Err(ApiError::bad_request("contains needs lon and lat"));
+    };
+    let point = check_point(lon, lat)?;
+    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let choice = property_choice(layer, params.properties.as_deref())?;
+    let found = search::containing(layer, point);
+    if format == Format::Csv {
+        return Ok(data_response(
+            render::write_csv(layer, round, &found, &choice, None),
+            super::CSV,
+        ));
+    }
+    let href = format!(
+        "{base}/collections/{}/contains?lon={lon}&lat={lat}",
+        layer.id
+    );
+    let body = render::write_collection(
+        layer,
+        round,
+        &found,
+        &choice,
+        &CollectionHeader {
+            number_matched: found.len(),
+            round: round.map(|r| &layer.rounds[r]),
+            links: json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]),
+            extra: None,
+        },
+        None,
+    );
+    Ok(data_response(body, super::GEOJSON))
+}
+
+/// `GET /collections/{id}/totals`
+pub async fn totals_get(
+    state: State<Arc<AppState>>,
+    format: Negotiated,
+    path: Path<String>,
+    QueryParams(params): QueryParams<AreaParams>,
+) -> Result<Response, ApiError> {
+    let body = area_body_from_params(&params)?;
+    totals(state, format, path, params, body).await
+}
+
+/// `POST /collections/{id}/totals` with an [`AreaBody`].
+pub async fn totals_post(
+    state: State<Arc<AppState>>,
+    format: Negotiated,
+    path: Path<String>,
+    QueryParams(params): QueryParams<AreaParams>,
+    JsonBody(body): JsonBody<AreaBody>,
+) -> Result<Response, ApiError> {
+    if params.geometry.is_some() || params.area.is_some() || params.lon.is_some() {
+        return Err(ApiError::bad_request(
+            "with POST, give the geometry, area or circle in the body",
+        ));
+    }
+    totals(state, format, path, params, body).await
+}
+
+async fn totals(
+    State(state): State<Arc<AppState>>,
+    Negotiated(format): Negotiated,
+    Path(id): Path<String>,
+    params: AreaParams,
+    body: AreaBody,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    if layer.points.is_none() {
+        return Err(ApiError::bad_request(format!(
+            "totals sum the sites of a point layer; {} is not one",
+            layer.id
+        )));
+    }
+    if layer.count_columns.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "{} has no counts to total",
+            layer.id
+        )));
+    }
+    let series = match params.rounds.as_deref() {
+        None => false,
+        Some("all") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "rounds: {other:?} — the only value is all"
+            )))
+        }
+    };
+    if series && (params.round.is_some() || params.datetime.is_some()) {
+        return Err(ApiError::bad_request(
+            "give rounds=all or a round, not both",
+        ));
+    }
+    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let by_group = match params.group.as_deref() {
+        None | Some("true") => layer.group_by.is_some(),
+        Some("false") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "group: {other:?} is not true or false"
+            )))
+        }
+    };
+    let query_area = resolve_area(&snapshot, body, true)?;
+    let (sums, described, relation) = match &query_area {
+        QueryArea::Polygon {
+            area,
+            relation,
+            described,
+            ..
+        } => (
+            run_totals(
+                layer,
+                &AreaRegion {
+                    area,
+                    relation: *relation,
+                },
+                by_group,
+            ),
+            described.clone(),
+            Some(*relation),
+        ),
+        QueryArea::Circle { center, metres } => (
+            run_totals(layer, &CircleRegion::new(*center, *metres), by_group),
+            json!({ "type": "circle", "lon": center.x(), "lat": center.y(), "radius_m": metres }),
+            None,
+        ),
+    };
+    let rounds: Vec<usize> = if series {
+        (0..layer.rounds.len()).collect()
+    } else {
+        round.into_iter().collect()
+    };
+    if format == Format::Csv {
+        return Ok(data_response(
+            totals_csv(&snapshot, layer, &sums, &rounds),
+            super::CSV,
+        ));
+    }
+    let mut out = json!({
+        "collection": layer.id,
+        "area": described,
+        "relation": relation.map(|r| match r { Relation::Intersects => "intersects", Relation::Within => "within" }),
+        "sites": sums.points,
+        "synthetic": layer.has_synthetic(),
+        "countColumns": layer.count_columns,
+    });
+    let round_entry = |r: usize, values: &[i64], groups: Option<Value>| {
+        let mut entry = json!({
+            "round": layer.rounds[r].id,
+            "label": layer.rounds[r].label,
+            "date": layer.rounds[r].date,
+            "totals": totals_object(layer, values, r),
+        });
+        if let Some(groups) = groups {
+            entry["byGroup"] = groups;
+        }
+        entry
+    };
+    let groups_of = |r: usize| -> Option<Value> {
+        let group_by = layer.group_by.as_ref().filter(|_| by_group)?;
+        let names = group_names(&snapshot, layer);
+        let list: Vec<Value> = sums
+            .by_group
+            .iter()
+            .map(|(&g, (points, values))| {
+                let id = group_by.values.get(g as usize).cloned();
+                let (name, name_ar) = id
+                    .as_ref()
+                    .and_then(|id| names.iter().find(|(i, _, _)| i == id))
+                    .map(|(_, n, a)| (n.clone(), a.clone()))
+                    .unwrap_or((Value::Null, Value::Null));
+                json!({
+                    "id": id,
+                    "name": name,
+                    "name_ar": name_ar,
+                    "sites": points,
+                    "totals": totals_object(layer, values, r),
+                })
+            })
+            .collect();
+        Some(json!({ "field": group_by.field, "groups": list }))
+    };
+    if series {
+        out["series"] = Value::Array(
+            rounds
+                .iter()
+                .map(|&r| round_entry(r, &sums.sums, groups_of(r)))
+                .collect(),
+        );
+    } else if let Some(r) = round {
+        let entry = round_entry(r, &sums.sums, groups_of(r));
+        for key in ["round", "label", "date", "totals", "byGroup"] {
+            if let Some(v) = entry.get(key) {
+                out[key] = v.clone();
+            }
+        }
+    }
+    Ok(json_response(&out, super::JSON))
+}
+
+fn run_totals(layer: &Layer, region: &dyn Region, by_group: bool) -> RegionSums {
+    search::totals(layer, region, by_group).unwrap_or(RegionSums {
+        points: 0,
+        sums: vec![0; layer.sums_width()],
+        by_group: Default::default(),
+    })
+}
+
+/// `{column: sum}` for round `r` from round-major sums.
+fn totals_object(layer: &Layer, values: &[i64], r: usize) -> Value {
+    let columns = layer.count_columns.len();
+    let mut object = Map::new();
+    for (c, name) in layer.count_columns.iter().enumerate() {
+        object.insert(
+            name.clone(),
+            json!(values.get(r * columns + c).copied().unwrap_or(0)),
+        );
+    }
+    Value::Object(object)
+}
+
+/// (id, name, Arabic name) of every feature of the group layer.
+fn group_names(snapshot: &Snapshot, layer: &Layer) -> Vec<(String, Value, Value)> {
+    let Some(group_layer) = layer
+        .group_by
+        .as_ref()
+        .and_then(|g| g.layer.as_deref())
+        .and_then(|id| snapshot.layer(id))
+    else {
+        return Vec::new();
+    };
+    let name = |f: &crate::model::Feature, field: &Option<String>| {
+        field
+            .as_ref()
+            .and_then(|n| f.properties.get(n).cloned())
+            .unwrap_or(Value::Null)
+    };
+    group_layer
+        .features
+        .iter()
+        .map(|f| {
+            (
+                f.id.clone(),
+                name(f, &group_layer.name_field),
+                name(f, &group_layer.name_ar_field),
+            )
+        })
+        .collect()
+}
+
+/// Totals as CSV (with a BOM): one row per round and group (group empty for the total).
+fn totals_csv(snapshot: &Snapshot, layer: &Layer, sums: &RegionSums, rounds: &[usize]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut header = vec![
+        "round".to_string(),
+        "group".into(),
+        "group_name".into(),
+        "sites".into(),
+    ];
+    header.extend(layer.count_columns.iter().cloned());
+    let _ = writer.write_record(&header);
+    let names = group_names(snapshot, layer);
+    let columns = layer.count_columns.len();
+    for &r in rounds {
+        let mut row = vec![
+            layer.rounds[r].id.clone(),
+            String::new(),
+            String::new(),
+            sums.points.to_string(),
+        ];
+        row.extend((0..columns).map(|c| sums.sums[r * columns + c].to_string()));
+        let _ = writer.write_record(&row);
+        if let Some(group_by) = &layer.group_by {
+            for (&g, (points, values)) in &sums.by_group {
+                let id = group_by.values.get(g as usize).cloned().unwrap_or_default();
+                let name = names
+                    .iter()
+                    .find(|(i, _, _)| *i == id)
+                    .and_then(|(_, n, _)| n.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let mut row = vec![layer.rounds[r].id.clone(), id, name, points.to_string()];
+                row.extend((0..columns).map(|c| values[r * columns + c].to_string()));
+                let _ = writer.write_record(&row);
+            }
+        }
+    }
+    writer.into_inner().unwrap_or_default()
+}

@@ -1,0 +1,206 @@
+//! The spatial queries users come for: features in an area, near a point (within metres,
+//! or the k nearest), containing a point, and totals for an area. Point layers are walked
+//! with their [`PointTree`](crate::index::point_tree::PointTree); other layers go through the
+//! R-tree and exact `geo` predicates. Distances are geodesic metres (WGS84).
+
+use geo::{Geometry, Intersects, Point, Rect, Relate};
+
+use crate::index::point_tree::{Cover, Region, RegionSums};
+use crate::model::Layer;
+use crate::query::area::{IndexedArea, Location};
+use crate::query::distance::{circle_bounds, metres_between, within_radius};
+use crate::query::spatial::distance_to;
+
+/// How a feature must relate to the query area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// Shares any point with the area (its boundary included).
+    Intersects,
+    /// Lies in the area (a point on the boundary does not).
+    Within,
+}
+
+/// A query area with the relation asked for, as a [`Region`] for the point tree.
+pub struct AreaRegion<'a> {
+    /// The prepared area.
+    pub area: &'a IndexedArea,
+    /// The relation.
+    pub relation: Relation,
+}
+
+impl Region for AreaRegion<'_> {
+    fn cover(&self, rect: &Rect<f64>) -> Cover {
+        self.area.cover(rect)
+    }
+
+    fn holds(&self, point: [f64; 2]) -> bool {
+        match self.area.locate(point.into()) {
+            Location::Inside => true,
+            Location::OnBoundary => self.relation == Relation::Intersects,
+            Location::Outside => false,
+        }
+    }
+}
+
+/// A geodesic circle as a [`Region`].
+pub struct CircleRegion {
+    center: Point<f64>,
+    metres: f64,
+    bounds: Rect<f64>,
+}
+
+impl CircleRegion {
+    /// The points within `metres` of `center`.
+    pub fn new(center: Point<f64>, metres: f64) -> CircleRegion {
+        CircleRegion {
+            center,
+            metres,
+            bounds: circle_bounds(center, metres),
+        }
+    }
+}
+
+impl Region for CircleRegion {
+    fn cover(&self, rect: &Rect<f64>) -> Cover {
+        if !rect.intersects(&self.bounds) {
+            return Cover::Outside;
+        }
+        // Within a lon/lat box spanning less than half the globe, the point farthest from
+        // any centre is a corner, so four corners inside mean the whole box is.
+        let corners = [
+            (rect.min().x, rect.min().y),
+            (rect.min().x, rect.max().y),
+            (rect.max().x, rect.min().y),
+            (rect.max().x, rect.max().y),
+        ];
+        let narrow = rect.width() < 180.0;
+        if narrow
+            && corners
+                .iter()
+                .all(|&(x, y)| within_radius(self.center, Point::new(x, y), self.metres))
+        {
+            Cover::Inside
+        } else {
+            Cover::Partly
+        }
+    }
+
+    fn holds(&self, point: [f64; 2]) -> bool {
+        within_radius(self.center, Point::new(point[0], point[1]), self.metres)
+    }
+}
+
+/// Features of the layer in the area, by position.
+pub fn in_area(
+    layer: &Layer,
+    area: &IndexedArea,
+    geometry: &Geometry<f64>,
+    relation: Relation,
+) -> Vec<u32> {
+    let mut found = Vec::new();
+    match &layer.points {
+        Some(tree) => tree.search(&AreaRegion { area, relation }, |f| found.push(f)),
+        None => layer.index.for_each_candidate(&area.bounds(), |f| {
+            let feature = &layer.features[f as usize].geometry;
+            let hit = match relation {
+                Relation::Intersects => feature.intersects(geometry),
+                Relation::Within => feature.relate(geometry).is_within(),
+            };
+            if hit {
+                found.push(f);
+            }
+        }),
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Features within `metres` of `center`, nearest first, with their distance.
+pub fn within_distance(layer: &Layer, center: Point<f64>, metres: f64) -> Vec<(u32, f64)> {
+    let mut found: Vec<(u32, f64)> = Vec::new();
+    match &layer.points {
+        Some(tree) => tree.search(&CircleRegion::new(center, metres), |f| {
+            found.push((f, point_distance(layer, f, center)));
+        }),
+        None => layer
+            .index
+            .for_each_candidate(&circle_bounds(center, metres), |f| {
+                let d = distance_to(&layer.features[f as usize].geometry, center);
+                if d <= metres {
+                    found.push((f, d));
+                }
+            }),
+    }
+    sort_by_distance(&mut found);
+    found
+}
+
+/// The `k` features nearest `center` (geodesic), nearest first, optionally no farther than
+/// `max_metres`.
+pub fn nearest(
+    layer: &Layer,
+    center: Point<f64>,
+    k: usize,
+    max_metres: Option<f64>,
+) -> Vec<(u32, f64)> {
+    if k == 0 || layer.features.is_empty() {
+        return Vec::new();
+    }
+    let mut found = match &layer.index {
+        crate::index::SpatialIndex::Points(tree) => {
+            // The k nearest in degrees are k points within their farthest geodesic distance,
+            // so the true k nearest lie within that distance too.
+            let bound = tree
+                .nearest_neighbor_iter(&[center.x(), center.y()])
+                .take(k)
+                .map(|p| point_distance(layer, p.data, center))
+                .fold(0.0f64, f64::max);
+            let radius = max_metres.map_or(bound, |m| m.min(bound));
+            within_distance(layer, center, radius)
+        }
+        crate::index::SpatialIndex::Boxes(_) => {
+            let mut all: Vec<(u32, f64)> = (0..layer.features.len() as u32)
+                .map(|f| (f, distance_to(&layer.features[f as usize].geometry, center)))
+                .filter(|(_, d)| max_metres.is_none_or(|m| *d <= m))
+                .collect();
+            sort_by_distance(&mut all);
+            all
+        }
+    };
+    found.truncate(k);
+    found
+}
+
+/// Features whose geometry contains or touches the point (e.g. which governorate).
+pub fn containing(layer: &Layer, point: Point<f64>) -> Vec<u32> {
+    let mut found = Vec::new();
+    let spot = Rect::new(point.0, point.0);
+    layer.index.for_each_candidate(&spot, |f| {
+        if layer.features[f as usize].geometry.intersects(&point) {
+            found.push(f);
+        }
+    });
+    found.sort_unstable();
+    found
+}
+
+/// Sums of every round's counts over the points in a region, and by group when asked.
+/// `None` for layers that are not point layers.
+pub fn totals(layer: &Layer, region: &dyn Region, by_group: bool) -> Option<RegionSums> {
+    layer
+        .points
+        .as_ref()
+        .map(|tree| tree.sums(region, by_group))
+}
+
+fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {
+    match &layer.features[feature as usize].geometry {
+        Geometry::Point(p) => metres_between(*p, center),
+        other => distance_to(other, center),
+    }
+}
+
+fn sort_by_distance(found: &mut [(u32, f64)]) {
+    found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+}
