@@ -287,6 +287,22 @@ pub fn parse_wkt(text: &str, max_vertices: usize) -> Result<Geometry<f64>, Strin
     use std::str::FromStr;
     let parsed =
         wkt::Wkt::<f64>::from_str(text.trim()).map_err(|e| format!("not valid WKT: {e}"))?;
+    // Converting closes open rings silently; an open ring is an input error, so look first.
+    let polygons: Vec<&wkt::types::Polygon<f64>> = match &parsed {
+        wkt::Wkt::Polygon(p) => vec![p],
+        wkt::Wkt::MultiPolygon(mp) => mp.polygons().iter().collect(),
+        _ => vec![],
+    };
+    for ring in polygons.iter().flat_map(|p| p.rings()) {
+        let coords = ring.coords();
+        if coords.len() < 4 {
+            return Err(GeometryError::ShortRing.to_string());
+        }
+        let (first, last) = (&coords[0], &coords[coords.len() - 1]);
+        if first.x != last.x || first.y != last.y {
+            return Err(GeometryError::UnclosedRing.to_string());
+        }
+    }
     let geometry: Geometry<f64> = parsed
         .try_into()
         .map_err(|e: wkt::conversion::Error| format!("unsupported WKT: {e}"))?;

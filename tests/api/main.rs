@@ -2,6 +2,9 @@
 //! resource. Servers bind 127.0.0.1 only.
 
 mod common;
+mod cql2;
 mod features;
 mod gdal;
 mod loading;
+mod queries;
+mod spatial;
