@@ -40,6 +40,51 @@ impl ClipBox {
     }
 }
 
+/// Vertices per chunk of a [`Chain`].
+pub const CHUNK: usize = 32;
+
+/// A ring or line with the bounding box of every [`CHUNK`] vertices, made once per zoom so
+/// that a tile skips the far parts of a large polygon without looking at each vertex.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    points: Vec<WorldPoint>,
+    chunks: Vec<(WorldPoint, WorldPoint)>,
+    bounds: Option<(WorldPoint, WorldPoint)>,
+}
+
+impl Chain {
+    /// A chain of `points` (a ring does not repeat its first vertex).
+    pub fn new(points: Vec<WorldPoint>) -> Chain {
+        let chunks = points.chunks(CHUNK).filter_map(bounds).collect::<Vec<_>>();
+        let bounds = chunks.iter().copied().reduce(|(lo, hi), (l, h)| {
+            (
+                [lo[0].min(l[0]), lo[1].min(l[1])],
+                [hi[0].max(h[0]), hi[1].max(h[1])],
+            )
+        });
+        Chain {
+            points,
+            chunks,
+            bounds,
+        }
+    }
+
+    /// The vertices.
+    pub fn points(&self) -> &[WorldPoint] {
+        &self.points
+    }
+
+    /// Number of vertices.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether there are no vertices.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
 /// Bounding box of points: `(min, max)`.
 fn bounds(points: &[WorldPoint]) -> Option<(WorldPoint, WorldPoint)> {
     let first = *points.first()?;
@@ -83,17 +128,22 @@ fn crossing(a: WorldPoint, b: WorldPoint, axis: usize, limit: i64) -> WorldPoint
 
 /// A ring (first vertex not repeated) clipped to the box; empty when nothing is left.
 /// The result may run along the box's sides (outside the tile proper, in the buffer).
-pub fn clip_ring(ring: &[WorldPoint], clip: &ClipBox) -> Vec<WorldPoint> {
-    let Some((lo, hi)) = bounds(ring) else {
+pub fn clip_ring(ring: &Chain, clip: &ClipBox) -> Vec<WorldPoint> {
+    let Some((lo, hi)) = ring.bounds else {
         return Vec::new();
     };
     if clip.contains(lo) && clip.contains(hi) {
-        return ring.to_vec();
+        return ring.points.clone();
     }
     if clip.misses(lo, hi) {
         return Vec::new();
     }
-    let mut current = ring.to_vec();
+    sutherland_hodgman(without_far_runs(ring, clip), clip)
+}
+
+/// Sutherland–Hodgman: the ring clipped against each side of the box in turn.
+fn sutherland_hodgman(ring: Vec<WorldPoint>, clip: &ClipBox) -> Vec<WorldPoint> {
+    let mut current = ring;
     for (axis, limit, above) in sides(clip) {
         if current.is_empty() {
             break;
@@ -126,9 +176,75 @@ pub fn clip_ring(ring: &[WorldPoint], clip: &ClipBox) -> Vec<WorldPoint> {
     }
 }
 
+/// The side of the box a point is beyond (an index into [`sides`]), if any.
+fn outside_side(p: WorldPoint, clip: &ClipBox) -> Option<u8> {
+    if p[0] < clip.min[0] {
+        Some(0)
+    } else if p[0] > clip.max[0] {
+        Some(1)
+    } else if p[1] < clip.min[1] {
+        Some(2)
+    } else if p[1] > clip.max[1] {
+        Some(3)
+    } else {
+        None
+    }
+}
+
+/// The side a whole box is beyond, in the sense of [`outside_side`] for each of its
+/// points: beyond x, or beyond y while within the box's x range.
+fn box_outside_side(lo: WorldPoint, hi: WorldPoint, clip: &ClipBox) -> Option<u8> {
+    let within_x = lo[0] >= clip.min[0] && hi[0] <= clip.max[0];
+    if hi[0] < clip.min[0] {
+        Some(0)
+    } else if lo[0] > clip.max[0] {
+        Some(1)
+    } else if within_x && hi[1] < clip.min[1] {
+        Some(2)
+    } else if within_x && lo[1] > clip.max[1] {
+        Some(3)
+    } else {
+        None
+    }
+}
+
+/// The ring without vertices in the middle of runs beyond one side (a run's first and last
+/// vertex stay). Sutherland–Hodgman gives the same result without them: an edge between two
+/// points beyond the same side contributes nothing, and such points are passed unchanged by
+/// the sides clipped before. Chunks wholly beyond one side are skipped without looking at
+/// their vertices, so a large polygon costs little in a small tile.
+fn without_far_runs(ring: &Chain, clip: &ClipBox) -> Vec<WorldPoint> {
+    let points = &ring.points;
+    let n = points.len();
+    let mut out = Vec::new();
+    for (c, &(lo, hi)) in ring.chunks.iter().enumerate() {
+        let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+        if box_outside_side(lo, hi, clip).is_some() {
+            out.push(points[start]);
+            if end - 1 > start {
+                out.push(points[end - 1]);
+            }
+            continue;
+        }
+        for i in start..end {
+            let side = outside_side(points[i], clip);
+            let interior_of_run = side.is_some()
+                && outside_side(points[(i + n - 1) % n], clip) == side
+                && outside_side(points[(i + 1) % n], clip) == side;
+            if !interior_of_run {
+                out.push(points[i]);
+            }
+        }
+    }
+    if out.len() < 3 {
+        return points.clone();
+    }
+    out
+}
+
 /// A line clipped to the box: the runs inside it, each of two or more distinct vertices.
-pub fn clip_line(line: &[WorldPoint], clip: &ClipBox) -> Vec<Vec<WorldPoint>> {
-    let Some((lo, hi)) = bounds(line) else {
+pub fn clip_line(line: &Chain, clip: &ClipBox) -> Vec<Vec<WorldPoint>> {
+    let Some((lo, hi)) = line.bounds else {
         return Vec::new();
     };
     if clip.misses(lo, hi) {
@@ -136,14 +252,27 @@ pub fn clip_line(line: &[WorldPoint], clip: &ClipBox) -> Vec<Vec<WorldPoint>> {
     }
     if clip.contains(lo) && clip.contains(hi) {
         return if line.len() >= 2 {
-            vec![line.to_vec()]
+            vec![line.points.clone()]
         } else {
             Vec::new()
         };
     }
     let mut runs: Vec<Vec<WorldPoint>> = Vec::new();
     let mut run: Vec<WorldPoint> = Vec::new();
-    for pair in line.windows(2) {
+    let points = &line.points;
+    let mut i = 0;
+    while i + 1 < points.len() {
+        // Segments inside a chunk that misses the box give nothing.
+        if i % CHUNK == 0 {
+            let (lo, hi) = line.chunks[i / CHUNK];
+            if clip.misses(lo, hi) {
+                finish_run(&mut runs, &mut run);
+                i = (i + CHUNK - 1).min(points.len() - 1);
+                continue;
+            }
+        }
+        let pair = [points[i], points[i + 1]];
+        i += 1;
         match clip_segment(pair[0], pair[1], clip) {
             Some((a, b)) => {
                 if run.last() != Some(&a) {
@@ -176,6 +305,13 @@ fn finish_run(runs: &mut Vec<Vec<WorldPoint>>, run: &mut Vec<WorldPoint>) {
 fn clip_segment(a: WorldPoint, b: WorldPoint, clip: &ClipBox) -> Option<(WorldPoint, WorldPoint)> {
     if clip.contains(a) && clip.contains(b) {
         return Some((a, b));
+    }
+    let beyond = |axis: usize| {
+        (a[axis] < clip.min[axis] && b[axis] < clip.min[axis])
+            || (a[axis] > clip.max[axis] && b[axis] > clip.max[axis])
+    };
+    if beyond(0) || beyond(1) {
+        return None;
     }
     // Work from the canonical end so both directions give the same points.
     let flipped = a > b;
@@ -238,21 +374,75 @@ mod tests {
     #[test]
     fn a_ring_inside_the_box_is_kept_as_it_is() {
         let ring = vec![[10, 10], [20, 10], [20, 20]];
-        assert_eq!(clip_ring(&ring, &BOX), ring);
+        assert_eq!(clip_ring(&Chain::new(ring.clone()), &BOX), ring);
+    }
+
+    fn random_walk(start: (i64, i64), steps: &[(i64, i64)]) -> Vec<WorldPoint> {
+        let mut p = [start.0, start.1];
+        steps
+            .iter()
+            .map(|(dx, dy)| {
+                p = [p[0] + dx, p[1] + dy];
+                p
+            })
+            .collect()
+    }
+
+    /// The lexicographically least rotation of a ring, to compare rings up to their start.
+    fn least_rotation(ring: &[WorldPoint]) -> Vec<WorldPoint> {
+        (0..ring.len().max(1))
+            .map(|i| {
+                let mut r = ring.to_vec();
+                r.rotate_left(i.min(ring.len()));
+                r
+            })
+            .min()
+            .unwrap_or_default()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dropping_far_runs_does_not_change_the_clipped_ring(
+            start in (-300i64..400, -300i64..400),
+            steps in proptest::collection::vec((-40i64..41, -40i64..41), 3..200)
+        ) {
+            let ring = random_walk(start, &steps);
+            let plain = sutherland_hodgman(ring.clone(), &BOX);
+            let reduced = sutherland_hodgman(without_far_runs(&Chain::new(ring), &BOX), &BOX);
+            proptest::prop_assert_eq!(least_rotation(&plain), least_rotation(&reduced));
+        }
+
+        #[test]
+        fn clipped_rings_and_lines_stay_in_the_box(
+            start in (-300i64..400, -300i64..400),
+            steps in proptest::collection::vec((-60i64..61, -60i64..61), 3..200)
+        ) {
+            let points = random_walk(start, &steps);
+            let chain = Chain::new(points);
+            for p in clip_ring(&chain, &BOX) {
+                proptest::prop_assert!(BOX.contains(p));
+            }
+            for line in clip_line(&chain, &BOX) {
+                proptest::prop_assert!(line.len() >= 2);
+                for p in line {
+                    proptest::prop_assert!(BOX.contains(p));
+                }
+            }
+        }
     }
 
     #[test]
     fn a_ring_over_the_edge_is_cut_at_the_edge() {
         let ring = vec![[50, 50], [150, 50], [150, 80], [50, 80]];
         assert_eq!(
-            clip_ring(&ring, &BOX),
+            clip_ring(&Chain::new(ring), &BOX),
             vec![[50, 50], [100, 50], [100, 80], [50, 80]]
         );
     }
 
     #[test]
     fn a_ring_outside_the_box_is_dropped() {
-        assert!(clip_ring(&[[200, 200], [300, 200], [300, 300]], &BOX).is_empty());
+        assert!(clip_ring(&Chain::new(vec![[200, 200], [300, 200], [300, 300]]), &BOX).is_empty());
     }
 
     #[test]
@@ -268,7 +458,7 @@ mod tests {
     fn a_line_leaving_and_coming_back_becomes_two_lines() {
         let line = [[10, 10], [150, 10], [150, 50], [10, 50]];
         assert_eq!(
-            clip_line(&line, &BOX),
+            clip_line(&Chain::new(line.to_vec()), &BOX),
             vec![vec![[10, 10], [100, 10]], vec![[100, 50], [10, 50]]]
         );
     }

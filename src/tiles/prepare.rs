@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use geo::{Geometry, LineString, Polygon};
 
+use super::clip::Chain;
 use super::simplify::{SourcePoint, Topology, WorldPoint};
 use super::{lonlat_to_world, TileOptions, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
@@ -25,10 +26,10 @@ pub enum Shape {
     /// One or more points.
     Points(Vec<WorldPoint>),
     /// One or more lines of two or more vertices.
-    Lines(Vec<Vec<WorldPoint>>),
+    Lines(Vec<Chain>),
     /// Polygons, each an exterior ring then its holes; rings do not repeat their first
     /// vertex and their winding is not yet fixed.
-    Polygons(Vec<Vec<Vec<WorldPoint>>>),
+    Polygons(Vec<Vec<Chain>>),
 }
 
 /// A feature's geometry as paths of the layer's topology.
@@ -99,10 +100,11 @@ impl PreparedLayer {
                 Shape::Points(points.iter().map(|&p| project(p, zoom)).collect())
             }
             SourceShape::Lines(ids) => {
-                let lines: Vec<Vec<WorldPoint>> = ids
+                let lines: Vec<Chain> = ids
                     .iter()
                     .map(|&id| self.topology.simplify(id, zoom, self.tolerance))
                     .filter(|line| line.len() >= 2)
+                    .map(Chain::new)
                     .collect();
                 if lines.is_empty() {
                     Shape::Empty
@@ -111,27 +113,27 @@ impl PreparedLayer {
                 }
             }
             SourceShape::Polygons(polygons) => {
-                let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
+                let kept: Vec<Vec<Chain>> = polygons
                     .iter()
                     .filter_map(|rings| {
                         let mut rings = rings
                             .iter()
                             .map(|&id| self.topology.simplify(id, zoom, self.tolerance));
                         let exterior = rings.next().filter(|r| is_area(r))?;
-                        let mut polygon = vec![exterior];
-                        polygon.extend(rings.filter(|r| is_area(r)));
+                        let mut polygon = vec![Chain::new(exterior)];
+                        polygon.extend(rings.filter(|r| is_area(r)).map(Chain::new));
                         Some(polygon)
                     })
                     .collect();
                 if kept.is_empty() && !polygons.is_empty() {
                     let [x, y] = project(centre, zoom);
                     let h = TINY_POLYGON_HALF_SIDE;
-                    Shape::Polygons(vec![vec![vec![
+                    Shape::Polygons(vec![vec![Chain::new(vec![
                         [x - h, y - h],
                         [x + h, y - h],
                         [x + h, y + h],
                         [x - h, y + h],
-                    ]]])
+                    ])]])
                 } else if kept.is_empty() {
                     Shape::Empty
                 } else {

@@ -1,0 +1,62 @@
+//! Tile encoding on the built-in Iraq data (repeatable: compiled into the binary): every
+//! layer in one tile over Baghdad at z4, z8 and z12, with the zoom's geometry already
+//! prepared (as on a warm server, tile cache not involved), and the preparation of one
+//! zoom from scratch. Run: `cargo bench --bench tiles`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dtmap::config::Config;
+use dtmap::tiles::prepare::PreparedSnapshot;
+use dtmap::tiles::render::{render_tile, LayerRequest};
+use dtmap::tiles::{lonlat_to_world, TileId, TileOptions, EXTENT};
+
+/// Baghdad.
+const LON: f64 = 44.4;
+const LAT: f64 = 33.3;
+
+fn tile_over_baghdad(zoom: u8) -> TileId {
+    let (x, y) = lonlat_to_world(LON, LAT, zoom);
+    let size = f64::from(EXTENT);
+    TileId::new(u64::from(zoom), (x / size) as u64, (y / size) as u64)
+        .expect("Baghdad is on the grid")
+}
+
+fn encoding(c: &mut Criterion) {
+    let (snapshot, report) = dtmap::data::load(&Config::builtin());
+    assert!(report.is_ok(), "{report}");
+    let options = TileOptions::default();
+    let prepared = PreparedSnapshot::build(&snapshot, &options);
+    let requests: Vec<LayerRequest<'_>> = snapshot
+        .layers
+        .iter()
+        .zip(&prepared.layers)
+        .map(|(layer, prepared)| LayerRequest {
+            layer,
+            prepared,
+            round: layer.latest_round(),
+        })
+        .collect();
+    let mut group = c.benchmark_group("encode all layers");
+    for zoom in [4u8, 8, 12] {
+        let tile = tile_over_baghdad(zoom);
+        for layer in &prepared.layers {
+            layer.at_zoom(zoom);
+        }
+        let bytes = render_tile(&requests, tile, &options);
+        assert!(!bytes.is_empty(), "z{zoom} has data");
+        group.bench_function(format!("z{zoom} ({} bytes)", bytes.len()), |b| {
+            b.iter(|| render_tile(black_box(&requests), black_box(tile), &options))
+        });
+    }
+    group.finish();
+    c.bench_function("prepare z8 of every layer", |b| {
+        b.iter(|| {
+            let fresh = PreparedSnapshot::build(&snapshot, &options);
+            for layer in &fresh.layers {
+                black_box(layer.at_zoom(8));
+            }
+        })
+    });
+}
+
+criterion_group!(benches, encoding);
+criterion_main!(benches);
