@@ -511,6 +511,52 @@ fn to_polygon(rings: &[Vec<[i64; 2]>]) -> Polygon<f64> {
     Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
 }
 
+#[tokio::test]
+async fn each_governorate_has_one_label_point_at_every_zoom_inside_it() {
+    let app = app();
+    let governorates = layer("governorates");
+    for zoom in 0..=8u8 {
+        let mut labelled: BTreeMap<String, usize> = BTreeMap::new();
+        for tile in tiles_over(iraq(), zoom) {
+            let uri = format!("/tiles/governorates/{}/{}/{}", tile.z, tile.x, tile.y);
+            let answer = get(&app, &uri).await;
+            if answer.status != StatusCode::OK {
+                continue;
+            }
+            let decoded = decode(&answer.body);
+            for label in decoded.get("governorates_label").into_iter().flatten() {
+                let Geometry::Points(points) = &label.geometry else {
+                    panic!("labels are points");
+                };
+                if !in_tile(points[0]) {
+                    continue; // in the buffer: the neighbouring tile has it
+                }
+                let id = label.text("id").unwrap().to_string();
+                let source = &governorates.features[(label.mvt_id - 1) as usize];
+                assert_eq!(source.id, id);
+                let [ox, oy] = tile.origin();
+                let (lon, lat) = dtmap::tiles::world_to_lonlat(
+                    (points[0][0] + ox) as f64,
+                    (points[0][1] + oy) as f64,
+                    zoom,
+                );
+                let tolerance = 360.0 / f64::from(EXTENT) / f64::from(1u32 << zoom);
+                let near = geo::Rect::new(
+                    (lon - tolerance, lat - tolerance),
+                    (lon + tolerance, lat + tolerance),
+                );
+                assert!(
+                    source.geometry.intersects(&near),
+                    "{id}'s label is inside it"
+                );
+                *labelled.entry(id).or_default() += 1;
+            }
+        }
+        assert_eq!(labelled.len(), governorates.features.len(), "z{zoom}");
+        assert!(labelled.values().all(|&n| n == 1), "z{zoom}: {labelled:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Addresses, errors and HTTP behaviour
 // ---------------------------------------------------------------------------------------
@@ -800,7 +846,13 @@ async fn tilejson_honours_forwarded_headers_and_the_public_url() {
         doc["tiles"][0],
         "https://proxy.example.org/dtmap/tiles/governorates,sites/{z}/{x}/{y}?round=latest"
     );
-    assert_eq!(doc["vector_layers"].as_array().unwrap().len(), 2);
+    let ids: Vec<&str> = doc["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["governorates", "governorates_label", "sites"]);
     let public = dtmap::server::app(AppState::new(
         load_builtin(),
         settings(Some("https://dtm.example.org/map/")),

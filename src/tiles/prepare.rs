@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use geo::{Geometry, LineString, Polygon};
+use geo::{Area, Geometry, InteriorPoint, LineString, Polygon};
 
 use super::clip::Chain;
 use super::simplify::{SourcePoint, Topology, WorldPoint};
@@ -47,6 +47,8 @@ pub struct PreparedLayer {
     shapes: Vec<SourceShape>,
     /// Centre of each feature's bounding box (lon/lat), where a collapsed polygon is drawn.
     centres: Vec<SourcePoint>,
+    /// Where each polygon feature's label goes (a point inside it), lon/lat.
+    label_points: Vec<Option<SourcePoint>>,
     topology: Topology,
     tolerance: f64,
     zooms: Vec<OnceLock<Arc<Vec<Shape>>>>,
@@ -68,13 +70,29 @@ impl PreparedLayer {
                 [c.x, c.y]
             })
             .collect();
+        let label_points = layer
+            .features
+            .iter()
+            .zip(&shapes)
+            .map(|(feature, shape)| match shape {
+                SourceShape::Polygons(_) => label_point(&feature.geometry),
+                _ => None,
+            })
+            .collect();
         PreparedLayer {
             shapes,
             centres,
+            label_points,
             topology: Topology::build(paths),
             tolerance: options.simplify_tolerance,
             zooms: (0..=MAX_ZOOM).map(|_| OnceLock::new()).collect(),
         }
+    }
+
+    /// The label point of feature `position` at `zoom` (world coordinates), for polygons.
+    pub fn label_point_at(&self, position: u32, zoom: u8) -> Option<WorldPoint> {
+        let point = (*self.label_points.get(position as usize)?)?;
+        Some(project(point, zoom))
     }
 
     /// Every feature's shape at `zoom` (by feature position), made on first use.
@@ -142,6 +160,19 @@ impl PreparedLayer {
             }
         }
     }
+}
+
+/// A point inside a polygon geometry, where one label for the whole feature goes (the
+/// interior point of its largest part).
+fn label_point(geometry: &Geometry<f64>) -> Option<SourcePoint> {
+    let largest = match geometry {
+        Geometry::MultiPolygon(parts) => parts
+            .iter()
+            .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?
+            .interior_point()?,
+        other => other.interior_point()?,
+    };
+    Some([largest.x(), largest.y()])
 }
 
 /// Whether a ring encloses any area.

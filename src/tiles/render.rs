@@ -2,6 +2,9 @@
 //! prepared shapes at the tile's zoom clipped to the tile and its buffer (or the points
 //! aggregated into cells), with their properties, encoded as one MVT.
 //!
+//! A polygon layer comes with a second MVT layer, `{id}_label`: one point per feature,
+//! inside it, with the same id and properties, so that a map labels a feature once.
+//!
 //! Properties of a feature: `id` (the feature id; the MVT id is its position + 1), the
 //! layer's `tile_fields`, and, when the layer has counts for the chosen round, each count
 //! column and `synthetic`. A cluster has `id` (`cluster/{z}/{column}/{row}`), `point_count`,
@@ -16,7 +19,7 @@ use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
 use super::simplify::WorldPoint;
 use super::{TileId, TileOptions, EXTENT};
-use crate::model::Layer;
+use crate::model::{GeometryKind, Layer};
 
 /// One layer of a tile request.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +36,13 @@ pub struct LayerRequest<'a> {
 pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOptions) -> Vec<u8> {
     let layers: Vec<_> = requests
         .iter()
-        .filter_map(|request| render_layer(request, tile, options))
+        .flat_map(|request| {
+            [
+                render_layer(request, tile, options),
+                render_label_layer(request, tile, options),
+            ]
+        })
+        .flatten()
         .collect();
     if layers.is_empty() {
         return Vec::new();
@@ -70,6 +79,50 @@ pub fn render_layer(
         let Some(geometry) = clip_shape(shape, &clip, origin) else {
             continue;
         };
+        let properties = feature_properties(layer, request.round, position);
+        builder.add(u64::from(position) + 1, &geometry, &properties);
+    }
+    builder.finish()
+}
+
+/// The MVT layer name of a polygon layer's label points.
+pub fn label_layer_name(layer_id: &str) -> String {
+    format!("{layer_id}{LABEL_LAYER_SUFFIX}")
+}
+
+/// Appended to a polygon layer's id to name the layer of its label points.
+pub const LABEL_LAYER_SUFFIX: &str = "_label";
+
+/// One point per polygon feature, inside it, with the feature's id and properties: a map
+/// labels each feature once instead of once per tile its polygon crosses. `None` for
+/// layers that are not polygon layers or when no label point is in the tile and its buffer.
+pub fn render_label_layer(
+    request: &LayerRequest<'_>,
+    tile: TileId,
+    options: &TileOptions,
+) -> Option<geozero::mvt::tile::Layer> {
+    let layer = request.layer;
+    if layer.kind != GeometryKind::Polygon {
+        return None;
+    }
+    let clip = ClipBox::around(tile, options.buffer);
+    let origin = tile.origin();
+    let mut candidates = Vec::new();
+    layer
+        .index
+        .for_each_candidate(&tile.bounds_lonlat(f64::from(options.buffer) + 1.0), |i| {
+            candidates.push(i)
+        });
+    candidates.sort_unstable();
+    let mut builder = LayerBuilder::new(&label_layer_name(&layer.id));
+    for position in candidates {
+        let Some(point) = request.prepared.label_point_at(position, tile.z) else {
+            continue;
+        };
+        if !clip.contains(point) {
+            continue;
+        }
+        let geometry = TileGeometry::Points(vec![local(point, origin)]);
         let properties = feature_properties(layer, request.round, position);
         builder.add(u64::from(position) + 1, &geometry, &properties);
     }

@@ -3,6 +3,7 @@
 //! counts as a choropleth of its people count, each point layer as circles sized by its
 //! family count, and labels in English and Arabic with the embedded font stack.
 //!
+//! Polygons are labelled from their `{id}_label` points, so each is labelled once.
 //! Everything comes from one vector source, the composite of all layers, so one tile
 //! request draws the whole map. Class breaks are taken from the latest round of the data.
 //! The choice of count column: `idp_individuals` for choropleths and `idp_families` for
@@ -11,6 +12,7 @@
 use serde_json::{json, Value};
 
 use super::glyphs::FONT_STACK;
+use super::render::label_layer_name;
 use crate::model::{GeometryKind, Layer, Snapshot};
 
 /// The id of the one vector source.
@@ -246,8 +248,15 @@ fn label_layer(layer: &Layer, minzoom: f64, size: f64) -> Option<Value> {
         (None, None) => return None,
     };
     let id = &layer.id;
+    // Polygons are labelled from their label points, once per feature.
+    let source_layer = if layer.kind == GeometryKind::Polygon {
+        label_layer_name(id)
+    } else {
+        id.clone()
+    };
     let mut label = json!({
-        "id": format!("{id}-label"), "type": "symbol", "source": SOURCE, "source-layer": id,
+        "id": format!("{id}-label"), "type": "symbol", "source": SOURCE,
+        "source-layer": source_layer,
         "minzoom": minzoom,
         "layout": {
             "text-field": text,

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::render::label_layer_name;
 use super::{ADVERTISED_MAX_ZOOM, MAX_LATITUDE};
 use crate::model::{GeometryKind, Layer};
 
@@ -49,19 +50,29 @@ pub fn tilejson(layers: &[&Layer], base: &str, query: Option<&str>) -> Value {
         "maxzoom": ADVERTISED_MAX_ZOOM,
         "bounds": bounds,
         "center": center,
-        "vector_layers": layers.iter().map(|l| vector_layer(l)).collect::<Vec<_>>(),
+        "vector_layers": layers.iter().flat_map(|l| vector_layers(l)).collect::<Vec<_>>(),
     })
 }
 
-/// The `vector_layers` entry of one layer.
-fn vector_layer(layer: &Layer) -> Value {
-    json!({
+/// The `vector_layers` entries of one layer: the layer, and for polygons its label points.
+fn vector_layers(layer: &Layer) -> Vec<Value> {
+    let mut entries = vec![json!({
         "id": layer.id,
         "description": layer.description,
         "minzoom": 0,
         "maxzoom": ADVERTISED_MAX_ZOOM,
         "fields": fields(layer),
-    })
+    })];
+    if layer.kind == GeometryKind::Polygon {
+        entries.push(json!({
+            "id": label_layer_name(&layer.id),
+            "description": format!("One point inside each feature of {}, to label it once.", layer.id),
+            "minzoom": 0,
+            "maxzoom": ADVERTISED_MAX_ZOOM,
+            "fields": fields(layer),
+        }));
+    }
+    entries
 }
 
 /// The properties a layer's tile features can have, with their types.
