@@ -64,10 +64,10 @@ impl<'a> PropertyValue<'a> {
     }
 }
 
-/// A value as a hashable key (doubles by their bits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A value other than text as a hashable key (doubles by their bits). Text has its own
+/// map, looked up by `&str` without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum ValueKey {
-    Text(String),
     Int(i64),
     UInt(u64),
     Double(u64),
@@ -82,6 +82,7 @@ pub struct LayerBuilder {
     key_index: HashMap<String, u32>,
     values: Vec<Value>,
     value_index: HashMap<ValueKey, u32>,
+    text_index: HashMap<String, u32>,
     features: Vec<Feature>,
 }
 
@@ -94,6 +95,7 @@ impl LayerBuilder {
             key_index: HashMap::new(),
             values: Vec::new(),
             value_index: HashMap::new(),
+            text_index: HashMap::new(),
             features: Vec::new(),
         }
     }
@@ -135,13 +137,18 @@ impl LayerBuilder {
 
     fn value(&mut self, value: PropertyValue<'_>) -> u32 {
         let key = match value {
-            PropertyValue::Text(s) => ValueKey::Text(s.to_string()),
-            PropertyValue::Int(i) => ValueKey::Int(i),
-            PropertyValue::UInt(u) => ValueKey::UInt(u),
-            PropertyValue::Double(d) => ValueKey::Double(d.to_bits()),
-            PropertyValue::Bool(b) => ValueKey::Bool(b),
+            PropertyValue::Text(s) => {
+                if let Some(&i) = self.text_index.get(s) {
+                    return i;
+                }
+                None
+            }
+            PropertyValue::Int(i) => Some(ValueKey::Int(i)),
+            PropertyValue::UInt(u) => Some(ValueKey::UInt(u)),
+            PropertyValue::Double(d) => Some(ValueKey::Double(d.to_bits())),
+            PropertyValue::Bool(b) => Some(ValueKey::Bool(b)),
         };
-        if let Some(&i) = self.value_index.get(&key) {
+        if let Some(&i) = key.as_ref().and_then(|k| self.value_index.get(k)) {
             return i;
         }
         let mut encoded = Value::default();
@@ -155,7 +162,15 @@ impl LayerBuilder {
         }
         let i = self.values.len() as u32;
         self.values.push(encoded);
-        self.value_index.insert(key, i);
+        match (key, value) {
+            (Some(key), _) => {
+                self.value_index.insert(key, i);
+            }
+            (None, PropertyValue::Text(s)) => {
+                self.text_index.insert(s.to_string(), i);
+            }
+            (None, _) => {}
+        }
         i
     }
 
