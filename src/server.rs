@@ -35,6 +35,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/collections/{id}/queryables", get(collections::queryables))
         .route("/collections/{id}/items", get(items::list))
         .route("/collections/{id}/items/{fid}", get(items::one))
+        .route("/collections/{id}/items/{fid}/rounds", get(items::rounds))
         .route(
             "/collections/{id}/search",
             get(queries::search_get).post(queries::search_post),

@@ -114,7 +114,7 @@ pub struct AreaParams {
 enum QueryArea {
     Polygon {
         geometry: Geometry<f64>,
-        area: IndexedArea,
+        area: Box<IndexedArea>,
         relation: Relation,
         described: Value,
     },
@@ -204,7 +204,7 @@ fn resolve_area(
             .map_err(|e| ApiError::bad_request(format!("geometry: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area,
+            area: Box::new(area),
             relation,
             described: json!({ "type": "geometry" }),
         });
@@ -226,7 +226,7 @@ fn resolve_area(
             .map_err(|e| ApiError::bad_request(format!("area {name}: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area,
+            area: Box::new(area),
             relation,
             described: json!({ "type": "feature", "layer": layer_id, "id": feature_id }),
         });

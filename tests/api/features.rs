@@ -580,3 +580,118 @@ async fn metrics_count_requests_by_route() {
     assert!(text.contains(r#"dtmap_http_requests_total{route="/collections/{id}",status="404"} 1"#));
     assert!(text.contains(r#"dtmap_features{layer="sites"} 169"#));
 }
+
+#[tokio::test]
+async fn a_feature_series_lists_its_counts_in_every_round_with_sources() {
+    let state = iraq_state();
+    let series = get_json(&state, "/collections/governorates/items/IQG01/rounds").await;
+    let rounds = series["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 10);
+    let november_2015 = rounds.iter().find(|r| r["round"] == "2015-11-05").unwrap();
+    assert_eq!(november_2015["counts"]["idp_individuals"], 573450);
+    assert_eq!(november_2015["synthetic"], false);
+    for round in rounds {
+        let one = get_json(
+            &state,
+            &format!(
+                "/collections/governorates/items/IQG01?round={}",
+                round["round"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(
+            one["properties"]["idp_families"],
+            round["counts"]["idp_families"]
+        );
+    }
+    assert_eq!(
+        get(&state, "/collections/governorates/items/IQG99/rounds")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A URL for an OpenAPI path, filled with the examples of its parameters.
+fn example_url(path: &str, parameters: &[Value]) -> String {
+    let mut url = path.to_string();
+    let mut query: Vec<String> = Vec::new();
+    for p in parameters {
+        let Some(example) = p.get("example") else {
+            continue;
+        };
+        let text = match example {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let name = p["name"].as_str().unwrap();
+        if p["in"] == "path" {
+            let encoded =
+                percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
+            url = url.replace(&format!("{{{name}}}"), &encoded);
+        } else {
+            query.push(format!(
+                "{name}={}",
+                percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+            ));
+        }
+    }
+    if query.is_empty() {
+        url
+    } else {
+        format!("{url}?{}", query.join("&"))
+    }
+}
+
+#[tokio::test]
+async fn every_get_example_in_the_openapi_document_runs() {
+    let state = iraq_state();
+    let doc = get_json(&state, "/api").await;
+    let mut ran = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get_op) = item.get("get") else {
+            continue;
+        };
+        let parameters = get_op["parameters"].as_array().cloned().unwrap_or_default();
+        let url = example_url(path, &parameters);
+        assert!(
+            !url.contains('{'),
+            "{path}: a path parameter has no example: {url}"
+        );
+        let reply = get(&state, &url).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{url}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 20, "only {ran} examples");
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(post_op) = item.get("post") else {
+            continue;
+        };
+        let parameters = post_op["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let url = example_url(path, &parameters);
+        let body = &post_op["requestBody"]["content"]["application/json"]["example"];
+        let reply = send(
+            &state,
+            Request::post(url.as_str())
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "POST {url}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+}

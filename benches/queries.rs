@@ -1,0 +1,168 @@
+//! The spatial queries on a generated layer of 1,000,000 sites spread over Iraq's
+//! governorates (seeded, repeatable), with three rounds of counts: a polygon query returning
+//! about 1,000 sites, a radius query, the 10 nearest, and area totals for a real
+//! governorate polygon holding about 50,000 sites.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dtmap::config::{Config, DataRoot};
+use dtmap::data::join::CountFile;
+use dtmap::data::source::SourceFeature;
+use dtmap::data::LoadReport;
+use dtmap::model::Layer;
+use dtmap::query::area::{IndexedArea, Location};
+use dtmap::query::search::{self, AreaRegion, CircleRegion, Relation};
+use geo::{Geometry, LineString, Point, Polygon};
+use rand::{Rng, SeedableRng};
+use serde_json::Map;
+
+const SITES: usize = 1_000_000;
+
+const LAYER_TOML: &str = r#"
+[[layer]]
+id = "sites"
+source = { path = "sites.geojson" }
+id_field = "id"
+group_by = "governorate"
+[[layer.counts]]
+path = "counts.csv"
+key = "id"
+round = "round"
+columns = ["families", "individuals"]
+"#;
+
+/// 1,000,000 sites inside Iraq's governorates, each tagged with its governorate.
+fn million_sites(governorates: &Layer) -> Layer {
+    let areas: Vec<(String, IndexedArea)> = governorates
+        .features
+        .iter()
+        .map(|f| (f.id.clone(), IndexedArea::new(&f.geometry).unwrap()))
+        .collect();
+    let extent = governorates.extent.unwrap();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(20261128);
+    let mut features = Vec::with_capacity(SITES);
+    let mut csv = String::with_capacity(SITES * 3 * 32);
+    csv.push_str("id,round,families,individuals\n");
+    while features.len() < SITES {
+        let x = rng.gen_range(extent.min().x..extent.max().x);
+        let y = rng.gen_range(extent.min().y..extent.max().y);
+        let Some((pcode, _)) = areas
+            .iter()
+            .find(|(_, a)| a.locate(geo::coord! { x: x, y: y }) != Location::Outside)
+        else {
+            continue;
+        };
+        let i = features.len();
+        let mut properties = Map::new();
+        properties.insert("id".into(), format!("S{i}").into());
+        properties.insert("governorate".into(), pcode.clone().into());
+        features.push(SourceFeature {
+            row: i + 1,
+            native_id: None,
+            geometry: Geometry::Point(Point::new(x, y)),
+            properties,
+        });
+        for round in ["2024-01-31", "2024-06-30", "2024-12-31"] {
+            let families: u32 = rng.gen_range(0..200);
+            csv.push_str(&format!("S{i},{round},{families},{}\n", families * 6));
+        }
+    }
+    let config = Config::from_toml_str(LAYER_TOML, "bench", DataRoot::Builtin).unwrap();
+    let files = [CountFile {
+        config: &config.layers[0].counts[0],
+        bytes: Some(csv.as_bytes()),
+    }];
+    let mut report = LoadReport::default();
+    let layer = dtmap::data::build_layer(&config.layers[0], features, &files, &mut report);
+    assert!(report.is_ok(), "{report}");
+    layer
+}
+
+/// A 64-vertex polygon approximating a circle of `radius_deg` around a point.
+fn disc(center: (f64, f64), radius_deg: f64) -> Geometry<f64> {
+    let mut ring: Vec<(f64, f64)> = (0..64)
+        .map(|i| {
+            let a = std::f64::consts::TAU * f64::from(i) / 64.0;
+            (
+                center.0 + radius_deg * a.cos(),
+                center.1 + radius_deg * a.sin(),
+            )
+        })
+        .collect();
+    ring.push(ring[0]);
+    Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+}
+
+fn queries(c: &mut Criterion) {
+    let (snapshot, _) = dtmap::data::load(&Config::builtin());
+    let governorates = snapshot.layer("governorates").unwrap();
+    let sites = million_sites(governorates);
+
+    let polygon = disc((44.4, 33.3), 0.13);
+    let polygon_area = IndexedArea::new(&polygon).unwrap();
+    let found = search::in_area(&sites, &polygon_area, &polygon, Relation::Intersects).len();
+    let center = Point::new(44.4, 33.3);
+    let radius = 13_000.0;
+    let in_radius = search::within_distance(&sites, center, radius).len();
+    // The real governorate whose site count is nearest 50,000.
+    let (name, governorate, inside) = governorates
+        .features
+        .iter()
+        .map(|f| {
+            let area = IndexedArea::new(&f.geometry).unwrap();
+            let n = search::totals(
+                &sites,
+                &AreaRegion {
+                    area: &area,
+                    relation: Relation::Intersects,
+                },
+                false,
+            )
+            .unwrap()
+            .points;
+            (f.id.clone(), area, n)
+        })
+        .min_by_key(|(_, _, n)| n.abs_diff(50_000))
+        .unwrap();
+    eprintln!(
+        "1,000,000 sites: polygon query finds {found}, radius {radius} m finds {in_radius}, governorate {name} holds {inside}"
+    );
+
+    let mut group = c.benchmark_group("queries_1m_sites");
+    group.bench_function("polygon_about_1000_sites", |b| {
+        b.iter(|| {
+            let area = IndexedArea::new(black_box(&polygon)).unwrap();
+            search::in_area(&sites, &area, &polygon, Relation::Intersects)
+        })
+    });
+    group.bench_function("radius_13km", |b| {
+        b.iter(|| search::within_distance(&sites, black_box(center), radius))
+    });
+    group.bench_function("nearest_10", |b| {
+        b.iter(|| search::nearest(&sites, black_box(center), 10, None))
+    });
+    group.bench_function("totals_governorate_about_50000_sites_by_group", |b| {
+        b.iter(|| {
+            search::totals(
+                &sites,
+                &AreaRegion {
+                    area: black_box(&governorate),
+                    relation: Relation::Intersects,
+                },
+                true,
+            )
+        })
+    });
+    group.bench_function("totals_circle_50km_by_group", |b| {
+        b.iter(|| {
+            search::totals(
+                &sites,
+                &CircleRegion::new(black_box(center), 50_000.0),
+                true,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, queries);
+criterion_main!(benches);
