@@ -27,7 +27,9 @@ use crate::error::ApiError;
 /// The whole application as a router, ready to serve or to test with `oneshot`.
 pub fn app(state: Arc<AppState>) -> Router {
     let routes = Router::new()
-        .route("/", get(landing::landing))
+        .route("/", get(api::web::root))
+        .route("/embed", get(api::web::embed))
+        .route("/assets/{version}/{*path}", get(api::web::versioned_asset))
         .route("/conformance", get(landing::conformance))
         .route("/api", get(openapi::document))
         .route("/collections", get(collections::list))

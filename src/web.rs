@@ -1,11 +1,126 @@
 //! The bundled web client: the pages and assets under `web/`, compiled into the binary so
 //! the map works with no internet.
+//!
+//! - [`index_html`]: the map page (`/` for browsers), [`embed_html`]: the same map with
+//!   minimal chrome for iframes (`/embed`).
+//! - [`asset`]: the scripts, styles and licences, served under `/assets/{version}/{path}`
+//!   where [`version`] is a hash of every asset, so browsers may cache them for a year and
+//!   still get the new ones after an upgrade. The pages use relative URLs only, so the client
+//!   works behind a reverse proxy with a path prefix.
+//!
+//! The map library is MapLibre GL JS, pinned in `web/package.json` and copied into
+//! `web/vendor/` (with its licence) by `web/vendor.mjs`; no file is fetched from elsewhere.
+
+use std::sync::OnceLock;
+
+/// One embedded file: its path under `/assets/{version}/`, bytes and media type.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    /// Path below the versioned assets directory, e.g. `app.js` or `vendor/maplibre-gl.mjs`.
+    pub path: &'static str,
+    /// The file's bytes.
+    pub bytes: &'static [u8],
+    /// `Content-Type`.
+    pub media_type: &'static str,
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
+macro_rules! asset {
+    ($path:literal, $media_type:expr) => {
+        Asset {
+            path: $path,
+            bytes: include_bytes!(concat!("../web/", $path)),
+            media_type: $media_type,
+        }
+    };
+}
+
+/// Every embedded asset.
+pub const ASSETS: &[Asset] = &[
+    asset!("app.js", JS),
+    asset!("i18n.js", JS),
+    asset!("draw.js", JS),
+    asset!("chart.js", JS),
+    asset!("geo.js", JS),
+    asset!("style.css", CSS),
+    asset!("icon.svg", SVG),
+    asset!("vendor/maplibre-gl.mjs", JS),
+    asset!("vendor/maplibre-gl-worker.mjs", JS),
+    asset!("vendor/maplibre-gl.css", CSS),
+    asset!("vendor/MAPLIBRE-LICENSE.txt", TEXT),
+    asset!("vendor/VERSIONS", TEXT),
+];
+
+/// The asset at `path`, if there is one.
+pub fn asset(path: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.path == path)
+}
+
+/// A short hash of every asset's path and bytes: the version segment of asset URLs.
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut all = Vec::new();
+        for a in ASSETS {
+            all.extend_from_slice(a.path.as_bytes());
+            all.push(0);
+            all.extend_from_slice(&(a.bytes.len() as u64).to_le_bytes());
+            all.extend_from_slice(a.bytes);
+        }
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&all))
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(template: &str, title: &str) -> String {
+    template
+        .replace("{{title}}", &escape(title))
+        .replace("{{assets}}", &format!("assets/{}", version()))
+}
 
 /// The map page.
 pub fn index_html(title: &str) -> String {
-    let escaped = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    include_str!("../web/index.html").replace("{{title}}", &escaped)
+    page(include_str!("../web/index.html"), title)
+}
+
+/// The embeddable map page (`/embed`), for iframes.
+pub fn embed_html(title: &str) -> String {
+    page(include_str!("../web/embed.html"), title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_link_only_embedded_assets_by_relative_urls() {
+        for html in [index_html("A <b> & \"c\""), embed_html("t")] {
+            assert!(!html.contains("{{"), "a placeholder is left");
+            assert!(!html.contains("http://") && !html.contains("https://"));
+            let prefix = format!("assets/{}/", version());
+            for part in html.split(&prefix).skip(1) {
+                let path: String = part.chars().take_while(|c| *c != '"').collect();
+                assert!(asset(&path).is_some(), "{path} is not embedded");
+            }
+        }
+        assert!(index_html("A <b>").contains("A &lt;b&gt;"));
+    }
+
+    #[test]
+    fn the_version_is_stable_and_short() {
+        assert_eq!(version(), version());
+        assert_eq!(version().len(), 16);
+        assert!(asset("vendor/maplibre-gl.mjs").is_some());
+        assert!(asset("../Cargo.toml").is_none());
+    }
 }

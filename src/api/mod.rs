@@ -11,6 +11,7 @@ pub mod queries;
 pub mod render;
 pub mod styles;
 pub mod tiles;
+pub mod web;
 
 use std::sync::Arc;
 

@@ -1,0 +1,130 @@
+//! The web client's routes: `/` for browsers (the map page; other clients get the JSON
+//! landing page of [`super::landing`]), `/embed` (the map for iframes) and the embedded
+//! assets under `/assets/`.
+//!
+//! Framing: the map page may only be framed by its own origin (`frame-ancestors 'self'`,
+//! `X-Frame-Options: SAMEORIGIN`); the embed page by the origins of the
+//! `server.frame_ancestors` setting (default `*`, anyone).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{landing, AppState, BaseUrl, Format, Negotiated};
+use crate::error::ApiError;
+use crate::web;
+
+/// `Cache-Control` of versioned assets: their URL changes whenever their content does.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of assets asked for under an old version, and of the pages.
+const REVALIDATE: &str = "no-cache";
+
+/// `GET /`: the map page for browsers, the JSON landing page otherwise.
+pub async fn root(
+    state: State<Arc<AppState>>,
+    base: BaseUrl,
+    Negotiated(format): Negotiated,
+) -> Response {
+    if format != Format::Html {
+        return landing::landing(state, base, Negotiated(format)).await;
+    }
+    let title = state.current().title.clone();
+    let mut response = Html(web::index_html(&title)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'self'"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
+    response
+}
+
+/// `GET /embed?layers=…&round=…&lang=…#zoom/lat/lon`: the map with minimal chrome; the
+/// parameters are read by the page itself.
+pub async fn embed(State(state): State<Arc<AppState>>) -> Response {
+    let title = state.current().title.clone();
+    let mut response = Html(web::embed_html(&title)).into_response();
+    let policy = frame_ancestors(&state.settings.frame_ancestors);
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
+    response
+}
+
+/// The `Content-Security-Policy` of the embed page for the configured origins. `self` and
+/// `none` are quoted as CSP wants; entries that could break out of the directive are
+/// dropped; an empty list means no one may frame it.
+pub fn frame_ancestors(origins: &[String]) -> String {
+    let sources: Vec<String> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .filter(|o| {
+            o.chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '"'))
+        })
+        .map(|o| match o {
+            "self" | "none" => format!("'{o}'"),
+            _ => o.to_string(),
+        })
+        .collect();
+    if sources.is_empty() {
+        "frame-ancestors 'none'".to_string()
+    } else {
+        format!("frame-ancestors {}", sources.join(" "))
+    }
+}
+
+/// `GET /assets/{version}/{*path}`: an embedded asset, cached for a year when `version` is
+/// the current one.
+pub async fn versioned_asset(
+    Path((version, path)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let cache = if version == web::version() {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
+    serve(&path, cache)
+}
+
+fn serve(path: &str, cache: &'static str) -> Result<Response, ApiError> {
+    let asset =
+        web::asset(path).ok_or_else(|| ApiError::not_found(format!("no asset {path:?}")))?;
+    let mut response = asset.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.media_type),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_ancestors_quotes_keywords_and_drops_injections() {
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(frame_ancestors(&list(&["*"])), "frame-ancestors *");
+        assert_eq!(
+            frame_ancestors(&list(&["self", "https://a.org", "x; script-src *"])),
+            "frame-ancestors 'self' https://a.org"
+        );
+        assert_eq!(frame_ancestors(&[]), "frame-ancestors 'none'");
+    }
+}
