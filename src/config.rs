@@ -48,6 +48,9 @@ pub struct Config {
     /// The layers, in display order.
     #[serde(rename = "layer", default)]
     pub layers: Vec<LayerConfig>,
+    /// The dashboard: which layers it sums, and the published figures it shows.
+    #[serde(default)]
+    pub dashboard: Option<DashboardConfig>,
     /// Where relative paths in this config are resolved: the config file's folder.
     #[serde(skip)]
     pub base: DataRoot,
@@ -107,6 +110,23 @@ impl Default for ServerConfig {
     }
 }
 
+/// The `[dashboard]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// The admin-area layer whose counts make the headline figures (e.g. governorates).
+    pub areas: String,
+    /// The site layer counted in "sites" (e.g. sites).
+    #[serde(default)]
+    pub sites: Option<String>,
+    /// The count column the ranking and trend use (e.g. idp_individuals).
+    pub main_count: String,
+    /// A table of published figures (columns as_of, dtm_round, scope, governorate, metric,
+    /// value, source_url, notes), served exactly as published.
+    #[serde(default)]
+    pub published_figures: Option<String>,
+}
+
 /// One `[[layer]]`: a geometry source, its id field, the fields to publish and the count
 /// tables joined onto it.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +143,9 @@ pub struct LayerConfig {
     /// Attribution shown with the layer (licence, source).
     #[serde(default)]
     pub attribution: String,
+    /// Licence of the layer's data, named (e.g. "CC BY 4.0").
+    #[serde(default)]
+    pub licence: Option<String>,
     /// Whether this is a background layer (countries, rivers) rather than data.
     #[serde(default)]
     pub basemap: bool,
@@ -402,6 +425,13 @@ impl Config {
                         "layer {:?}: {reserved:?} is reserved and cannot name a count column",
                         layer.id
                     )));
+                }
+            }
+        }
+        if let Some(dashboard) = &self.dashboard {
+            for id in std::iter::once(&dashboard.areas).chain(dashboard.sites.as_ref()) {
+                if !self.layers.iter().any(|l| &l.id == id) {
+                    return Err(ConfigError::Invalid(format!("dashboard: no layer {id:?}")));
                 }
             }
         }

@@ -15,6 +15,7 @@
 //! - [`index`]: the R-tree of each layer.
 //! - [`geometry`]: GeoJSON geometry in (checked) and out.
 //! - [`query`]: selections (bbox, filters, sort) over a layer; no HTTP.
+//! - [`dashboard`]: headline figures, ranking and trend of a round, from the snapshot.
 //! - [`api`]: one file per HTTP resource; reads the snapshot, never files.
 //! - [`error`]: `ApiError`, the one place errors become HTTP responses.
 //! - [`server`]: the router, the middleware, `run`.
@@ -30,6 +31,7 @@
 pub mod api;
 pub mod builtin;
 pub mod config;
+pub mod dashboard;
 pub mod data;
 pub mod error;
 pub mod geometry;

@@ -118,6 +118,8 @@ pub struct Layer {
     pub fields: Vec<String>,
     /// Property names written into vector tiles.
     pub tile_fields: Vec<String>,
+    /// Licence of the data.
+    pub licence: Option<String>,
     /// Property with the English name.
     pub name_field: Option<String>,
     /// Property with the Arabic name.
@@ -189,6 +191,33 @@ pub struct Snapshot {
     pub layers: Vec<Arc<Layer>>,
     /// Hash of every input byte: changes whenever the data changes (used in ETags).
     pub version: u64,
+    /// The dashboard's configuration, when there is one.
+    pub dashboard: Option<crate::config::DashboardConfig>,
+    /// Published figures, exactly as the table gives them.
+    pub published: Vec<PublishedFigure>,
+}
+
+/// One published figure (a row of the published-figures table).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PublishedFigure {
+    /// Date the figure refers to.
+    pub as_of: String,
+    /// DTM round label, if any.
+    pub dtm_round: String,
+    /// national, governorate_of_displacement, governorate_of_origin, region.
+    pub scope: String,
+    /// Governorate (or region) name; empty for national figures.
+    pub governorate: String,
+    /// What is counted (idp_individuals, returnee_individuals, ...).
+    pub metric: String,
+    /// The figure.
+    pub value: i64,
+    /// The source as given ("(same UNAMI URL)" where the table says so).
+    pub source_url: String,
+    /// The source URL with "(same … URL)" resolved to the URL of the same date.
+    pub source: String,
+    /// Notes as given.
+    pub notes: String,
 }
 
 impl Snapshot {

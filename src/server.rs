@@ -19,7 +19,8 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    self, collections, items, landing, metrics, openapi, queries, styles, tiles, AppState,
+    self, collections, dashboard, datasets, items, landing, metrics, openapi, queries, styles,
+    tiles, AppState,
 };
 use crate::config::{MAX_BODY_BYTES, REQUEST_TIMEOUT_SECS};
 use crate::error::ApiError;
@@ -62,6 +63,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{name}", get(styles::style))
         .route("/fonts/{fontstack}/{range}", get(styles::glyph_range))
+        .route("/dashboard/summary", get(dashboard::summary))
+        .route("/dashboard/ranking", get(dashboard::ranking))
+        .route("/dashboard/trend", get(dashboard::trend))
+        .route("/dashboard/origins", get(dashboard::origins))
+        .route("/published", get(dashboard::published))
+        .route("/datasets", get(datasets::list))
+        .route("/datasets/{layer}/{file}", get(datasets::download))
         .route("/health", get(metrics::health))
         .route("/metrics", get(metrics::metrics))
         .fallback(api::not_found)

@@ -3,6 +3,8 @@
 //! helpers. Handlers read the current [`Snapshot`] and never touch files.
 
 pub mod collections;
+pub mod dashboard;
+pub mod datasets;
 pub mod items;
 pub mod landing;
 pub mod metrics;

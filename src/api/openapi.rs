@@ -177,22 +177,19 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
         json!({ "type": "string", "enum": ["json", "csv", "html"] }),
         Value::Null,
     );
-    json!({
-        "openapi": "3.0.3",
-        "info": {
-            "title": snapshot.title,
-            "description": snapshot.description,
-            "version": env!("CARGO_PKG_VERSION"),
-            "license": { "name": "Data: see each collection's attribution" },
-        },
-        "servers": [{ "url": base }],
-        "paths": {
+    // Split into several json! calls: one would exceed the macro recursion limit.
+    let mut paths = serde_json::Map::new();
+    if let Value::Object(part) = json!({
             "/": { "get": { "summary": "Landing page (JSON; the map for browsers)", "operationId": "getLandingPage", "tags": ["Capabilities"], "parameters": [f], "responses": ok("Links to the API", "application/json") } },
             "/conformance": { "get": { "summary": "Conformance classes", "operationId": "getConformance", "tags": ["Capabilities"], "responses": ok("The conformance classes", "application/json") } },
             "/api": { "get": { "summary": "This document", "operationId": "getApi", "tags": ["Capabilities"], "responses": ok("OpenAPI 3.0", super::OPENAPI) } },
             "/collections": { "get": { "summary": "The collections (layers)", "operationId": "getCollections", "tags": ["Data"], "responses": ok("Collections with extent, rounds and count columns", "application/json") } },
             "/collections/{collectionId}": { "get": { "summary": "One collection", "operationId": "describeCollection", "tags": ["Data"], "parameters": [collection_id], "responses": ok("The collection", "application/json") } },
             "/collections/{collectionId}/queryables": { "get": { "summary": "Properties that filters and sortby can use", "operationId": "getQueryables", "tags": ["Data"], "parameters": [collection_id], "responses": ok("JSON Schema of the queryables", "application/schema+json") } },
+    }) {
+        paths.extend(part);
+    }
+    if let Value::Object(part) = json!({
             "/collections/{collectionId}/items": { "get": {
                 "summary": "Features with the counts of one round",
                 "description": format!("Paged with limit/offset (next/prev links). Any other parameter named after a property is an equality filter, e.g. `?governorate=IQG15`. Default limit {DEFAULT_ITEMS_LIMIT}, maximum {MAX_ITEMS_LIMIT}."),
@@ -272,6 +269,10 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 ],
                 "responses": ok("A GeoJSON FeatureCollection", super::GEOJSON),
             } },
+    }) {
+        paths.extend(part);
+    }
+    if let Value::Object(part) = json!({
             "/collections/{collectionId}/totals": {
                 "get": {
                     "summary": "Totals of every count column over an area or a circle",
@@ -345,6 +346,10 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 "parameters": [param("styleId", "path", "Style.", json!({"type": "string"}), json!("default.json")), round],
                 "responses": ok("MapLibre style", "application/json"),
             } },
+    }) {
+        paths.extend(part);
+    }
+    if let Value::Object(part) = json!({
             "/fonts/{fontstack}/{range}": { "get": {
                 "summary": "Glyphs (SDF protobuf) for the style's labels",
                 "operationId": "getGlyphs", "tags": ["Tiles"],
@@ -354,9 +359,75 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 ],
                 "responses": { "200": { "description": "Glyph protobuf", "content": { "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } } } }, "404": { "$ref": "#/components/responses/NotFound" } },
             } },
+            "/dashboard/summary": { "get": {
+                "summary": "Headline figures of a round, with change against the previous round and provenance",
+                "operationId": "dashboardSummary", "tags": ["Dashboard"],
+                "parameters": [
+                    param("round", "query", "Round id (latest by default).", json!({"type": "string"}), Value::Null),
+                    param("area", "query", "Restrict to one area (e.g. a governorate p-code).", json!({"type": "string"}), Value::Null),
+                    f,
+                ],
+                "responses": ok("Figures (JSON or CSV)", "application/json"),
+            } },
+            "/dashboard/ranking": { "get": {
+                "summary": "Areas ranked by the main count, with share of the total",
+                "operationId": "dashboardRanking", "tags": ["Dashboard"],
+                "parameters": [param("round", "query", "Round id.", json!({"type": "string"}), Value::Null), f],
+                "responses": ok("Ranking (JSON or CSV)", "application/json"),
+            } },
+            "/dashboard/trend": { "get": {
+                "summary": "The main count over every round, nationally and for one area",
+                "operationId": "dashboardTrend", "tags": ["Dashboard"],
+                "parameters": [param("area", "query", "An area id.", json!({"type": "string"}), Value::Null), f],
+                "responses": ok("Trend (JSON or CSV)", "application/json"),
+            } },
+            "/dashboard/origins": { "get": {
+                "summary": "Published figures by governorate of origin",
+                "operationId": "dashboardOrigins", "tags": ["Dashboard"],
+                "parameters": [f],
+                "responses": ok("Figures (JSON or CSV)", "application/json"),
+            } },
+            "/published": { "get": {
+                "summary": "Every published figure, exactly as published, with its source",
+                "operationId": "published", "tags": ["Dashboard"],
+                "parameters": [f],
+                "responses": ok("Figures (JSON or CSV)", "application/json"),
+            } },
+    }) {
+        paths.extend(part);
+    }
+    if let Value::Object(part) = json!({
+            "/datasets": { "get": {
+                "summary": "The downloadable datasets: every layer per round, with source and licence",
+                "operationId": "datasets", "tags": ["Datasets"],
+                "parameters": [f],
+                "responses": ok("The list (JSON, or HTML for browsers)", "application/json"),
+            } },
+            "/datasets/{layer}/{file}": { "get": {
+                "summary": "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM) or XLSX",
+                "operationId": "dataset", "tags": ["Datasets"],
+                "parameters": [
+                    param("layer", "path", "Layer id.", json!({"type": "string", "enum": ids}), json!(example_id)),
+                    param("file", "path", "`{round}.{geojson|csv|xlsx}`; `latest` for the newest round, `all` for layers without rounds.", json!({"type": "string"}), json!("latest.csv")),
+                ],
+                "responses": ok("The file", super::CSV),
+            } },
             "/health": { "get": { "summary": "Liveness and the data version", "operationId": "getHealth", "tags": ["Operations"], "responses": ok("Status", "application/json") } },
             "/metrics": { "get": { "summary": "Prometheus metrics", "operationId": "getMetrics", "tags": ["Operations"], "responses": { "200": { "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+
+    }) {
+        paths.extend(part);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": snapshot.title,
+            "description": snapshot.description,
+            "version": env!("CARGO_PKG_VERSION"),
+            "license": { "name": "Data: see each collection's attribution" },
         },
+        "servers": [{ "url": base }],
+        "paths": paths,
         "components": {
             "responses": {
                 "BadRequest": { "description": "A parameter or body is wrong; the body says which and why.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } } },

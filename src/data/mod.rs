@@ -8,6 +8,7 @@ pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
 pub mod points;
+pub mod published;
 pub mod report;
 pub mod source;
 pub mod table;
@@ -37,11 +38,30 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         let layer = load_layer(config, layer_config, &mut report, &mut hasher);
         layers.push(Arc::new(layer));
     }
+    let published = match config
+        .dashboard
+        .as_ref()
+        .and_then(|d| d.published_figures.as_deref())
+    {
+        None => Vec::new(),
+        Some(path) => match config.read_file(path) {
+            Ok(bytes) => {
+                hasher.update(&bytes);
+                published::read(&bytes, path, &mut report)
+            }
+            Err(e) => {
+                report.error(path, None, None, format!("cannot read: {e}"));
+                Vec::new()
+            }
+        },
+    };
     let snapshot = Snapshot {
         title: config.title.clone(),
         description: config.description.clone(),
         layers,
         version: hasher.digest(),
+        dashboard: config.dashboard.clone(),
+        published,
     };
     (snapshot, report)
 }
@@ -154,6 +174,7 @@ pub fn build_layer(
             .unwrap_or_else(|| layer_config.id.clone()),
         description: layer_config.description.clone(),
         attribution: layer_config.attribution.clone(),
+        licence: layer_config.licence.clone(),
         basemap: layer_config.basemap,
         kind,
         fields,

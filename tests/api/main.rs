@@ -2,6 +2,7 @@
 //! resource. Servers bind 127.0.0.1 only.
 
 mod common;
+mod dashboard;
 mod cql2;
 mod features;
 mod gdal;

@@ -1,0 +1,273 @@
+//! Dataset downloads: every layer with its counts, per round, as GeoJSON, CSV (UTF-8 with a
+//! BOM so spreadsheet programs show Arabic) and XLSX, at stable URLs
+//! (`/datasets/{layer}/{round}.{geojson|csv|xlsx}`, `latest` for the newest round, `all`
+//! for layers without rounds), and `/datasets`, the list of them with source, licence and
+//! attribution (JSON, or an HTML page for browsers).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::header::{HeaderValue, CONTENT_DISPOSITION};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::items::{percent_encode, select_round};
+use super::render::{self, CollectionHeader, PropertyChoice};
+use super::{data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated};
+use crate::error::ApiError;
+use crate::model::Layer;
+
+/// Media type of XLSX.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const FORMATS: [&str; 3] = ["geojson", "csv", "xlsx"];
+
+/// The round names a layer's files are published under.
+fn file_rounds(layer: &Layer) -> Vec<String> {
+    if layer.rounds.is_empty() {
+        vec!["all".into()]
+    } else {
+        let mut names: Vec<String> = layer.rounds.iter().rev().map(|r| r.id.clone()).collect();
+        names.insert(0, "latest".into());
+        names
+    }
+}
+
+fn listing(snapshot: &crate::model::Snapshot, base: &str) -> Value {
+    let layers: Vec<Value> = snapshot
+        .layers
+        .iter()
+        .map(|l| {
+            let files: Vec<Value> = file_rounds(l)
+                .iter()
+                .map(|round| {
+                    let mut links = serde_json::Map::new();
+                    for ext in FORMATS {
+                        links.insert(
+                            ext.into(),
+                            json!(format!(
+                                "{base}/datasets/{}/{}.{ext}",
+                                l.id,
+                                percent_encode(round)
+                            )),
+                        );
+                    }
+                    let label = l
+                        .round_position(round)
+                        .and_then(|r| l.rounds[r].label.clone());
+                    json!({ "round": round, "label": label, "files": links })
+                })
+                .collect();
+            json!({
+                "layer": l.id,
+                "title": l.title,
+                "description": l.description,
+                "attribution": l.attribution,
+                "licence": l.licence,
+                "synthetic": l.has_synthetic(),
+                "features": l.features.len(),
+                "rounds": files,
+            })
+        })
+        .collect();
+    json!({ "title": snapshot.title, "datasets": layers })
+}
+
+/// `GET /datasets`
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
+) -> Response {
+    let snapshot = state.current();
+    let listing = listing(&snapshot, &base);
+    if format == Format::Html {
+        return Html(listing_html(&listing)).into_response();
+    }
+    json_response(&listing, super::JSON)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn listing_html(listing: &Value) -> String {
+    let mut body = String::new();
+    for dataset in listing["datasets"].as_array().into_iter().flatten() {
+        let text = |key: &str| escape(dataset[key].as_str().unwrap_or(""));
+        body.push_str(&format!(
+            "<section><h2>{}</h2><p>{}</p><p class=\"meta\"><b>Source / المصدر:</b> {}<br><b>Licence / الترخيص:</b> {}</p>{}<table><thead><tr><th>Round / الجولة</th><th>GeoJSON</th><th>CSV</th><th>XLSX</th></tr></thead><tbody>",
+            text("title"),
+            text("description"),
+            text("attribution"),
+            escape(dataset["licence"].as_str().unwrap_or("see source")),
+            if dataset["synthetic"] == true {
+                "<p class=\"badge\">Contains illustrative (synthetic) figures — بيانات توضيحية</p>"
+            } else {
+                ""
+            },
+        ));
+        for round in dataset["rounds"].as_array().into_iter().flatten() {
+            let link = |ext: &str| {
+                let href = escape(round["files"][ext].as_str().unwrap_or(""));
+                format!("<td><a href=\"{href}\">{ext}</a></td>")
+            };
+            body.push_str(&format!(
+                "<tr><td>{}{}</td>{}{}{}</tr>",
+                escape(round["round"].as_str().unwrap_or("")),
+                round["label"]
+                    .as_str()
+                    .map(|l| format!(" (round {})", escape(l)))
+                    .unwrap_or_default(),
+                link("geojson"),
+                link("csv"),
+                link("xlsx"),
+            ));
+        }
+        body.push_str("</tbody></table></section>");
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datasets — {title}</title><style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:start}}.badge{{background:#fff3cd;display:inline-block;padding:.2rem .5rem;border-radius:.3rem}}.meta{{color:#444}}</style></head><body><h1>Datasets / مجموعات البيانات</h1><p><a href=\"./\">Map / الخريطة</a></p>{body}</body></html>",
+        title = escape(listing["title"].as_str().unwrap_or("dtmap")),
+    )
+}
+
+/// `GET /datasets/{layer}/{file}` with file `{round}.{geojson|csv|xlsx}`.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    BaseUrl(base): BaseUrl,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let snapshot = state.current();
+    let layer = layer(&snapshot, &id)?;
+    let (round_name, ext) = file.rsplit_once('.').ok_or_else(|| {
+        ApiError::not_found(format!(
+            "{file:?}: name a round and a format, e.g. latest.csv"
+        ))
+    })?;
+    if !FORMATS.contains(&ext) {
+        return Err(ApiError::not_found(format!(
+            "{ext:?} is not a download format; use geojson, csv or xlsx"
+        )));
+    }
+    let round = match round_name {
+        "all" if layer.rounds.is_empty() => None,
+        "latest" => layer.latest_round(),
+        other => Some(layer.round_position(other).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} has no round {other:?}; see {base}/datasets",
+                layer.id
+            ))
+        })?),
+    };
+    // The same check items use, for its error message on a layer without rounds.
+    if round.is_some() {
+        select_round(layer, round.map(|r| layer.rounds[r].id.as_str()), None)?;
+    }
+    let features: Vec<u32> = (0..layer.features.len() as u32).collect();
+    let choice = PropertyChoice::all(layer);
+    let round_part = round
+        .map(|r| layer.rounds[r].id.clone())
+        .unwrap_or_else(|| "all".into());
+    let filename = format!("dtmap-{}-{}.{ext}", layer.id, round_part);
+    let mut response = match ext {
+        "geojson" => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("attribution".into(), json!(layer.attribution));
+            extra.insert("licence".into(), json!(layer.licence));
+            let body = render::write_collection(
+                layer,
+                round,
+                &features,
+                &choice,
+                &CollectionHeader {
+                    number_matched: features.len(),
+                    round: round.map(|r| &layer.rounds[r]),
+                    links: json!([]),
+                    extra: Some(extra),
+                },
+                None,
+            );
+            data_response(body, super::GEOJSON)
+        }
+        "csv" => data_response(
+            render::write_csv(layer, round, &features, &choice, None),
+            super::CSV,
+        ),
+        _ => data_response(xlsx(layer, round, &features, &choice)?, XLSX),
+    };
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// The CSV rows as a workbook: sheet "data" with the rows (numbers as numbers), sheet
+/// "about" with source, licence and attribution.
+fn xlsx(
+    layer: &Layer,
+    round: Option<usize>,
+    features: &[u32],
+    choice: &PropertyChoice,
+) -> Result<Vec<u8>, ApiError> {
+    let csv_bytes = render::write_csv(layer, round, features, choice, None);
+    let text = String::from_utf8_lossy(
+        csv_bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&csv_bytes),
+    )
+    .to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("data").map_err(internal)?;
+    let numeric: Vec<bool> = {
+        let mut flags = vec![false; 1 + choice.fields.len()];
+        flags.extend(choice.counts.iter().map(|_| true));
+        flags
+    };
+    for (r, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| ApiError::Internal(format!("re-reading CSV: {e}")))?;
+        for (c, cell) in record.iter().enumerate() {
+            let (row, col) = (r as u32, c as u16);
+            let as_number = r > 0 && numeric.get(c).copied().unwrap_or(false);
+            match cell.parse::<f64>() {
+                Ok(n) if as_number => sheet.write_number(row, col, n).map(|_| ()),
+                _ => sheet.write_string(row, col, cell).map(|_| ()),
+            }
+            .map_err(internal)?;
+        }
+    }
+    let about = workbook.add_worksheet();
+    about.set_name("about").map_err(internal)?;
+    let lines = [
+        ("layer", layer.id.clone()),
+        ("title", layer.title.clone()),
+        (
+            "round",
+            round
+                .map(|r| layer.rounds[r].id.clone())
+                .unwrap_or_default(),
+        ),
+        ("attribution", layer.attribution.clone()),
+        ("licence", layer.licence.clone().unwrap_or_default()),
+        (
+            "synthetic",
+            if layer.has_synthetic() {
+                "Rows with synthetic = true are illustrative, not published figures.".into()
+            } else {
+                String::new()
+            },
+        ),
+    ];
+    for (i, (key, value)) in lines.iter().enumerate() {
+        about.write_string(i as u32, 0, *key).map_err(internal)?;
+        about.write_string(i as u32, 1, value).map_err(internal)?;
+    }
+    workbook.save_to_buffer().map_err(internal)
+}

@@ -1,0 +1,383 @@
+//! The dashboard's figures, computed from the same snapshot as the map so they never
+//! disagree with it: headline totals of a round with their change against the previous
+//! round and their provenance, the ranking of areas, the trend over rounds, and the
+//! published figures by governorate of origin. No HTTP here.
+
+use serde::Serialize;
+
+use crate::model::{Layer, PublishedFigure, Snapshot};
+
+/// One headline figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Headline {
+    /// What is counted.
+    pub metric: String,
+    /// The figure in the round.
+    pub value: Option<i64>,
+    /// The figure in the previous round.
+    pub previous: Option<i64>,
+    /// `value - previous`.
+    pub change: Option<i64>,
+    /// Some of the summed counts are synthetic (illustrative).
+    pub synthetic: bool,
+    /// Where the figure comes from: a published source, or the sources of its parts.
+    pub sources: Vec<String>,
+}
+
+/// The dashboard's numbers for one round (and optionally one area).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Round id.
+    pub round: String,
+    /// The previous round's id.
+    pub previous_round: Option<String>,
+    /// The area the figures are restricted to, if any.
+    pub area: Option<String>,
+    /// One per count column of the areas layer, then sites, areas affected, returnees.
+    pub figures: Vec<Headline>,
+}
+
+/// Why the dashboard cannot answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    /// The config has no `[dashboard]`.
+    #[error("this dataset has no dashboard configured")]
+    NotConfigured,
+    /// Unknown area.
+    #[error("no area {0:?}")]
+    UnknownArea(String),
+}
+
+/// The dashboard's layers: (areas, sites).
+pub fn layers(snapshot: &Snapshot) -> Result<(&Layer, Option<&Layer>), DashboardError> {
+    let config = snapshot
+        .dashboard
+        .as_ref()
+        .ok_or(DashboardError::NotConfigured)?;
+    let areas = snapshot
+        .layer(&config.areas)
+        .ok_or(DashboardError::NotConfigured)?;
+    let sites = config.sites.as_deref().and_then(|id| snapshot.layer(id));
+    Ok((areas, sites.map(|s| s.as_ref())))
+}
+
+/// Sum of a count column over features (all, or one) in a round; synthetic flag and sources.
+fn sum(
+    layer: &Layer,
+    round: usize,
+    column: usize,
+    only: Option<u32>,
+) -> (Option<i64>, bool, Vec<String>) {
+    let mut total: Option<i64> = None;
+    let mut synthetic = false;
+    let mut sources: Vec<String> = Vec::new();
+    for f in 0..layer.features.len() as u32 {
+        if only.is_some_and(|o| o != f) {
+            continue;
+        }
+        let Some(record) = layer.count(round, f) else {
+            continue;
+        };
+        if let Some(v) = record.values.get(column).copied().flatten() {
+            total = Some(total.unwrap_or(0) + v);
+            synthetic |= record.synthetic;
+            if let Some(source) = record.source.as_deref() {
+                if !sources.iter().any(|s| s == source) {
+                    sources.push(source.to_string());
+                }
+            }
+        }
+    }
+    (total, synthetic, sources)
+}
+
+/// The published figure for a date, metric, and (for one area) its name.
+fn published<'a>(
+    snapshot: &'a Snapshot,
+    date: Option<&str>,
+    metric: &str,
+    area_name: Option<&str>,
+) -> Option<&'a PublishedFigure> {
+    let date = date?;
+    snapshot.published.iter().find(|p| {
+        p.as_of == date
+            && p.metric == metric
+            && match area_name {
+                None => p.scope == "national",
+                Some(name) => p.scope == "governorate_of_displacement" && p.governorate == name,
+            }
+    })
+}
+
+/// The area's name as the published table spells it (the layer's name field).
+fn area_name(layer: &Layer, feature: u32) -> Option<String> {
+    let field = layer.name_field.as_ref()?;
+    layer.features[feature as usize]
+        .properties
+        .get(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+/// Headline figures of `round` (position in the areas layer), for all areas or one.
+pub fn summary(
+    snapshot: &Snapshot,
+    round: usize,
+    area: Option<&str>,
+) -> Result<Summary, DashboardError> {
+    let (areas, sites) = layers(snapshot)?;
+    let only = match area {
+        None => None,
+        Some(id) => Some(
+            *areas
+                .by_id
+                .get(id)
+                .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))?,
+        ),
+    };
+    let previous = round.checked_sub(1);
+    let date = areas.rounds[round].date.as_deref();
+    let name = only.and_then(|f| area_name(areas, f));
+    let mut figures = Vec::new();
+    for (c, column) in areas.count_columns.iter().enumerate() {
+        let (value, mut synthetic, mut sources) = sum(areas, round, c, only);
+        let previous_value = previous.and_then(|p| sum(areas, p, c, only).0);
+        if let Some(figure) = published(snapshot, date, column, name.as_deref()) {
+            if Some(figure.value) == value {
+                synthetic = false;
+                sources = vec![figure.source.clone()];
+            }
+        }
+        figures.push(Headline {
+            metric: column.clone(),
+            value,
+            previous: previous_value,
+            change: value.zip(previous_value).map(|(v, p)| v - p),
+            synthetic,
+            sources,
+        });
+    }
+    let main = snapshot
+        .dashboard
+        .as_ref()
+        .map(|d| d.main_count.clone())
+        .unwrap_or_default();
+    if let Some(sites) = sites {
+        let count_sites = |r: usize| -> Option<i64> {
+            let round_id = &areas.rounds[r].id;
+            let sr = sites.round_position(round_id)?;
+            let column = sites.count_column(&main)?;
+            let area_field = sites.group_by.as_ref().map(|g| g.field.as_str());
+            let n = (0..sites.features.len() as u32)
+                .filter(|&f| match (area, area_field) {
+                    (Some(id), Some(field)) => {
+                        sites.features[f as usize]
+                            .properties
+                            .get(field)
+                            .and_then(|v| v.as_str())
+                            == Some(id)
+                    }
+                    _ => true,
+                })
+                .filter(|&f| {
+                    sites
+                        .count(sr, f)
+                        .and_then(|r| r.values.get(column).copied().flatten())
+                        .is_some_and(|v| v > 0)
+                })
+                .count();
+            Some(n as i64)
+        };
+        let value = count_sites(round);
+        let previous_value = previous.and_then(count_sites);
+        figures.push(Headline {
+            metric: "sites".into(),
+            value,
+            previous: previous_value,
+            change: value.zip(previous_value).map(|(v, p)| v - p),
+            synthetic: sites.has_synthetic(),
+            sources: vec![format!("count of {} with {main} > 0", sites.id)],
+        });
+    }
+    if let Some(column) = areas.count_column(&main) {
+        let affected = |r: usize| -> i64 {
+            (0..areas.features.len() as u32)
+                .filter(|&f| only.is_none_or(|o| o == f))
+                .filter(|&f| {
+                    areas
+                        .count(r, f)
+                        .and_then(|rec| rec.values.get(column).copied().flatten())
+                        .is_some_and(|v| v > 0)
+                })
+                .count() as i64
+        };
+        let value = affected(round);
+        let previous_value = previous.map(affected);
+        figures.push(Headline {
+            metric: format!("{}_affected", areas.id),
+            value: Some(value),
+            previous: previous_value,
+            change: previous_value.map(|p| value - p),
+            synthetic: false,
+            sources: vec![format!("count of {} with {main} > 0", areas.id)],
+        });
+    }
+    let returnees = |r: usize| {
+        published(
+            snapshot,
+            areas.rounds[r].date.as_deref(),
+            "returnee_individuals",
+            name.as_deref(),
+        )
+    };
+    if let Some(figure) = returnees(round) {
+        let previous_value = previous.and_then(returnees).map(|f| f.value);
+        figures.push(Headline {
+            metric: "returnee_individuals".into(),
+            value: Some(figure.value),
+            previous: previous_value,
+            change: previous_value.map(|p| figure.value - p),
+            synthetic: false,
+            sources: vec![figure.source.clone()],
+        });
+    }
+    Ok(Summary {
+        round: areas.rounds[round].id.clone(),
+        previous_round: previous.map(|p| areas.rounds[p].id.clone()),
+        area: area.map(str::to_string),
+        figures,
+    })
+}
+
+/// One row of the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    /// Area id.
+    pub id: String,
+    /// Name (English).
+    pub name: Option<String>,
+    /// Name (Arabic).
+    pub name_ar: Option<String>,
+    /// The main count.
+    pub value: i64,
+    /// Share of the total, 0..1.
+    pub share: f64,
+    /// The figure is synthetic.
+    pub synthetic: bool,
+    /// Its source.
+    pub source: Option<String>,
+}
+
+/// Areas ranked by the main count in a round, largest first.
+pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, DashboardError> {
+    let (areas, _) = layers(snapshot)?;
+    let main = snapshot
+        .dashboard
+        .as_ref()
+        .map(|d| d.main_count.as_str())
+        .unwrap_or("");
+    let Some(column) = areas.count_column(main) else {
+        return Ok(Vec::new());
+    };
+    let mut rows: Vec<Ranked> = (0..areas.features.len() as u32)
+        .filter_map(|f| {
+            let record = areas.count(round, f)?;
+            let value = record.values.get(column).copied().flatten()?;
+            let prop = |field: &Option<String>| {
+                field
+                    .as_ref()
+                    .and_then(|n| areas.features[f as usize].properties.get(n))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            Some(Ranked {
+                id: areas.features[f as usize].id.clone(),
+                name: prop(&areas.name_field),
+                name_ar: prop(&areas.name_ar_field),
+                value,
+                share: 0.0,
+                synthetic: record.synthetic,
+                source: record.source.as_deref().map(str::to_string),
+            })
+        })
+        .collect();
+    let total: i64 = rows.iter().map(|r| r.value).sum();
+    for row in &mut rows {
+        row.share = if total > 0 {
+            row.value as f64 / total as f64
+        } else {
+            0.0
+        };
+    }
+    rows.sort_by(|a, b| b.value.cmp(&a.value).then(a.id.cmp(&b.id)));
+    Ok(rows)
+}
+
+/// One point of the trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// Round id.
+    pub round: String,
+    /// Round date.
+    pub date: Option<String>,
+    /// Round label.
+    pub label: Option<String>,
+    /// Sum over all areas.
+    pub national: Option<i64>,
+    /// The selected area's figure.
+    pub area: Option<i64>,
+    /// Some summed figure is synthetic.
+    pub synthetic: bool,
+}
+
+/// The main count over every round, nationally and for one area.
+pub fn trend(snapshot: &Snapshot, area: Option<&str>) -> Result<Vec<TrendPoint>, DashboardError> {
+    let (areas, _) = layers(snapshot)?;
+    let only = match area {
+        None => None,
+        Some(id) => Some(
+            *areas
+                .by_id
+                .get(id)
+                .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))?,
+        ),
+    };
+    let main = snapshot
+        .dashboard
+        .as_ref()
+        .map(|d| d.main_count.as_str())
+        .unwrap_or("");
+    let Some(column) = areas.count_column(main) else {
+        return Ok(Vec::new());
+    };
+    Ok(areas
+        .rounds
+        .iter()
+        .enumerate()
+        .map(|(r, round)| {
+            let (national, synthetic_all, _) = sum(areas, r, column, None);
+            let (value, synthetic_one, _) = match only {
+                Some(f) => sum(areas, r, column, Some(f)),
+                None => (None, false, Vec::new()),
+            };
+            TrendPoint {
+                round: round.id.clone(),
+                date: round.date.clone(),
+                label: round.label.clone(),
+                national,
+                area: value,
+                synthetic: synthetic_all || synthetic_one,
+            }
+        })
+        .collect())
+}
+
+/// Published figures by governorate of origin (the data has no full origin × displacement
+/// matrix; these are the published marginals).
+pub fn origins(snapshot: &Snapshot) -> Vec<&PublishedFigure> {
+    snapshot
+        .published
+        .iter()
+        .filter(|p| p.scope == "governorate_of_origin")
+        .collect()
+}

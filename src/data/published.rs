@@ -1,0 +1,91 @@
+//! The table of published figures (national and governorate totals with their sources):
+//! read as given, every value checked, and "(same … URL)" references resolved to the URL
+//! given for the same date, so each figure carries a usable source.
+
+use crate::config::SourceFormat;
+use crate::data::report::LoadReport;
+use crate::data::table;
+use crate::model::PublishedFigure;
+
+const COLUMNS: [&str; 8] = [
+    "as_of",
+    "dtm_round",
+    "scope",
+    "governorate",
+    "metric",
+    "value",
+    "source_url",
+    "notes",
+];
+
+/// Reads the table; bad rows are reported and left out.
+pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedFigure> {
+    let table = match table::read(
+        bytes,
+        SourceFormat::from_path(file).unwrap_or(SourceFormat::Csv),
+        None,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            report.error(file, None, None, e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut at = [0usize; 8];
+    for (i, name) in COLUMNS.iter().enumerate() {
+        match table.column(name) {
+            Some(c) => at[i] = c,
+            None => {
+                report.error(
+                    file,
+                    Some(1),
+                    Some(name),
+                    format!("no such column; the columns are {:?}", table.headers),
+                );
+                return Vec::new();
+            }
+        }
+    }
+    let mut figures = Vec::new();
+    for row in &table.rows {
+        let text = |i: usize| row.cell(at[i]).text().unwrap_or_default();
+        let value = match crate::data::join::parse_count(row.cell(at[5])) {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                report.error(file, Some(row.number), Some("value"), "empty value");
+                continue;
+            }
+            Err(reason) => {
+                report.error(file, Some(row.number), Some("value"), reason);
+                continue;
+            }
+        };
+        figures.push(PublishedFigure {
+            as_of: text(0),
+            dtm_round: text(1),
+            scope: text(2),
+            governorate: text(3),
+            metric: text(4),
+            value,
+            source_url: text(6),
+            source: String::new(),
+            notes: text(7),
+        });
+    }
+    let urls: Vec<(String, String)> = figures
+        .iter()
+        .filter(|f| f.source_url.starts_with("http"))
+        .map(|f| (f.as_of.clone(), f.source_url.clone()))
+        .collect();
+    for figure in &mut figures {
+        figure.source = if figure.source_url.starts_with("http") {
+            figure.source_url.clone()
+        } else {
+            urls.iter()
+                .find(|(date, _)| *date == figure.as_of)
+                .map(|(_, url)| url.clone())
+                .unwrap_or_else(|| figure.source_url.clone())
+        };
+    }
+    figures
+}
