@@ -8,4 +8,5 @@ mod features;
 mod gdal;
 mod loading;
 mod queries;
+mod reload;
 mod spatial;
