@@ -28,7 +28,11 @@ pub fn within_radius(center: Point<f64>, point: Point<f64>, metres: f64) -> bool
 pub fn metres_between(a: Point<f64>, b: Point<f64>) -> f64 {
     // Vincenty's formula is not bit-for-bit symmetric; a fixed argument order makes the
     // distance a radius query tests the same as the distance it reports.
-    let (a, b) = if (a.x(), a.y()) <= (b.x(), b.y()) { (a, b) } else { (b, a) };
+    let (a, b) = if (a.x(), a.y()) <= (b.x(), b.y()) {
+        (a, b)
+    } else {
+        (b, a)
+    };
     a.vincenty_distance(&b)
         .unwrap_or_else(|_| Geodesic.distance(a, b))
 }

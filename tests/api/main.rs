@@ -2,8 +2,8 @@
 //! resource. Servers bind 127.0.0.1 only.
 
 mod common;
-mod dashboard;
 mod cql2;
+mod dashboard;
 mod features;
 mod gdal;
 mod loading;
