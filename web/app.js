@@ -133,13 +133,37 @@ async function loadAreaTable() {
   if (!state.area) return;
   const id = state.area.id;
   const items = await getJSON(`collections/${id}/items?properties=name_en,name_ar&limit=10000`);
-  await Promise.all(items.features.map(async (f) => {
-    const history = await getJSON(`collections/${id}/items/${encodeURIComponent(f.id)}/rounds`);
-    state.history.set(`${id}/${f.id}`, history);
-    state.areaTable.set(String(f.id), {
-      id: String(f.id), layer: id, ...f.properties, geometry: f.geometry, rounds: history.rounds,
+  if (items.features.length <= 40) {
+    // Few areas: each one's series, which the panels reuse.
+    await Promise.all(items.features.map(async (f) => {
+      const history = await getJSON(`collections/${id}/items/${encodeURIComponent(f.id)}/rounds`);
+      state.history.set(`${id}/${f.id}`, history);
+      state.areaTable.set(String(f.id), {
+        id: String(f.id), layer: id, ...f.properties, geometry: f.geometry, rounds: history.rounds,
+      });
+    }));
+  } else {
+    // Many areas: one request per round instead of one per area.
+    const columns = state.area.countColumns.join(',');
+    const rounds = await Promise.all(state.rounds.map((r) => getJSON(
+      `collections/${id}/items?round=${encodeURIComponent(r.id)}&properties=${columns},synthetic,source&limit=10000`,
+    )));
+    for (const f of items.features) {
+      state.areaTable.set(String(f.id), {
+        id: String(f.id), layer: id, ...f.properties, geometry: f.geometry, rounds: [],
+      });
+    }
+    rounds.forEach((page, i) => {
+      for (const f of page.features) {
+        const row = state.areaTable.get(String(f.id));
+        if (!row) continue;
+        const counts = Object.fromEntries(state.area.countColumns.map((c) => [c, f.properties[c] ?? null]));
+        row.rounds[i] = {
+          round: state.rounds[i].id, counts, synthetic: f.properties.synthetic, source: f.properties.source,
+        };
+      }
     });
-  }));
+  }
   for (const metric of METRICS) {
     const values = [];
     for (const row of state.areaTable.values()) {
