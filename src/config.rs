@@ -48,6 +48,9 @@ pub struct Config {
     /// The layers, in display order.
     #[serde(rename = "layer", default)]
     pub layers: Vec<LayerConfig>,
+    /// How vector tiles are cut and cached.
+    #[serde(default)]
+    pub tiles: TilesConfig,
     /// The dashboard: which layers it sums, and the published figures it shows.
     #[serde(default)]
     pub dashboard: Option<DashboardConfig>,
@@ -107,6 +110,77 @@ impl Default for ServerConfig {
             cache_max_age: DEFAULT_CACHE_MAX_AGE,
             frame_ancestors: default_frame_ancestors(),
         }
+    }
+}
+
+/// The `[tiles]` table; every key has a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TilesConfig {
+    /// Tile units drawn beyond each side of a tile (extent 4096).
+    #[serde(default = "default_tile_buffer")]
+    pub buffer: u32,
+    /// Douglas–Peucker tolerance in tile units; 0 keeps every vertex.
+    #[serde(default = "default_simplify_tolerance")]
+    pub simplify_tolerance: f64,
+    /// Points are aggregated on a grid up to this zoom (inclusive); -1 never.
+    #[serde(default = "default_cluster_max_zoom")]
+    pub cluster_max_zoom: i8,
+    /// Side of an aggregation cell in tile units.
+    #[serde(default = "default_cluster_cell")]
+    pub cluster_cell: u32,
+    /// Bound of the in-memory tile cache in MiB (0 turns it off); `DTMAP_TILE_CACHE_MB`
+    /// overrides it.
+    #[serde(default = "default_tile_cache_mb")]
+    pub cache_mb: usize,
+}
+
+fn default_tile_buffer() -> u32 {
+    crate::tiles::DEFAULT_BUFFER
+}
+fn default_simplify_tolerance() -> f64 {
+    crate::tiles::DEFAULT_SIMPLIFY_TOLERANCE
+}
+fn default_cluster_max_zoom() -> i8 {
+    crate::tiles::DEFAULT_CLUSTER_MAX_ZOOM as i8
+}
+fn default_cluster_cell() -> u32 {
+    crate::tiles::DEFAULT_CLUSTER_CELL
+}
+fn default_tile_cache_mb() -> usize {
+    crate::tiles::cache::DEFAULT_TILE_CACHE_BYTES / (1024 * 1024)
+}
+
+impl Default for TilesConfig {
+    fn default() -> Self {
+        TilesConfig {
+            buffer: default_tile_buffer(),
+            simplify_tolerance: default_simplify_tolerance(),
+            cluster_max_zoom: default_cluster_max_zoom(),
+            cluster_cell: default_cluster_cell(),
+            cache_mb: default_tile_cache_mb(),
+        }
+    }
+}
+
+impl TilesConfig {
+    /// The options the tile cutter takes.
+    pub fn options(&self) -> crate::tiles::TileOptions {
+        crate::tiles::TileOptions {
+            buffer: self.buffer,
+            simplify_tolerance: self.simplify_tolerance,
+            cluster_max_zoom: u8::try_from(self.cluster_max_zoom).ok(),
+            cluster_cell: self.cluster_cell,
+        }
+    }
+
+    /// The cache bound in bytes (`DTMAP_TILE_CACHE_MB` wins).
+    pub fn cache_bytes(&self) -> usize {
+        std::env::var(crate::tiles::cache::TILE_CACHE_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(self.cache_mb)
+            .saturating_mul(1024 * 1024)
     }
 }
 
@@ -427,6 +501,16 @@ impl Config {
                     )));
                 }
             }
+        }
+        let tiles = &self.tiles;
+        if tiles.buffer > 1024
+            || !(0.0..=256.0).contains(&tiles.simplify_tolerance)
+            || tiles.cluster_max_zoom > 22
+            || !(1..=4096).contains(&tiles.cluster_cell)
+        {
+            return Err(ConfigError::Invalid(
+                "tiles: buffer 0-1024, simplify_tolerance 0-256, cluster_max_zoom -1-22, cluster_cell 1-4096".into(),
+            ));
         }
         if let Some(dashboard) = &self.dashboard {
             for id in std::iter::once(&dashboard.areas).chain(dashboard.sites.as_ref()) {

@@ -108,11 +108,7 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let settings = Settings {
-        public_url: config.server.public_url.clone(),
-        cache_max_age: config.server.cache_max_age,
-        frame_ancestors: config.server.frame_ancestors.clone(),
-    };
+    let settings = Settings::from_config(&config);
     let state = AppState::new(snapshot, settings);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -34,6 +34,7 @@ fn settings(public_url: Option<&str>) -> Settings {
         public_url: public_url.map(str::to_string),
         cache_max_age: 60,
         frame_ancestors: Vec::new(),
+        ..Settings::default()
     }
 }
 

@@ -45,6 +45,37 @@ pub struct Settings {
     pub cache_max_age: u32,
     /// Origins allowed to frame embed pages.
     pub frame_ancestors: Vec<String>,
+    /// How tiles are cut.
+    pub tile_options: crate::tiles::TileOptions,
+    /// Bound of the tile cache in bytes.
+    pub tile_cache_bytes: usize,
+}
+
+impl Settings {
+    /// The settings a config gives.
+    pub fn from_config(config: &crate::config::Config) -> Settings {
+        Settings {
+            public_url: config.server.public_url.clone(),
+            cache_max_age: config.server.cache_max_age,
+            frame_ancestors: config.server.frame_ancestors.clone(),
+            tile_options: config.tiles.options(),
+            tile_cache_bytes: config.tiles.cache_bytes(),
+        }
+    }
+}
+
+impl Default for Settings {
+    /// The defaults of an empty config.
+    fn default() -> Self {
+        let tiles = crate::config::TilesConfig::default();
+        Settings {
+            public_url: None,
+            cache_max_age: crate::config::DEFAULT_CACHE_MAX_AGE,
+            frame_ancestors: vec!["*".to_string()],
+            tile_options: tiles.options(),
+            tile_cache_bytes: tiles.cache_bytes(),
+        }
+    }
 }
 
 /// Shared state: the current snapshot (swapped whole on reload), the settings and metrics.
@@ -64,11 +95,13 @@ pub struct AppState {
 impl AppState {
     /// State serving `snapshot`.
     pub fn new(snapshot: Snapshot, settings: Settings) -> Arc<AppState> {
+        let tile_cache =
+            crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options.clone());
         Arc::new(AppState {
             snapshot: ArcSwap::from_pointee(snapshot),
             settings,
             metrics: metrics::Metrics::default(),
-            tile_cache: crate::tiles::TileCache::default(),
+            tile_cache,
         })
     }
 

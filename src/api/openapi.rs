@@ -412,6 +412,25 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 ],
                 "responses": ok("The file", super::CSV),
             } },
+            "/embed": { "get": {
+                "summary": "The map with minimal chrome, for iframes (framing allowed by server.frame_ancestors)",
+                "operationId": "embed", "tags": ["Web"],
+                "parameters": [
+                    param("layers", "query", "Layers to show, comma-separated.", json!({"type": "string"}), json!(example_tile_layers)),
+                    param("round", "query", "Round id.", json!({"type": "string"}), Value::Null),
+                    param("lang", "query", "en or ar.", json!({"type": "string", "enum": ["en", "ar"]}), json!("ar")),
+                ],
+                "responses": { "200": { "description": "HTML page; the view is kept in the URL hash #zoom/lat/lon", "content": { "text/html": {} } } },
+            } },
+            "/assets/{version}/{path}": { "get": {
+                "summary": "The web client's files (MapLibre GL JS and its licence, scripts, styles), cached for a year",
+                "operationId": "asset", "tags": ["Web"],
+                "parameters": [
+                    param("version", "path", "Hash of the bundled files.", json!({"type": "string"}), json!(crate::web::version())),
+                    param("path", "path", "File.", json!({"type": "string"}), json!("style.css")),
+                ],
+                "responses": { "200": { "description": "The file" }, "404": { "$ref": "#/components/responses/NotFound" } },
+            } },
             "/health": { "get": { "summary": "Liveness and the data version", "operationId": "getHealth", "tags": ["Operations"], "responses": ok("Status", "application/json") } },
             "/metrics": { "get": { "summary": "Prometheus metrics", "operationId": "getMetrics", "tags": ["Operations"], "responses": { "200": { "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
 

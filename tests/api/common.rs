@@ -18,6 +18,7 @@ pub fn settings(public_url: Option<&str>) -> Settings {
         public_url: public_url.map(str::to_string),
         cache_max_age: 60,
         frame_ancestors: vec!["*".into()],
+        ..Settings::default()
     }
 }
 
