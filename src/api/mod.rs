@@ -96,7 +96,7 @@ impl AppState {
     /// State serving `snapshot`.
     pub fn new(snapshot: Snapshot, settings: Settings) -> Arc<AppState> {
         let tile_cache =
-            crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options.clone());
+            crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
         Arc::new(AppState {
             snapshot: ArcSwap::from_pointee(snapshot),
             settings,
