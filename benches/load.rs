@@ -59,7 +59,13 @@ synthetic = true
 
 fn hundred_thousand_sites(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let config = generated(dir.path(), 100_000);
+    // `cargo test` runs each bench once as a smoke test: a small layer is enough there.
+    let n = if std::env::args().any(|a| a == "--bench") {
+        100_000
+    } else {
+        5_000
+    };
+    let config = generated(dir.path(), n);
     let mut group = c.benchmark_group("load_join_index");
     group.sample_size(10);
     group.bench_function("generated_100k_sites_3_rounds", |b| {

@@ -15,7 +15,15 @@ use geo::{Geometry, LineString, Point, Polygon};
 use rand::{Rng, SeedableRng};
 use serde_json::Map;
 
-const SITES: usize = 1_000_000;
+/// Sites in the generated layer; `cargo test` runs each bench once as a smoke test, on a
+/// small layer, since the full one takes a while to build without optimisations.
+fn site_count() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        1_000_000
+    } else {
+        10_000
+    }
+}
 
 const LAYER_TOML: &str = r#"
 [[layer]]
@@ -39,10 +47,11 @@ fn million_sites(governorates: &Layer) -> Layer {
         .collect();
     let extent = governorates.extent.unwrap();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(20261128);
-    let mut features = Vec::with_capacity(SITES);
-    let mut csv = String::with_capacity(SITES * 3 * 32);
+    let n = site_count();
+    let mut features = Vec::with_capacity(n);
+    let mut csv = String::with_capacity(n * 3 * 32);
     csv.push_str("id,round,families,individuals\n");
-    while features.len() < SITES {
+    while features.len() < n {
         let x = rng.gen_range(extent.min().x..extent.max().x);
         let y = rng.gen_range(extent.min().y..extent.max().y);
         let Some((pcode, _)) = areas
@@ -124,7 +133,8 @@ fn queries(c: &mut Criterion) {
         .min_by_key(|(_, _, n)| n.abs_diff(50_000))
         .unwrap();
     eprintln!(
-        "1,000,000 sites: polygon query finds {found}, radius {radius} m finds {in_radius}, governorate {name} holds {inside}"
+        "{} sites: polygon query finds {found}, radius {radius} m finds {in_radius}, governorate {name} holds {inside}",
+        sites.features.len()
     );
 
     let mut group = c.benchmark_group("queries_1m_sites");
