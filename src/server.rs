@@ -63,6 +63,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{name}", get(styles::style))
         .route("/fonts/{fontstack}/{range}", get(styles::glyph_range))
+        .route("/dashboard", get(api::web::dashboard))
         .route("/dashboard/summary", get(dashboard::summary))
         .route("/dashboard/ranking", get(dashboard::ranking))
         .route("/dashboard/trend", get(dashboard::trend))

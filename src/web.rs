@@ -2,7 +2,8 @@
 //! the map works with no internet.
 //!
 //! - [`index_html`]: the map page (`/` for browsers), [`embed_html`]: the same map with
-//!   minimal chrome for iframes (`/embed`).
+//!   minimal chrome for iframes (`/embed`), [`dashboard_html`]: the dashboard page
+//!   (`/dashboard`, and `/dashboard?embed=1` for iframes).
 //! - [`asset`]: the scripts, styles and licences, served under `/assets/{version}/{path}`
 //!   where [`version`] is a hash of every asset, so browsers may cache them for a year and
 //!   still get the new ones after an upgrade. The pages use relative URLs only, so the client
@@ -46,7 +47,9 @@ pub const ASSETS: &[Asset] = &[
     asset!("draw.js", JS),
     asset!("chart.js", JS),
     asset!("geo.js", JS),
+    asset!("dashboard.js", JS),
     asset!("style.css", CSS),
+    asset!("dashboard.css", CSS),
     asset!("icon.svg", SVG),
     asset!("vendor/maplibre-gl.mjs", JS),
     asset!("vendor/maplibre-gl-worker.mjs", JS),
@@ -98,13 +101,24 @@ pub fn embed_html(title: &str) -> String {
     page(include_str!("../web/embed.html"), title)
 }
 
+/// The dashboard page; `embed` gives it minimal chrome, for iframes.
+pub fn dashboard_html(title: &str, embed: bool) -> String {
+    page(include_str!("../web/dashboard.html"), title)
+        .replace("{{mode}}", if embed { "embed" } else { "full" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn pages_link_only_embedded_assets_by_relative_urls() {
-        for html in [index_html("A <b> & \"c\""), embed_html("t")] {
+        for html in [
+            index_html("A <b> & \"c\""),
+            embed_html("t"),
+            dashboard_html("t", false),
+            dashboard_html("t", true),
+        ] {
             assert!(!html.contains("{{"), "a placeholder is left");
             assert!(!html.contains("http://") && !html.contains("https://"));
             let prefix = format!("assets/{}/", version());

@@ -356,6 +356,8 @@ function updateUrl() {
   history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`);
   const full = $('open-full');
   if (full) full.href = `./?${query}${location.hash}`;
+  const lang = currentLang() === 'en' ? '' : `&lang=${currentLang()}`;
+  if ($('dashboard-link')) $('dashboard-link').href = `dashboard?round=${encodeURIComponent(state.round)}${lang}`;
 }
 
 // ---------------------------------------------------------------- legend

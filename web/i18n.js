@@ -69,6 +69,8 @@ const STRINGS = {
     openFull: 'Open the full map',
     zoomIn: 'Zoom in to see the sites',
     people: '{n} people',
+    dashboard: 'Dashboard',
+    datasets: 'Datasets',
   },
   ar: {
     title: 'النزوح في العراق',
@@ -137,6 +139,8 @@ const STRINGS = {
     openFull: 'فتح الخريطة الكاملة',
     zoomIn: 'قرّب الخريطة لرؤية المواقع',
     people: '{n} شخص',
+    dashboard: 'لوحة المعلومات',
+    datasets: 'مجموعات البيانات',
   },
 };
 

@@ -4,11 +4,13 @@
 //!
 //! Framing: the map page may only be framed by its own origin (`frame-ancestors 'self'`,
 //! `X-Frame-Options: SAMEORIGIN`); the embed page by the origins of the
-//! `server.frame_ancestors` setting (default `*`, anyone).
+//! `server.frame_ancestors` setting (default `*`, anyone). The dashboard page (`/dashboard`)
+//! follows the map page's rule, and its embeddable variant (`/dashboard?embed=1`) the embed
+//! page's.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -41,6 +43,37 @@ pub async fn root(
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
+    response
+}
+
+/// `GET /dashboard?round=…&area=…&lang=…&embed=1`: the dashboard page; with `embed=1`
+/// (or `true`) minimal chrome and the embed page's framing rule. The other parameters are
+/// read by the page itself.
+pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let embed = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| matches!(pair, "embed" | "embed=1" | "embed=true"));
+    let title = state.current().title.clone();
+    let mut response = Html(web::dashboard_html(&title, embed)).into_response();
+    let headers = response.headers_mut();
+    if embed {
+        let policy = frame_ancestors(&state.settings.frame_ancestors);
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    } else {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'self'"),
+        );
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
     response
 }
