@@ -9,8 +9,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::render::{self, CollectionHeader, PropertyChoice};
-use super::{data_response, layer, AppState, BaseUrl, Format, Negotiated, QueryParams};
+use super::render::{self, FeaturePage, PropertyChoice};
+use super::{data_response, layer, AppState, BaseUrl, Negotiated, QueryParams};
 use crate::config::{DEFAULT_ITEMS_LIMIT, MAX_ITEMS_LIMIT};
 use crate::error::ApiError;
 use crate::model::Layer;
@@ -68,11 +68,6 @@ pub async fn list(
     let request = ItemsRequest::new(layer, &params)?;
     let matches = query::select(layer, &request.selection);
     let page = paged(&matches, request.offset, request.limit);
-    let round = request.selection.round;
-    if format == Format::Csv {
-        let body = render::write_csv(layer, round, page, &request.properties, None);
-        return Ok(data_response(body, super::CSV));
-    }
     let href = format!("{base}/collections/{}/items", layer.id);
     let links = page_links(
         &href,
@@ -81,20 +76,14 @@ pub async fn list(
         request.limit,
         matches.len(),
     );
-    let body = render::write_collection(
+    let page = FeaturePage {
         layer,
-        round,
-        page,
-        &request.properties,
-        &CollectionHeader {
-            number_matched: matches.len(),
-            round: round.map(|r| &layer.rounds[r]),
-            links,
-            extra: None,
-        },
-        None,
-    );
-    Ok(data_response(body, super::GEOJSON))
+        round: request.selection.round,
+        features: page,
+        choice: &request.properties,
+        distances: None,
+    };
+    Ok(page.respond(format, matches.len(), links, None))
 }
 
 /// The parameters of `/items/{fid}`.

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::items::{page_links, paged, parse_limit, property_choice, select_round};
-use super::render::{self, CollectionHeader};
+use super::render::FeaturePage;
 use super::{
     data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated, QueryParams,
 };
@@ -313,29 +313,18 @@ async fn search(
     };
     let matches = search::in_area(layer, &area, &geometry, relation);
     let page = paged(&matches, offset, limit);
-    if format == Format::Csv {
-        return Ok(data_response(
-            render::write_csv(layer, round, page, &choice, None),
-            super::CSV,
-        ));
-    }
     let mut extra = Map::new();
     extra.insert("area".into(), described);
     let href = format!("{base}/collections/{}/search", layer.id);
-    let body = render::write_collection(
+    let links = page_links(&href, raw.0.as_deref(), offset, limit, matches.len());
+    let page = FeaturePage {
         layer,
         round,
-        page,
-        &choice,
-        &CollectionHeader {
-            number_matched: matches.len(),
-            round: round.map(|r| &layer.rounds[r]),
-            links: page_links(&href, raw.0.as_deref(), offset, limit, matches.len()),
-            extra: Some(extra),
-        },
-        None,
-    );
-    Ok(data_response(body, super::GEOJSON))
+        features: page,
+        choice: &choice,
+        distances: None,
+    };
+    Ok(page.respond(format, matches.len(), links, Some(extra)))
 }
 
 fn parse_offset(text: Option<&str>) -> Result<usize, ApiError> {
@@ -422,27 +411,16 @@ pub async fn near(
     let end = start.saturating_add(limit).min(found.len());
     let ids: Vec<u32> = found[start..end].iter().map(|(f, _)| *f).collect();
     let distances: Vec<f64> = found[start..end].iter().map(|(_, d)| *d).collect();
-    if format == Format::Csv {
-        return Ok(data_response(
-            render::write_csv(layer, round, &ids, &choice, Some(&distances)),
-            super::CSV,
-        ));
-    }
     let href = format!("{base}/collections/{}/near", layer.id);
-    let body = render::write_collection(
+    let links = page_links(&href, raw.0.as_deref(), offset, limit, found.len());
+    let page = FeaturePage {
         layer,
         round,
-        &ids,
-        &choice,
-        &CollectionHeader {
-            number_matched: found.len(),
-            round: round.map(|r| &layer.rounds[r]),
-            links: page_links(&href, raw.0.as_deref(), offset, limit, found.len()),
-            extra: None,
-        },
-        Some(&distances),
-    );
-    Ok(data_response(body, super::GEOJSON))
+        features: &ids,
+        choice: &choice,
+        distances: Some(&distances),
+    };
+    Ok(page.respond(format, found.len(), links, None))
 }
 
 /// Query-string parameters of `contains`.
@@ -484,30 +462,19 @@ pub async fn contains(
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let choice = property_choice(layer, params.properties.as_deref())?;
     let found = search::containing(layer, point);
-    if format == Format::Csv {
-        return Ok(data_response(
-            render::write_csv(layer, round, &found, &choice, None),
-            super::CSV,
-        ));
-    }
     let href = format!(
         "{base}/collections/{}/contains?lon={lon}&lat={lat}",
         layer.id
     );
-    let body = render::write_collection(
+    let links = json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]);
+    let page = FeaturePage {
         layer,
         round,
-        &found,
-        &choice,
-        &CollectionHeader {
-            number_matched: found.len(),
-            round: round.map(|r| &layer.rounds[r]),
-            links: json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]),
-            extra: None,
-        },
-        None,
-    );
-    Ok(data_response(body, super::GEOJSON))
+        features: &found,
+        choice: &choice,
+        distances: None,
+    };
+    Ok(page.respond(format, found.len(), links, None))
 }
 
 /// `GET /collections/{id}/totals`

@@ -266,3 +266,55 @@ pub fn write_csv(
     }
     writer.into_inner().unwrap_or_default()
 }
+
+/// One page of features to answer a request with.
+pub struct FeaturePage<'a> {
+    /// The layer.
+    pub layer: &'a Layer,
+    /// The round whose counts go out.
+    pub round: Option<usize>,
+    /// The features, in order.
+    pub features: &'a [u32],
+    /// The properties to write.
+    pub choice: &'a PropertyChoice,
+    /// Each feature's distance in metres, for distance queries.
+    pub distances: Option<&'a [f64]>,
+}
+
+impl FeaturePage<'_> {
+    /// CSV when the client asked for it, otherwise a GeoJSON FeatureCollection with the
+    /// number matched, the links and any extra members.
+    pub fn respond(
+        &self,
+        format: super::Format,
+        number_matched: usize,
+        links: Value,
+        extra: Option<serde_json::Map<String, Value>>,
+    ) -> axum::response::Response {
+        if format == super::Format::Csv {
+            let body = write_csv(
+                self.layer,
+                self.round,
+                self.features,
+                self.choice,
+                self.distances,
+            );
+            return super::data_response(body, super::CSV);
+        }
+        let header = CollectionHeader {
+            number_matched,
+            round: self.round.map(|r| &self.layer.rounds[r]),
+            links,
+            extra,
+        };
+        let body = write_collection(
+            self.layer,
+            self.round,
+            self.features,
+            self.choice,
+            &header,
+            self.distances,
+        );
+        super::data_response(body, super::GEOJSON)
+    }
+}
