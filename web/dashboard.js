@@ -34,11 +34,14 @@ const STRINGS = {
     showAll: 'Show all governorates',
     sites: 'Sites',
     governorates_affected: 'Governorates affected',
+    governorates: 'Governorates',
     returnee_individuals: 'Returnees (individuals)',
     share: '{pct} of the total',
     vsPrevious: 'vs {round}',
     noPrevious: 'No earlier round',
+    noPreviousFigure: 'No figure for the previous round',
     computed: 'Computed: {what}',
+    computedCount: 'Computed: number of {what} with IDPs',
     asOf: 'As of',
     value: 'Figure',
     notes: 'Notes',
@@ -69,11 +72,14 @@ const STRINGS = {
     showAll: 'عرض جميع المحافظات',
     sites: 'المواقع',
     governorates_affected: 'المحافظات المتأثرة',
+    governorates: 'المحافظات',
     returnee_individuals: 'العائدون (أفراد)',
     share: '{pct} من المجموع',
     vsPrevious: 'مقارنة بـ {round}',
     noPrevious: 'لا توجد جولة سابقة',
+    noPreviousFigure: 'لا يوجد رقم للجولة السابقة',
     computed: 'محسوب: {what}',
+    computedCount: 'محسوب: عدد {what} التي تضم نازحين',
     asOf: 'بتاريخ',
     value: 'الرقم',
     notes: 'ملاحظات',
@@ -296,8 +302,16 @@ function sourceOf(figure) {
   if (figure.synthetic) return `<p class="source">${badge()}</p>`;
   const links = figure.sources.map((s) => (isUrl(s)
     ? `<a href="${escape(s)}" target="_blank" rel="noopener noreferrer">${escape(t('source'))}: ${escape(new URL(s).hostname)}</a>`
-    : `<span>${escape(t('computed', { what: s }))}</span>`));
+    : `<span title="${escape(s)}">${escape(computedText(figure.metric, s))}</span>`));
   return `<p class="source">${links.join(' · ')}${figure.sources.some(isUrl) ? ` <span class="badge published">${escape(t('published'))}</span>` : ''}</p>`;
+}
+
+/** The server's "count of {layer} with {column} > 0", in the page's language. */
+function computedText(metric, source) {
+  const m = /^count of (\S+) with \S+ > 0$/.exec(source);
+  if (!m) return t('computed', { what: source });
+  const what = metric === 'sites' ? t('sites') : metric.endsWith('_affected') ? t('governorates') : m[1];
+  return t('computedCount', { what: what.toLocaleLowerCase(currentLang() === 'ar' ? 'ar' : 'en') });
 }
 
 function renderFigures() {
@@ -307,7 +321,7 @@ function renderFigures() {
   $('figures').innerHTML = s.figures.map((f) => {
     const change = f.change != null && f.previous != null
       ? `<p class="change" data-change="${f.change}"><bdi dir="ltr">${escape(formatChange(f.value, f.previous))}</bdi> <span class="muted">${escape(t('vsPrevious', { round: previous ? formatDate(previous.date) || previous.round : '' }))}</span></p>`
-      : `<p class="change muted">${escape(previous ? t('noData') : t('noPrevious'))}</p>`;
+      : `<p class="change muted">${escape(previous ? t('noPreviousFigure') : t('noPrevious'))}</p>`;
     return `<article class="figure${f.synthetic ? ' synthetic' : ''}" data-metric="${escape(f.metric)}" data-value="${f.value ?? ''}">
       <h3>${escape(metricName(f.metric))}</h3>
       <p class="value">${escape(formatNumber(f.value))}</p>
@@ -428,6 +442,13 @@ function renderTrend() {
 
 // ---------------------------------------------------------------- origins
 
+/** A governorate named in the published table (English), in the page's language. */
+function originName(name) {
+  if (currentLang() !== 'ar') return name;
+  for (const n of state.names.values()) if (n.name === name && n.name_ar) return n.name_ar;
+  return name;
+}
+
 function renderOrigins() {
   const rows = state.origins?.origins ?? [];
   const el = $('origins-table');
@@ -438,7 +459,7 @@ function renderOrigins() {
   const body = rows.map((r) => {
     const src = isUrl(r.source) ? r.source : isUrl(r.source_url) ? r.source_url : null;
     return `<tr data-governorate="${escape(r.governorate)}" data-value="${r.value}">
-      <td><bdi>${escape(r.governorate)}</bdi></td>
+      <td><bdi>${escape(originName(r.governorate))}</bdi></td>
       <td>${escape(metricName(r.metric))}</td>
       <td class="num">${escape(formatNumber(r.value))}</td>
       <td>${escape(formatDate(r.as_of))}</td>
