@@ -422,6 +422,17 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 ],
                 "responses": { "200": { "description": "HTML page; the view is kept in the URL hash #zoom/lat/lon", "content": { "text/html": {} } } },
             } },
+            "/dashboard": { "get": {
+                "summary": "The dashboard page: headline figures, ranking, trend, origins (embed=1 for iframes)",
+                "operationId": "dashboardPage", "tags": ["Web"],
+                "parameters": [
+                    param("round", "query", "Round id.", json!({"type": "string"}), Value::Null),
+                    param("area", "query", "An area id.", json!({"type": "string"}), Value::Null),
+                    param("lang", "query", "en or ar.", json!({"type": "string", "enum": ["en", "ar"]}), Value::Null),
+                    param("embed", "query", "1 for the embeddable variant.", json!({"type": "string"}), Value::Null),
+                ],
+                "responses": { "200": { "description": "HTML page", "content": { "text/html": {} } } },
+            } },
             "/assets/{version}/{path}": { "get": {
                 "summary": "The web client's files (MapLibre GL JS and its licence, scripts, styles), cached for a year",
                 "operationId": "asset", "tags": ["Web"],
