@@ -872,8 +872,12 @@ async fn the_default_style_uses_only_sources_layers_and_glyphs_that_are_served()
         .await
         .json();
     assert_eq!(style["version"], 8);
-    let source_url = style["sources"]["dtmap"]["url"].as_str().unwrap();
-    let path = source_url.strip_prefix("http://localhost:8080").unwrap();
+    let template = style["sources"]["dtmap"]["tiles"][0].as_str().unwrap();
+    let path = template
+        .strip_prefix("http://localhost:8080")
+        .unwrap()
+        .replace("/{z}/{x}/{y}", "/tilejson.json");
+    let path = path.as_str();
     let tilejson = get(&app, path).await;
     assert_eq!(tilejson.status, StatusCode::OK, "{path}");
     let tilejson = tilejson.json();

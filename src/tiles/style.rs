@@ -26,11 +26,14 @@ const LAND: &str = "#f2efe9";
 /// The style for `snapshot`, with absolute URLs on `base`; `query` (encoded, no `?`) is
 /// passed on to the TileJSON URL (e.g. `round=…`).
 pub fn default_style(snapshot: &Snapshot, base: &str, query: Option<&str>) -> Value {
-    let ids: Vec<&str> = snapshot.layers.iter().map(|l| l.id.as_str()).collect();
-    let query = query
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
+    // The TileJSON is inlined in the source, so a map can request tiles as soon as it has
+    // the style, one round trip sooner than through the TileJSON URL.
+    let all: Vec<&Layer> = snapshot.layers.iter().map(|l| l.as_ref()).collect();
+    let tilejson = super::tilejson::tilejson(&all, base, query);
+    let mut source = json!({ "type": "vector", "promoteId": "id" });
+    for key in ["tiles", "minzoom", "maxzoom", "bounds", "attribution"] {
+        source[key] = tilejson[key].clone();
+    }
     let mut layers = vec![json!({
         "id": "background",
         "type": "background",
@@ -79,13 +82,7 @@ pub fn default_style(snapshot: &Snapshot, base: &str, query: Option<&str>) -> Va
         "center": center,
         "zoom": 5,
         "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
-        "sources": {
-            SOURCE: {
-                "type": "vector",
-                "url": format!("{base}/tiles/{}.json{query}", ids.join(",")),
-                "promoteId": "id",
-            }
-        },
+        "sources": { SOURCE: source },
         "layers": layers,
     })
 }
