@@ -8,7 +8,7 @@ use geo::{Geometry, Intersects, Point, Rect, Relate};
 use crate::index::point_tree::{Cover, Region, RegionSums};
 use crate::model::Layer;
 use crate::query::area::{IndexedArea, Location};
-use crate::query::distance::{circle_bounds, metres_between, within_radius};
+use crate::query::distance::{circle_bounds, within_radius};
 use crate::query::spatial::distance_to;
 
 /// How a feature must relate to the query area.
@@ -195,10 +195,7 @@ pub fn totals(layer: &Layer, region: &dyn Region, by_group: bool) -> Option<Regi
 }
 
 fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {
-    match &layer.features[feature as usize].geometry {
-        Geometry::Point(p) => metres_between(*p, center),
-        other => distance_to(other, center),
-    }
+    distance_to(&layer.features[feature as usize].geometry, center)
 }
 
 fn sort_by_distance(found: &mut [(u32, f64)]) {

@@ -1,7 +1,9 @@
 //! Spatial predicates between a feature's geometry and a query geometry (WGS84 lon/lat),
 //! as CQL2 filters use them. Distances are geodesic metres on the WGS84 ellipsoid.
 
-use geo::{Distance, Geodesic, Geometry, HaversineClosestPoint, Intersects, Point, Relate};
+use geo::{Geometry, HaversineClosestPoint, Intersects, Point, Relate};
+
+use crate::query::distance::metres_between;
 
 /// The spatial relations dtmap evaluates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,11 +64,11 @@ impl SpatialPredicate {
 /// on a polygon, otherwise to the feature's closest point on the sphere.
 pub fn distance_to(feature: &Geometry<f64>, center: Point<f64>) -> f64 {
     match feature {
-        Geometry::Point(p) => Geodesic.distance(*p, center),
+        Geometry::Point(p) => metres_between(*p, center),
         other if other.intersects(&center) => 0.0,
         other => match other.haversine_closest_point(&center) {
             geo::Closest::Intersection(_) => 0.0,
-            geo::Closest::SinglePoint(p) => Geodesic.distance(p, center),
+            geo::Closest::SinglePoint(p) => metres_between(p, center),
             geo::Closest::Indeterminate => f64::INFINITY,
         },
     }
