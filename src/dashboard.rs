@@ -109,14 +109,25 @@ fn published<'a>(
     })
 }
 
-/// The area's name as the published table spells it (the layer's name field).
-fn area_name(layer: &Layer, feature: u32) -> Option<String> {
-    let field = layer.name_field.as_ref()?;
+/// A text property of a feature (e.g. the name the published table spells it with).
+fn text_property(layer: &Layer, feature: u32, field: Option<&String>) -> Option<String> {
     layer.features[feature as usize]
         .properties
-        .get(field)
+        .get(field?)
         .and_then(|v| v.as_str())
         .map(str::to_string)
+}
+
+/// The position of the area `id` names, when one is asked for.
+fn area_position(areas: &Layer, id: Option<&str>) -> Result<Option<u32>, DashboardError> {
+    id.map(|id| {
+        areas
+            .by_id
+            .get(id)
+            .copied()
+            .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))
+    })
+    .transpose()
 }
 
 /// Headline figures of `round` (position in the areas layer), for all areas or one.
@@ -126,18 +137,10 @@ pub fn summary(
     area: Option<&str>,
 ) -> Result<Summary, DashboardError> {
     let (areas, sites) = layers(snapshot)?;
-    let only = match area {
-        None => None,
-        Some(id) => Some(
-            *areas
-                .by_id
-                .get(id)
-                .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))?,
-        ),
-    };
+    let only = area_position(areas, area)?;
     let previous = round.checked_sub(1);
     let date = areas.rounds[round].date.as_deref();
-    let name = only.and_then(|f| area_name(areas, f));
+    let name = only.and_then(|f| text_property(areas, f, areas.name_field.as_ref()));
     let mut figures = Vec::new();
     for (c, column) in areas.count_columns.iter().enumerate() {
         let (value, mut synthetic, mut sources) = sum(areas, round, c, only);
@@ -283,17 +286,10 @@ pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, Dashboa
         .filter_map(|f| {
             let record = areas.count(round, f)?;
             let value = record.values.get(column).copied().flatten()?;
-            let prop = |field: &Option<String>| {
-                field
-                    .as_ref()
-                    .and_then(|n| areas.features[f as usize].properties.get(n))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
             Some(Ranked {
                 id: areas.features[f as usize].id.clone(),
-                name: prop(&areas.name_field),
-                name_ar: prop(&areas.name_ar_field),
+                name: text_property(areas, f, areas.name_field.as_ref()),
+                name_ar: text_property(areas, f, areas.name_ar_field.as_ref()),
                 value,
                 share: 0.0,
                 synthetic: record.synthetic,
@@ -333,15 +329,7 @@ pub struct TrendPoint {
 /// The main count over every round, nationally and for one area.
 pub fn trend(snapshot: &Snapshot, area: Option<&str>) -> Result<Vec<TrendPoint>, DashboardError> {
     let (areas, _) = layers(snapshot)?;
-    let only = match area {
-        None => None,
-        Some(id) => Some(
-            *areas
-                .by_id
-                .get(id)
-                .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))?,
-        ),
-    };
+    let only = area_position(areas, area)?;
     let main = snapshot
         .dashboard
         .as_ref()

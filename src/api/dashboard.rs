@@ -14,6 +14,7 @@ use super::items::select_round;
 use super::{data_response, json_response, AppState, Format, Negotiated, QueryParams};
 use crate::dashboard::{self, DashboardError};
 use crate::error::ApiError;
+use crate::model::Snapshot;
 
 impl From<DashboardError> for ApiError {
     fn from(e: DashboardError) -> ApiError {
@@ -44,9 +45,10 @@ fn csv_of<T: Serialize>(rows: &[T]) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
-fn round_of(state: &AppState, round: Option<&str>) -> Result<usize, ApiError> {
-    let snapshot = state.current();
-    let (areas, _) = dashboard::layers(&snapshot)?;
+/// The round asked for, in the same snapshot the handler answers from (a reload between two
+/// loads could otherwise pair a round position with other data).
+fn round_of(snapshot: &Snapshot, round: Option<&str>) -> Result<usize, ApiError> {
+    let (areas, _) = dashboard::layers(snapshot)?;
     select_round(areas, round, None)?
         .ok_or_else(|| ApiError::not_found("the dashboard's layer has no rounds"))
 }
@@ -58,7 +60,7 @@ pub async fn summary(
     QueryParams(params): QueryParams<DashboardParams>,
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
-    let round = round_of(&state, params.round.as_deref())?;
+    let round = round_of(&snapshot, params.round.as_deref())?;
     let summary = dashboard::summary(&snapshot, round, params.area.as_deref())?;
     if format == Format::Csv {
         #[derive(Serialize)]
@@ -101,7 +103,7 @@ pub async fn ranking(
         return Err(ApiError::bad_request("area: the ranking covers every area"));
     }
     let snapshot = state.current();
-    let round = round_of(&state, params.round.as_deref())?;
+    let round = round_of(&snapshot, params.round.as_deref())?;
     let rows = dashboard::ranking(&snapshot, round)?;
     if format == Format::Csv {
         return Ok(data_response(csv_of(&rows), super::CSV));
