@@ -134,6 +134,8 @@ pub struct Layer {
     pub rounds: Vec<Round>,
     /// `counts[round][feature]`.
     pub counts: Vec<Vec<Option<CountRecord>>>,
+    /// Whether any record of `counts` is synthetic (found once at load: answers ask often).
+    pub synthetic: bool,
     /// R-tree over the features.
     pub index: SpatialIndex,
     /// Tree with sums over the points, for point layers.
@@ -172,11 +174,7 @@ impl Layer {
 
     /// Whether any count of this layer is synthetic.
     pub fn has_synthetic(&self) -> bool {
-        self.counts
-            .iter()
-            .flatten()
-            .flatten()
-            .any(|record| record.synthetic)
+        self.synthetic
     }
 }
 

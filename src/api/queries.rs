@@ -605,9 +605,13 @@ async fn totals(
         }
         entry
     };
+    let names = if by_group {
+        group_names(&snapshot, layer)
+    } else {
+        Vec::new()
+    };
     let groups_of = |r: usize| -> Option<Value> {
         let group_by = layer.group_by.as_ref().filter(|_| by_group)?;
-        let names = group_names(&snapshot, layer);
         let list: Vec<Value> = sums
             .by_group
             .iter()

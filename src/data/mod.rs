@@ -185,6 +185,12 @@ pub fn build_layer(
         by_id,
         count_columns: joined.columns,
         rounds: joined.rounds,
+        synthetic: joined
+            .counts
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|record| record.synthetic),
         counts: joined.counts,
         index,
         points,
