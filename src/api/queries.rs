@@ -174,6 +174,20 @@ fn check_radius(metres: f64) -> Result<f64, ApiError> {
     }
 }
 
+/// The `lon` and `lat` parameters an endpoint cannot do without, as a checked point.
+fn required_point(
+    endpoint: &str,
+    lon: Option<&str>,
+    lat: Option<&str>,
+) -> Result<Point<f64>, ApiError> {
+    match (parse_number("lon", lon)?, parse_number("lat", lat)?) {
+        (Some(lon), Some(lat)) => check_point(lon, lat),
+        _ => Err(ApiError::bad_request(format!(
+            "{endpoint} needs lon and lat"
+        ))),
+    }
+}
+
 fn check_point(lon: f64, lat: f64) -> Result<Point<f64>, ApiError> {
     geometry::check_lon_lat(lon, lat)
         .map(|()| Point::new(lon, lat))
@@ -373,13 +387,7 @@ pub async fn near(
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
-    let (Some(lon), Some(lat)) = (
-        parse_number("lon", params.lon.as_deref())?,
-        parse_number("lat", params.lat.as_deref())?,
-    ) else {
-        return Err(ApiError::bad_request("near needs lon and lat"));
-    };
-    let center = check_point(lon, lat)?;
+    let center = required_point("near", params.lon.as_deref(), params.lat.as_deref())?;
     let radius = parse_number("radius", params.radius.as_deref())?
         .map(check_radius)
         .transpose()?;
@@ -452,19 +460,15 @@ pub async fn contains(
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
-    let (Some(lon), Some(lat)) = (
-        parse_number("lon", params.lon.as_deref())?,
-        parse_number("lat", params.lat.as_deref())?,
-    ) else {
-        return Err(ApiError::bad_request("contains needs lon and lat"));
-    };
-    let point = check_point(lon, lat)?;
+    let point = required_point("contains", params.lon.as_deref(), params.lat.as_deref())?;
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let choice = property_choice(layer, params.properties.as_deref())?;
     let found = search::containing(layer, point);
     let href = format!(
-        "{base}/collections/{}/contains?lon={lon}&lat={lat}",
-        layer.id
+        "{base}/collections/{}/contains?lon={}&lat={}",
+        layer.id,
+        point.x(),
+        point.y()
     );
     let links = json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]);
     let page = FeaturePage {
