@@ -448,7 +448,7 @@ pub fn parse_sortby(layer: &Layer, text: Option<&str>) -> Result<Vec<SortKey>, A
 }
 
 /// The slice of `matches` for one page.
-pub fn paged(matches: &[u32], offset: usize, limit: usize) -> &[u32] {
+pub fn paged<T>(matches: &[T], offset: usize, limit: usize) -> &[T] {
     let start = offset.min(matches.len());
     let end = start.saturating_add(limit).min(matches.len());
     &matches[start..end]

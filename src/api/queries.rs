@@ -415,10 +415,9 @@ pub async fn near(
     let choice = property_choice(layer, params.properties.as_deref())?;
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = parse_offset(params.offset.as_deref())?;
-    let start = offset.min(found.len());
-    let end = start.saturating_add(limit).min(found.len());
-    let ids: Vec<u32> = found[start..end].iter().map(|(f, _)| *f).collect();
-    let distances: Vec<f64> = found[start..end].iter().map(|(_, d)| *d).collect();
+    let page = paged(&found, offset, limit);
+    let ids: Vec<u32> = page.iter().map(|(f, _)| *f).collect();
+    let distances: Vec<f64> = page.iter().map(|(_, d)| *d).collect();
     let href = format!("{base}/collections/{}/near", layer.id);
     let links = page_links(&href, raw.0.as_deref(), offset, limit, found.len());
     let page = FeaturePage {
