@@ -27,8 +27,31 @@ pub const MAX_QUERY_VERTICES: usize = 100_000;
 pub const MAX_RADIUS_METRES: f64 = 2_000_000.0;
 /// Largest `k` of a nearest-sites query.
 pub const MAX_NEAREST_K: usize = 1_000;
-/// Longest time one request may run before the server answers 503.
+/// Longest time one request may run before the server answers 503 (`request_timeout_secs`).
 pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// Requests waiting for a compute thread beyond the running ones; more are shed with 503.
+pub const DEFAULT_COMPUTE_QUEUE: usize = 64;
+/// Open connections served at once (further ones are closed at accept), unless the
+/// open-files limit is lower.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// File descriptors kept free for data files, logs and the listener when the connection
+/// cap is derived from the open-files limit.
+pub const RESERVED_FILE_DESCRIPTORS: usize = 64;
+/// Seconds a client has to send a whole request head; a keep-alive connection idle for
+/// that long between requests is closed too.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Seconds shutdown waits for open requests before closing every connection.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+/// Longest request target (path and query) accepted, in bytes (HTTP's `Uri` cannot hold
+/// more than 65,534).
+pub const MAX_URI_BYTES: usize = 65_000;
+/// Largest total size of the request headers, in bytes.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Largest body of one page of features (GeoJSON or CSV); a page stops early at it and
+/// its `next` link continues from there.
+pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Seconds between two looks at the watched config and data files.
+pub const WATCH_INTERVAL_SECS: u64 = 2;
 /// Longest CQL2 filter text accepted (characters).
 pub const MAX_FILTER_CHARS: usize = 100_000;
 
@@ -90,6 +113,52 @@ pub struct ServerConfig {
     /// Origins allowed to frame the embed pages (`Content-Security-Policy: frame-ancestors`).
     #[serde(default = "default_frame_ancestors")]
     pub frame_ancestors: Vec<String>,
+    /// Addresses (IPs or CIDR blocks) of reverse proxies whose `Forwarded` /
+    /// `X-Forwarded-*` headers are believed for links. Empty: those headers are ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Seconds a request may run before it is answered 503 and its work abandoned.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+    /// Threads for CPU-heavy work (queries, totals, exports); 0: one per core.
+    #[serde(default)]
+    pub compute_threads: usize,
+    /// Requests that may wait for a compute thread; beyond it, 503 with `Retry-After`.
+    #[serde(default = "default_compute_queue")]
+    pub compute_queue: usize,
+    /// Connections served at once (lowered to fit the open-files limit).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send a whole request head (and that an idle keep-alive
+    /// connection is kept open).
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// Seconds shutdown waits for open requests.
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout_secs: u64,
+    /// Bearer token of `POST /admin/reload`; no admin route exists without one
+    /// (`DTMAP_ADMIN_TOKEN` overrides it).
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// Reload by itself when the config file or a data file changes.
+    #[serde(default)]
+    pub watch: bool,
+}
+
+fn default_request_timeout() -> u64 {
+    REQUEST_TIMEOUT_SECS
+}
+fn default_compute_queue() -> usize {
+    DEFAULT_COMPUTE_QUEUE
+}
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+fn default_header_read_timeout() -> u64 {
+    DEFAULT_HEADER_READ_TIMEOUT_SECS
+}
+fn default_shutdown_timeout() -> u64 {
+    DEFAULT_SHUTDOWN_TIMEOUT_SECS
 }
 
 fn default_bind() -> String {
@@ -109,6 +178,15 @@ impl Default for ServerConfig {
             public_url: None,
             cache_max_age: DEFAULT_CACHE_MAX_AGE,
             frame_ancestors: default_frame_ancestors(),
+            trusted_proxies: Vec::new(),
+            request_timeout_secs: REQUEST_TIMEOUT_SECS,
+            compute_threads: 0,
+            compute_queue: DEFAULT_COMPUTE_QUEUE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+            admin_token: None,
+            watch: false,
         }
     }
 }
@@ -439,6 +517,37 @@ impl Config {
         if let Ok(url) = std::env::var("DTMAP_PUBLIC_URL") {
             self.server.public_url = Some(url);
         }
+        if let Ok(token) = std::env::var("DTMAP_ADMIN_TOKEN") {
+            self.server.admin_token = Some(token).filter(|t| !t.is_empty());
+        }
+    }
+
+    /// The data files this config names, on disk (none for the built-in data).
+    pub fn data_files(&self) -> Vec<PathBuf> {
+        let DataRoot::Dir(dir) = &self.base else {
+            return Vec::new();
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for layer in &self.layers {
+            names.push(&layer.source.path);
+            names.extend(layer.counts.iter().map(|c| c.path.as_str()));
+        }
+        if let Some(path) = self
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.published_figures.as_deref())
+        {
+            names.push(path);
+        }
+        names.into_iter().map(|n| dir.join(n)).collect()
+    }
+
+    /// A hash of the whole effective configuration (not where its files live), so that a
+    /// change to any setting — a column mapping, a tile option — changes the data version.
+    pub fn fingerprint(&self) -> u64 {
+        let mut without_base = self.clone();
+        without_base.base = DataRoot::Builtin;
+        xxhash_rust::xxh3::xxh3_64(format!("{without_base:?}").as_bytes())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -517,6 +626,24 @@ impl Config {
                 if !self.layers.iter().any(|l| &l.id == id) {
                     return Err(ConfigError::Invalid(format!("dashboard: no layer {id:?}")));
                 }
+            }
+        }
+        for proxy in &self.server.trusted_proxies {
+            proxy
+                .parse::<crate::net::IpBlock>()
+                .map_err(|e| ConfigError::Invalid(format!("server.trusted_proxies: {e}")))?;
+        }
+        let server = &self.server;
+        for (name, value) in [
+            ("request_timeout_secs", server.request_timeout_secs),
+            ("header_read_timeout_secs", server.header_read_timeout_secs),
+            ("shutdown_timeout_secs", server.shutdown_timeout_secs),
+            ("max_connections", server.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "server.{name} must be more than 0"
+                )));
             }
         }
         if let Some(url) = &self.server.public_url {

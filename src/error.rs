@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: &str = "2";
+
 /// An error answered to an API client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -21,6 +24,21 @@ pub enum ApiError {
     /// The client asked for a representation dtmap does not produce (406).
     #[error("{0}")]
     NotAcceptable(String),
+    /// The method is not one the resource answers (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The request target is over the documented limit (414).
+    #[error("{0}")]
+    UriTooLong(String),
+    /// The request headers are over the documented limit (431).
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// The server is too busy, or the work ran past its deadline (503 with `Retry-After`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Not allowed without valid credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// A bug or an unexpected failure (500); the message is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -43,6 +61,14 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "NotAcceptable"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "URITooLong"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "RequestHeaderFieldsTooLarge",
+            ),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }
@@ -59,11 +85,28 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let body = json!({ "code": code, "description": description });
-        (
+        let mut response = (
             status,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unavailable(_) => {
+                headers.insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+                );
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use dtmap::api::{AppState, Settings};
 use dtmap::config::Config;
+use dtmap::reload::FileReloader;
+use dtmap::server::ConnectionLimits;
 
 /// A map tile and query server for humanitarian displacement data.
 ///
@@ -34,7 +35,8 @@ enum Command {
     /// Load the data, print the load report, exit non-zero on errors.
     Check {
         /// Config file to check (default: --config, or the built-in one).
-        config: Option<PathBuf>,
+        #[arg(value_name = "CONFIG")]
+        file: Option<PathBuf>,
     },
 }
 
@@ -48,7 +50,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let config_path = match &cli.command {
-        Some(Command::Check { config: Some(path) }) => Some(path.clone()),
+        Some(Command::Check { file: Some(path) }) => Some(path.clone()),
         _ => cli.config.clone(),
     };
     let mut config = match read_config(config_path.as_ref()) {
@@ -58,15 +60,33 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(bind) = &cli.bind {
-        config.server.bind = bind.clone();
-    }
-    if let Some(url) = &cli.public_url {
-        config.server.public_url = Some(url.clone());
-    }
+    let overrides = Overrides {
+        bind: cli.bind.clone(),
+        public_url: cli.public_url.clone(),
+    };
+    config.apply_env();
+    overrides.apply(&mut config);
     match cli.command {
         Some(Command::Check { .. }) => check(&config),
-        None | Some(Command::Serve) => serve(config, config_path),
+        None | Some(Command::Serve) => serve(config, config_path, overrides),
+    }
+}
+
+/// What the command line sets over any config file, on start and on every reload.
+#[derive(Debug, Clone)]
+struct Overrides {
+    bind: Option<String>,
+    public_url: Option<String>,
+}
+
+impl Overrides {
+    fn apply(&self, config: &mut Config) {
+        if let Some(bind) = &self.bind {
+            config.server.bind = bind.clone();
+        }
+        if let Some(url) = &self.public_url {
+            config.server.public_url = Some(url.clone());
+        }
     }
 }
 
@@ -96,7 +116,7 @@ fn check(config: &Config) -> ExitCode {
     }
 }
 
-fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
+fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     let (snapshot, report) = dtmap::data::load(&config);
     for problem in &report.problems {
         tracing::warn!("{problem}");
@@ -108,6 +128,8 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    let open_files = dtmap::server::raise_open_files_limit();
+    let limits = ConnectionLimits::from_config(&config, open_files);
     let settings = Settings::from_config(&config);
     let state = AppState::new(snapshot, settings);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -117,7 +139,7 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(&config.server.bind).await {
             Ok(l) => l,
             Err(e) => {
@@ -129,60 +151,24 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> ExitCode {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| config.server.bind.clone());
-        tracing::info!("serving on http://{address}/");
-        tokio::spawn(reload_on_hangup(state.clone(), config_path, config));
-        match dtmap::server::run(listener, state, shutdown_signal()).await {
+        tracing::info!(
+            "serving on http://{address}/ (at most {} connections)",
+            limits.max_connections
+        );
+        let watch = config.server.watch;
+        let reloader = FileReloader::new(config_path, config, move |c| overrides.apply(c));
+        tokio::spawn(dtmap::reload::serve_reloads(state.clone(), reloader, watch));
+        match dtmap::server::run(listener, state, limits, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("server error: {e}");
                 ExitCode::FAILURE
             }
         }
-    })
-}
-
-/// On SIGHUP, reloads the config and data; swaps them in only if they load without errors.
-async fn reload_on_hangup(state: Arc<AppState>, path: Option<PathBuf>, initial: Config) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            let config = match &path {
-                Some(path) => match Config::from_file(path) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::error!("reload refused: {e}");
-                        continue;
-                    }
-                },
-                None => initial.clone(),
-            };
-            let loaded = tokio::task::spawn_blocking(move || dtmap::data::load(&config)).await;
-            let Ok((snapshot, report)) = loaded else {
-                tracing::error!("reload failed: the loader stopped unexpectedly");
-                continue;
-            };
-            for problem in &report.problems {
-                tracing::warn!("{problem}");
-            }
-            if report.is_ok() {
-                state.snapshot.store(Arc::new(snapshot));
-                tracing::info!("reloaded the data");
-            } else {
-                tracing::error!(
-                    "reload refused: {} error(s); still serving the previous data",
-                    report.error_count()
-                );
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (state, path, initial);
-    }
+    });
+    // Work abandoned at its deadline may still be stopping; do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
 async fn shutdown_signal() {

@@ -28,9 +28,16 @@ struct RouteStats {
 #[derive(Debug, Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<(String, u16), RouteStats>>,
+    refused_connections: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
+    /// Counts a connection closed at accept because the connection cap was reached.
+    pub fn connection_refused(&self) {
+        self.refused_connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn record(&self, route: String, status: u16, seconds: f64) {
         let Ok(mut routes) = self.routes.lock() else {
             return;
@@ -47,6 +54,12 @@ impl Metrics {
 
     fn render(&self) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP dtmap_refused_connections_total Connections closed at accept because the connection cap was reached.\n# TYPE dtmap_refused_connections_total counter\ndtmap_refused_connections_total {}",
+            self.refused_connections
+                .load(std::sync::atomic::Ordering::Relaxed)
+        );
         out.push_str("# HELP dtmap_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE dtmap_http_requests_total counter\n");
         let routes = self.routes.lock().map(|r| r.clone()).unwrap_or_default();

@@ -2,7 +2,9 @@
 //! typed extractors (base URL, query strings that fail as JSON 400s) and the response
 //! helpers. Handlers read the current [`Snapshot`] and never touch files.
 
+pub mod admin;
 pub mod collections;
+pub mod compute;
 pub mod dashboard;
 pub mod datasets;
 pub mod items;
@@ -49,6 +51,16 @@ pub struct Settings {
     pub tile_options: crate::tiles::TileOptions,
     /// Bound of the tile cache in bytes.
     pub tile_cache_bytes: usize,
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed for links.
+    pub trusted_proxies: Vec<crate::net::IpBlock>,
+    /// How long one request's work may run.
+    pub request_timeout: std::time::Duration,
+    /// Threads of the compute pool (0: one per core).
+    pub compute_threads: usize,
+    /// Waiting places of the compute pool.
+    pub compute_queue: usize,
+    /// Bearer token of the admin routes; none: no admin routes.
+    pub admin_token: Option<String>,
 }
 
 impl Settings {
@@ -60,6 +72,16 @@ impl Settings {
             frame_ancestors: config.server.frame_ancestors.clone(),
             tile_options: config.tiles.options(),
             tile_cache_bytes: config.tiles.cache_bytes(),
+            trusted_proxies: config
+                .server
+                .trusted_proxies
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+            request_timeout: std::time::Duration::from_secs(config.server.request_timeout_secs),
+            compute_threads: config.server.compute_threads,
+            compute_queue: config.server.compute_queue,
+            admin_token: config.server.admin_token.clone(),
         }
     }
 }
@@ -74,22 +96,43 @@ impl Default for Settings {
             frame_ancestors: vec!["*".to_string()],
             tile_options: tiles.options(),
             tile_cache_bytes: tiles.cache_bytes(),
+            trusted_proxies: Vec::new(),
+            request_timeout: std::time::Duration::from_secs(crate::config::REQUEST_TIMEOUT_SECS),
+            compute_threads: 0,
+            compute_queue: crate::config::DEFAULT_COMPUTE_QUEUE,
+            admin_token: None,
         }
     }
 }
 
-/// Shared state: the current snapshot (swapped whole on reload), the settings and metrics.
-#[derive(Debug)]
+/// Shared state: the current snapshot, settings and tile cache (each swapped whole on
+/// reload), the compute pools and the metrics.
 pub struct AppState {
     /// The data being served. `ArcSwap` because readers must never wait for a reload, and
     /// a reload replaces everything at once.
     pub snapshot: ArcSwap<Snapshot>,
-    /// Fixed settings.
-    pub settings: Settings,
+    /// The settings in force; swapped with the snapshot on reload.
+    pub settings: ArcSwap<Settings>,
     /// Request counters and timings for `/metrics`.
     pub metrics: metrics::Metrics,
-    /// Encoded hot tiles and prepared tile geometry (locks inside, held only briefly).
-    pub tile_cache: crate::tiles::TileCache,
+    /// Encoded hot tiles and prepared tile geometry (locks inside, held only briefly);
+    /// a fresh one comes with every reload.
+    pub tile_cache: ArcSwap<crate::tiles::TileCache>,
+    /// Threads for queries, totals and exports.
+    pub compute: compute::ComputePool,
+    /// Threads for rendering tiles that are not cached, apart so that tiles stay fast
+    /// while heavy queries run.
+    pub tile_pool: compute::ComputePool,
+    /// How `POST /admin/reload` reloads (set by the binary; none in tests without files).
+    pub reloader: std::sync::OnceLock<Arc<dyn admin::Reloader>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("version", &self.snapshot.load().version)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -97,17 +140,47 @@ impl AppState {
     pub fn new(snapshot: Snapshot, settings: Settings) -> Arc<AppState> {
         let tile_cache =
             crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
+        let compute = compute::ComputePool::new(
+            "query",
+            settings.compute_threads,
+            settings.compute_queue,
+            settings.request_timeout,
+        );
+        let tile_pool = compute::ComputePool::new(
+            "tile",
+            settings.compute_threads,
+            settings.compute_queue,
+            settings.request_timeout,
+        );
         Arc::new(AppState {
             snapshot: ArcSwap::from_pointee(snapshot),
-            settings,
+            settings: ArcSwap::from_pointee(settings),
             metrics: metrics::Metrics::default(),
-            tile_cache,
+            tile_cache: ArcSwap::from_pointee(tile_cache),
+            compute,
+            tile_pool,
+            reloader: std::sync::OnceLock::new(),
         })
     }
 
     /// The snapshot in force now; held for the whole request.
     pub fn current(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// The settings in force now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.load_full()
+    }
+
+    /// Swaps in a new snapshot with its settings and a fresh tile cache, all at once for
+    /// every request that starts after this.
+    pub fn install(&self, snapshot: Snapshot, settings: Settings) {
+        let tile_cache =
+            crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
+        self.tile_cache.store(Arc::new(tile_cache));
+        self.settings.store(Arc::new(settings));
+        self.snapshot.store(Arc::new(snapshot));
     }
 }
 
@@ -122,8 +195,101 @@ pub fn layer<'a>(snapshot: &'a Snapshot, id: &str) -> Result<&'a Arc<Layer>, Api
     })
 }
 
-/// The base URL for links in responses: the configured public URL, or the scheme and host
-/// the request came with (honouring `X-Forwarded-Proto`, `-Host` and `-Prefix`).
+/// The two ends of the connection a request came on (set by [`crate::server::run`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The client, or the proxy in front of the server.
+    pub remote: std::net::SocketAddr,
+    /// The server's address the client connected to.
+    pub local: std::net::SocketAddr,
+}
+
+/// The base URL for links in responses: the configured public URL; else, for a request
+/// from a trusted proxy, the scheme, host and prefix it forwards (`Forwarded` or
+/// `X-Forwarded-Proto`, `-Host`, `-Prefix`); else the address the client connected to.
+/// Nothing a client sends directly can point links elsewhere. Without a connection (a
+/// request built in-process), the `Host` header.
+pub fn base_url(
+    headers: &axum::http::HeaderMap,
+    peer: Option<&Peer>,
+    settings: &Settings,
+) -> Result<String, ApiError> {
+    if let Some(url) = &settings.public_url {
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let header_text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(',').next().unwrap_or("").trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let trusted = peer.is_some_and(|p| {
+        settings
+            .trusted_proxies
+            .iter()
+            .any(|block| block.contains(p.remote.ip()))
+    });
+    let (scheme, host, prefix) = if trusted {
+        let forwarded = header_text("forwarded").map(|f| parse_forwarded(&f));
+        let from_forwarded = |key: &str| {
+            forwarded
+                .as_ref()
+                .and_then(|pairs| pairs.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.clone())
+        };
+        (
+            from_forwarded("proto")
+                .or_else(|| header_text("x-forwarded-proto"))
+                .unwrap_or_else(|| "http".into()),
+            from_forwarded("host")
+                .or_else(|| header_text("x-forwarded-host"))
+                .or_else(|| header_text("host"))
+                .unwrap_or_else(|| peer.map_or("localhost".into(), |p| p.local.to_string())),
+            header_text("x-forwarded-prefix").unwrap_or_default(),
+        )
+    } else if let Some(peer) = peer {
+        ("http".to_string(), peer.local.to_string(), String::new())
+    } else {
+        (
+            "http".to_string(),
+            header_text("host").unwrap_or_else(|| "localhost".into()),
+            String::new(),
+        )
+    };
+    let safe = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]@%".contains(c))
+    };
+    if !(scheme == "http" || scheme == "https") || !safe(&host) || !safe(&prefix) {
+        return Err(ApiError::bad_request(
+            "malformed Host or forwarded header",
+        ));
+    }
+    Ok(format!(
+        "{scheme}://{host}{}",
+        prefix.trim_end_matches('/')
+    ))
+}
+
+/// The first element of a `Forwarded` header as (lower-case key, unquoted value) pairs.
+fn parse_forwarded(value: &str) -> Vec<(String, String)> {
+    value
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .split(';')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The base URL for links, as an extractor (see [`base_url`]).
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
@@ -134,36 +300,12 @@ impl FromRequestParts<Arc<AppState>> for BaseUrl {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(url) = &state.settings.public_url {
-            return Ok(BaseUrl(url.trim_end_matches('/').to_string()));
-        }
-        let header_text = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.split(',').next().unwrap_or("").trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let scheme = header_text("x-forwarded-proto").unwrap_or_else(|| "http".into());
-        let host = header_text("x-forwarded-host")
-            .or_else(|| header_text("host"))
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .unwrap_or_else(|| "localhost".into());
-        let prefix = header_text("x-forwarded-prefix").unwrap_or_default();
-        let safe = |s: &str| {
-            s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]@%".contains(c))
-        };
-        if !(scheme == "http" || scheme == "https") || !safe(&host) || !safe(&prefix) {
-            return Err(ApiError::bad_request(
-                "malformed Host or X-Forwarded-* header",
-            ));
-        }
-        Ok(BaseUrl(format!(
-            "{scheme}://{host}{}",
-            prefix.trim_end_matches('/')
-        )))
+        base_url(
+            &parts.headers,
+            parts.extensions.get::<Peer>(),
+            &state.settings(),
+        )
+        .map(BaseUrl)
     }
 }
 

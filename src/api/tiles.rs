@@ -123,7 +123,7 @@ fn serve_tile(
         rounds: rounds.clone(),
         version: snapshot.version,
     };
-    let cache = &state.tile_cache;
+    let cache = state.tile_cache.load_full();
     let bytes = match cache.get(&key) {
         Some(bytes) => bytes,
         None => {
@@ -150,7 +150,7 @@ fn serve_tile(
         }
     };
     if bytes.is_empty() {
-        return Ok(no_content(state.settings.cache_max_age));
+        return Ok(no_content(state.settings().cache_max_age));
     }
     Ok(data_response(bytes, MEDIA_TYPE))
 }

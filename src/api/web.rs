@@ -60,7 +60,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQ
     let mut response = Html(web::dashboard_html(&title, embed)).into_response();
     let headers = response.headers_mut();
     if embed {
-        let policy = frame_ancestors(&state.settings.frame_ancestors);
+        let policy = frame_ancestors(&state.settings().frame_ancestors);
         if let Ok(value) = HeaderValue::from_str(&policy) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
@@ -83,7 +83,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQ
 pub async fn embed(State(state): State<Arc<AppState>>) -> Response {
     let title = state.current().title.clone();
     let mut response = Html(web::embed_html(&title)).into_response();
-    let policy = frame_ancestors(&state.settings.frame_ancestors);
+    let policy = frame_ancestors(&state.settings().frame_ancestors);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);

@@ -32,7 +32,8 @@ use source::{key_text, SourceFeature};
 pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     let mut report = LoadReport::default();
     let mut hasher = Xxh3::new();
-    hasher.update(config.title.as_bytes());
+    // The whole effective config, so a config-only change is a new version too.
+    hasher.update(&config.fingerprint().to_le_bytes());
     let mut layers = Vec::with_capacity(config.layers.len());
     for layer_config in &config.layers {
         let layer = load_layer(config, layer_config, &mut report, &mut hasher);

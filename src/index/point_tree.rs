@@ -10,6 +10,8 @@
 
 use geo::Rect;
 
+use crate::deadline::Ticker;
+
 /// Points per leaf.
 pub const LEAF_SIZE: usize = 32;
 /// Children per inner node.
@@ -203,7 +205,11 @@ impl PointTree {
             return;
         }
         let mut stack = vec![self.root];
+        let mut ticker = Ticker::every(16);
         while let Some(at) = stack.pop() {
+            if ticker.expired() {
+                return;
+            }
             let node = &self.nodes[at];
             match region.cover(&node.rect) {
                 Cover::Outside => {}
@@ -254,7 +260,11 @@ impl PointTree {
             }
         };
         let mut stack = vec![(self.root, false)];
+        let mut ticker = Ticker::every(16);
         while let Some((at, known_inside)) = stack.pop() {
+            if ticker.expired() {
+                break;
+            }
             let node = &self.nodes[at];
             let cover = if known_inside {
                 Cover::Inside

@@ -50,7 +50,8 @@ pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
         (None, None) => (0..layer.features.len() as u32).collect(),
     };
     if let Some(filter) = &selection.filter {
-        matches.retain(|&f| filter.matches(layer, selection.round, f));
+        let mut ticker = crate::deadline::Ticker::every(64);
+        matches.retain(|&f| !ticker.expired() && filter.matches(layer, selection.round, f));
     }
     if !selection.sort.is_empty() {
         matches.sort_by(|&a, &b| {

@@ -101,6 +101,9 @@ pub fn in_area(
     match &layer.points {
         Some(tree) => tree.search(&AreaRegion { area, relation }, |f| found.push(f)),
         None => layer.index.for_each_candidate(&area.bounds(), |f| {
+            if crate::deadline::expired() {
+                return;
+            }
             let feature = &layer.features[f as usize].geometry;
             let hit = match relation {
                 Relation::Intersects => feature.intersects(geometry),

@@ -1,0 +1,229 @@
+//! Reloading a running server: re-reads the config file and every data file, and swaps the
+//! new snapshot and settings in whole — or refuses them and keeps serving what it had. One
+//! path for every trigger: SIGHUP, `POST /admin/reload` and the optional file watcher.
+//! Settings that only a restart can change (the bind address, connection and pool limits)
+//! are reported when they differ.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::api::admin::{ReloadOutcome, Reloader};
+use crate::api::{AppState, Settings};
+use crate::config::Config;
+
+/// Reloads from the config file the server was started with (or the built-in config).
+pub struct FileReloader {
+    path: Option<PathBuf>,
+    apply_overrides: Box<dyn Fn(&mut Config) + Send + Sync>,
+    running: tokio::sync::Mutex<Config>,
+}
+
+impl FileReloader {
+    /// A reloader for `path` (none: the built-in config), applying the command line's
+    /// overrides to every config it reads; `running` is the config in force.
+    pub fn new(
+        path: Option<PathBuf>,
+        running: Config,
+        apply_overrides: impl Fn(&mut Config) + Send + Sync + 'static,
+    ) -> FileReloader {
+        FileReloader {
+            path,
+            apply_overrides: Box::new(apply_overrides),
+            running: tokio::sync::Mutex::new(running),
+        }
+    }
+
+    fn read(&self) -> Result<Config, String> {
+        let mut config = match &self.path {
+            Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
+            None => Config::builtin(),
+        };
+        config.apply_env();
+        (self.apply_overrides)(&mut config);
+        Ok(config)
+    }
+
+    /// The files a reload reads: the config file and every data file it names.
+    fn watched_files(&self, config: &Config) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self.path.iter().cloned().collect();
+        files.extend(config.data_files());
+        files
+    }
+
+    async fn run(&self, state: Arc<AppState>) -> ReloadOutcome {
+        // Held for the whole reload: two reloads never interleave.
+        let mut running = self.running.lock().await;
+        let current_version = format!("{:016x}", state.current().version);
+        let config = match self.read() {
+            Ok(config) => config,
+            Err(report) => {
+                tracing::error!("reload refused: {report}");
+                return ReloadOutcome {
+                    applied: false,
+                    data_version: current_version,
+                    errors: 1,
+                    warnings: 0,
+                    report,
+                    needs_restart: Vec::new(),
+                };
+            }
+        };
+        let for_loading = config.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::data::load(&for_loading)).await;
+        let Ok((snapshot, report)) = loaded else {
+            return ReloadOutcome {
+                applied: false,
+                data_version: current_version,
+                errors: 1,
+                warnings: 0,
+                report: "the loader stopped unexpectedly".into(),
+                needs_restart: Vec::new(),
+            };
+        };
+        for problem in &report.problems {
+            tracing::warn!("{problem}");
+        }
+        let errors = report.error_count();
+        let warnings = report.problems.len() - errors;
+        if !report.is_ok() {
+            tracing::error!("reload refused: {errors} error(s); still serving the previous data");
+            return ReloadOutcome {
+                applied: false,
+                data_version: current_version,
+                errors,
+                warnings,
+                report: report.to_string(),
+                needs_restart: Vec::new(),
+            };
+        }
+        let needs_restart = restart_only_changes(&running, &config);
+        for setting in &needs_restart {
+            tracing::warn!("server.{setting} changed; it takes effect after a restart");
+        }
+        let version = format!("{:016x}", snapshot.version);
+        state.install(snapshot, Settings::from_config(&config));
+        tracing::info!("reloaded: data version {version}");
+        *running = config;
+        ReloadOutcome {
+            applied: true,
+            data_version: version,
+            errors,
+            warnings,
+            report: report.to_string(),
+            needs_restart,
+        }
+    }
+}
+
+/// A [`FileReloader`] shared by every trigger.
+#[derive(Clone)]
+struct Shared(Arc<FileReloader>);
+
+impl Reloader for Shared {
+    fn reload(
+        &self,
+        state: Arc<AppState>,
+    ) -> Pin<Box<dyn Future<Output = ReloadOutcome> + Send + 'static>> {
+        let reloader = self.0.clone();
+        Box::pin(async move { reloader.run(state).await })
+    }
+}
+
+/// Settings of `[server]` that a reload cannot change, named when they differ.
+fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
+    let (a, b) = (&old.server, &new.server);
+    let mut changed = Vec::new();
+    let mut check = |name: &str, same: bool| {
+        if !same {
+            changed.push(name.to_string());
+        }
+    };
+    check("bind", a.bind == b.bind);
+    check("max_connections", a.max_connections == b.max_connections);
+    check(
+        "header_read_timeout_secs",
+        a.header_read_timeout_secs == b.header_read_timeout_secs,
+    );
+    check(
+        "shutdown_timeout_secs",
+        a.shutdown_timeout_secs == b.shutdown_timeout_secs,
+    );
+    check("compute_threads", a.compute_threads == b.compute_threads);
+    check("compute_queue", a.compute_queue == b.compute_queue);
+    check(
+        "request_timeout_secs",
+        a.request_timeout_secs == b.request_timeout_secs,
+    );
+    check("watch", a.watch == b.watch);
+    changed
+}
+
+/// Installs `reloader` on `state`, then reloads on SIGHUP and, when the config asks,
+/// whenever a watched file changes (debounced: after the files stop changing).
+pub async fn serve_reloads(state: Arc<AppState>, reloader: FileReloader, watch: bool) {
+    let reloader = Arc::new(reloader);
+    let _ = state.reloader.set(Arc::new(Shared(reloader.clone())));
+    if watch {
+        tokio::spawn(watch_files(state.clone(), reloader.clone()));
+    }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            reloader.run(state.clone()).await;
+        }
+    }
+}
+
+type Stamps = Vec<Option<(SystemTime, u64)>>;
+
+fn stamps(files: &[PathBuf]) -> Stamps {
+    files
+        .iter()
+        .map(|f| {
+            std::fs::metadata(f)
+                .ok()
+                .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+        })
+        .collect()
+}
+
+/// Looks at the watched files every [`crate::config::WATCH_INTERVAL_SECS`]; a change
+/// reloads once two looks in a row agree (so a file still being written is not read).
+async fn watch_files(state: Arc<AppState>, reloader: Arc<FileReloader>) {
+    let interval = Duration::from_secs(crate::config::WATCH_INTERVAL_SECS);
+    let files = |r: &FileReloader| {
+        let config = r.running.try_lock().map(|c| c.clone()).ok();
+        config.map(|c| r.watched_files(&c)).unwrap_or_default()
+    };
+    let mut watched = files(&reloader);
+    let mut last = stamps(&watched);
+    loop {
+        tokio::time::sleep(interval).await;
+        let now = stamps(&watched);
+        if now == last {
+            continue;
+        }
+        // Changed: wait until it settles.
+        let mut settled = now;
+        loop {
+            tokio::time::sleep(interval).await;
+            let again = stamps(&watched);
+            if again == settled {
+                break;
+            }
+            settled = again;
+        }
+        tracing::info!("watched files changed; reloading");
+        reloader.run(state.clone()).await;
+        watched = files(&reloader);
+        last = stamps(&watched);
+    }
+}
