@@ -326,7 +326,11 @@ fn matching_tag(if_none_match: &str, etag: &str) -> Option<String> {
                 || t.strip_prefix(bare)
                     .and_then(|rest| rest.strip_prefix('-'))
                     .is_some_and(|rest| {
-                        rest.ends_with('"') && rest[..rest.len() - 1].chars().all(|c| c.is_ascii_alphanumeric())
+                        rest.len() > 1
+                            && rest.ends_with('"')
+                            && rest[..rest.len() - 1]
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric())
                     })
         })
         .map(str::to_string)

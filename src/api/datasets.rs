@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::items::{percent_encode, select_round};
 use super::render::{self, CollectionHeader, PropertyChoice};
+use super::stream::{self, StreamFormat};
 use super::{data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated};
 use crate::error::ApiError;
 use crate::model::Layer;
@@ -166,37 +167,46 @@ pub async fn download(
     if round.is_some() {
         select_round(layer, round.map(|r| layer.rounds[r].id.as_str()), None)?;
     }
-    let features: Vec<u32> = (0..layer.features.len() as u32).collect();
     let choice = PropertyChoice::all(layer);
     let round_part = round
         .map(|r| layer.rounds[r].id.clone())
         .unwrap_or_else(|| "all".into());
     let filename = format!("dtmap-{}-{}.{ext}", layer.id, round_part);
+    let layer = layer.clone();
     let mut response = match ext {
         "geojson" => {
             let mut extra = serde_json::Map::new();
             extra.insert("attribution".into(), json!(layer.attribution));
             extra.insert("licence".into(), json!(layer.licence));
-            let body = render::write_collection(
-                layer,
-                round,
-                &features,
-                &choice,
+            let mut head = String::new();
+            render::write_collection_head(
+                &mut head,
                 &CollectionHeader {
-                    number_matched: features.len(),
+                    number_matched: layer.features.len(),
                     round: round.map(|r| &layer.rounds[r]),
                     links: json!([]),
                     extra: Some(extra),
                 },
-                None,
+                layer.features.len(),
             );
+            let body = stream::layer_body(layer, round, choice, StreamFormat::GeoJson, Some(head));
             data_response(body, super::GEOJSON)
         }
         "csv" => data_response(
-            render::write_csv(layer, round, &features, &choice, None),
+            stream::layer_body(layer, round, choice, StreamFormat::Csv, None),
             super::CSV,
         ),
-        _ => data_response(xlsx(layer, round, &features, &choice)?, XLSX),
+        _ => {
+            // A workbook is a zip written at the end: built whole, on the compute pool.
+            let bytes = state
+                .compute
+                .run(move || {
+                    let features: Vec<u32> = (0..layer.features.len() as u32).collect();
+                    xlsx(&layer, round, &features, &choice)
+                })
+                .await?;
+            data_response(bytes, XLSX)
+        }
     };
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         response.headers_mut().insert(CONTENT_DISPOSITION, value);
@@ -231,7 +241,11 @@ fn xlsx(
         flags.extend(choice.counts.iter().map(|_| true));
         flags
     };
+    let mut ticker = crate::deadline::Ticker::every(256);
     for (r, record) in reader.records().enumerate() {
+        if ticker.expired() {
+            return Err(ApiError::Unavailable("the workbook took too long to write".into()));
+        }
         let record = record.map_err(|e| ApiError::Internal(format!("re-reading CSV: {e}")))?;
         for (c, cell) in record.iter().enumerate() {
             let (row, col) = (r as u32, c as u16);

@@ -66,25 +66,39 @@ pub async fn list(
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
     let request = ItemsRequest::new(layer, &params)?;
-    let matches = query::select(layer, &request.selection);
-    let page = paged(&matches, request.offset, request.limit);
+    let costly = request.selection.filter.is_some()
+        || !request.selection.sort.is_empty()
+        || (request.selection.bbox.is_none() && layer.features.len() > INLINE_SCAN_FEATURES);
     let href = format!("{base}/collections/{}/items", layer.id);
-    let links = page_links(
-        &href,
-        raw_query.0.as_deref(),
-        request.offset,
-        request.limit,
-        matches.len(),
-    );
-    let page = FeaturePage {
-        layer,
-        round: request.selection.round,
-        features: page,
-        choice: &request.properties,
-        distances: None,
+    let answer = move |layer: &Layer| {
+        let matches = query::select(layer, &request.selection);
+        let page = paged(&matches, request.offset, request.limit);
+        let links = page_links(
+            &href,
+            raw_query.0.as_deref(),
+            request.offset,
+            request.limit,
+            matches.len(),
+        );
+        let page = FeaturePage {
+            layer,
+            round: request.selection.round,
+            features: page,
+            choice: &request.properties,
+            distances: None,
+        };
+        page.respond(format, matches.len(), links, None)
     };
-    Ok(page.respond(format, matches.len(), links, None))
+    if !costly {
+        return Ok(answer(layer));
+    }
+    let layer = layer.clone();
+    state.compute.run(move || Ok(answer(&layer))).await
 }
+
+/// Layers up to this size are scanned on the async workers; filters and sorting over
+/// larger ones run on the compute pool.
+const INLINE_SCAN_FEATURES: usize = 10_000;
 
 /// The parameters of `/items/{fid}`.
 #[derive(Debug, Default, Deserialize)]

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod queries;
 pub mod render;
+pub mod stream;
 pub mod styles;
 pub mod tiles;
 pub mod web;

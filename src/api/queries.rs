@@ -311,34 +311,41 @@ async fn search(
     raw: axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
-    let layer = layer(&snapshot, &id)?;
-    let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
-    let choice = property_choice(layer, params.properties.as_deref())?;
+    let layer = layer(&snapshot, &id)?.clone();
+    let round = select_round(&layer, params.round.as_deref(), params.datetime.as_deref())?;
+    let choice = property_choice(&layer, params.properties.as_deref())?;
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = parse_offset(params.offset.as_deref())?;
-    let QueryArea::Polygon {
-        geometry,
-        area,
-        relation,
-        described,
-    } = resolve_area(&snapshot, body, false)?
-    else {
-        return Err(ApiError::bad_request("search needs a geometry or an area"));
-    };
-    let matches = search::in_area(layer, &area, &geometry, relation);
-    let page = paged(&matches, offset, limit);
-    let mut extra = Map::new();
-    extra.insert("area".into(), described);
-    let href = format!("{base}/collections/{}/search", layer.id);
-    let links = page_links(&href, raw.0.as_deref(), offset, limit, matches.len());
-    let page = FeaturePage {
-        layer,
-        round,
-        features: page,
-        choice: &choice,
-        distances: None,
-    };
-    Ok(page.respond(format, matches.len(), links, Some(extra)))
+    // Validating and indexing the area and searching are the costly parts: off the async
+    // workers, with a deadline.
+    state
+        .compute
+        .run(move || {
+            let QueryArea::Polygon {
+                geometry,
+                area,
+                relation,
+                described,
+            } = resolve_area(&snapshot, body, false)?
+            else {
+                return Err(ApiError::bad_request("search needs a geometry or an area"));
+            };
+            let matches = search::in_area(&layer, &area, &geometry, relation);
+            let page = paged(&matches, offset, limit);
+            let mut extra = Map::new();
+            extra.insert("area".into(), described);
+            let href = format!("{base}/collections/{}/search", layer.id);
+            let links = page_links(&href, raw.0.as_deref(), offset, limit, matches.len());
+            let page = FeaturePage {
+                layer: &layer,
+                round,
+                features: page,
+                choice: &choice,
+                distances: None,
+            };
+            Ok(page.respond(format, matches.len(), links, Some(extra)))
+        })
+        .await
 }
 
 fn parse_offset(text: Option<&str>) -> Result<usize, ApiError> {
@@ -552,7 +559,24 @@ async fn totals(
             )))
         }
     };
-    let query_area = resolve_area(&snapshot, body, true)?;
+    let layer = layer.clone();
+    state
+        .compute
+        .run(move || totals_answer(&snapshot, &layer, body, round, series, by_group, format))
+        .await
+}
+
+/// The costly part of totals: the area checked and indexed, the sums, the answer.
+fn totals_answer(
+    snapshot: &Snapshot,
+    layer: &Layer,
+    body: AreaBody,
+    round: Option<usize>,
+    series: bool,
+    by_group: bool,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let query_area = resolve_area(snapshot, body, true)?;
     let (sums, described, relation) = match &query_area {
         QueryArea::Polygon {
             area,
@@ -584,7 +608,7 @@ async fn totals(
     };
     if format == Format::Csv {
         return Ok(data_response(
-            totals_csv(&snapshot, layer, &sums, &rounds),
+            totals_csv(snapshot, layer, &sums, &rounds),
             super::CSV,
         ));
     }
@@ -609,7 +633,7 @@ async fn totals(
         entry
     };
     let names = if by_group {
-        group_names(&snapshot, layer)
+        group_names(snapshot, layer)
     } else {
         Vec::new()
     };

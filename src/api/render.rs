@@ -164,18 +164,29 @@ pub fn write_collection(
     distances: Option<&[f64]>,
 ) -> String {
     let mut out = String::with_capacity(256 + features.len() * 512);
+    write_collection_head(&mut out, header, features.len());
+    write_features(&mut out, layer, round, features, choice, distances, true);
+    out.push_str(COLLECTION_TAIL);
+    out
+}
+
+/// What closes a FeatureCollection after its features.
+pub const COLLECTION_TAIL: &str = "]}";
+
+/// A FeatureCollection up to and including `"features":[`.
+pub fn write_collection_head(out: &mut String, header: &CollectionHeader<'_>, returned: usize) {
     out.push_str(r#"{"type":"FeatureCollection","numberMatched":"#);
     out.push_str(&header.number_matched.to_string());
     out.push_str(r#","numberReturned":"#);
-    out.push_str(&features.len().to_string());
+    out.push_str(&returned.to_string());
     if let Some(r) = header.round {
         out.push_str(r#","round":"#);
-        push_json_string(&mut out, &r.id);
+        push_json_string(out, &r.id);
     }
     if let Some(extra) = &header.extra {
         for (k, v) in extra {
             out.push(',');
-            push_json_string(&mut out, k);
+            push_json_string(out, k);
             out.push(':');
             out.push_str(&v.to_string());
         }
@@ -183,14 +194,25 @@ pub fn write_collection(
     out.push_str(r#","links":"#);
     out.push_str(&header.links.to_string());
     out.push_str(r#","features":["#);
+}
+
+/// Features as members of a FeatureCollection's array, comma-separated; `first` when they
+/// open the array.
+pub fn write_features(
+    out: &mut String,
+    layer: &Layer,
+    round: Option<usize>,
+    features: &[u32],
+    choice: &PropertyChoice,
+    distances: Option<&[f64]>,
+    first: bool,
+) {
     for (i, &f) in features.iter().enumerate() {
-        if i > 0 {
+        if i > 0 || !first {
             out.push(',');
         }
-        write_feature(&mut out, layer, round, f, choice, distances.map(|d| d[i]));
+        write_feature(out, layer, round, f, choice, distances.map(|d| d[i]));
     }
-    out.push_str("]}");
-    out
 }
 
 /// Writes features as CSV with a BOM: id, the chosen properties, and the lon/lat of the
@@ -202,7 +224,30 @@ pub fn write_csv(
     choice: &PropertyChoice,
     distances: Option<&[f64]>,
 ) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    write_csv_part(layer, round, features, choice, distances, true)
+}
+
+/// CSV rows of `features`, after the BOM and the header row when `with_header`.
+pub fn write_csv_part(
+    layer: &Layer,
+    round: Option<usize>,
+    features: &[u32],
+    choice: &PropertyChoice,
+    distances: Option<&[f64]>,
+    with_header: bool,
+) -> Vec<u8> {
+    let start: &[u8] = if with_header { b"\xEF\xBB\xBF" } else { b"" };
+    let mut writer = csv::Writer::from_writer(start.to_vec());
+    if with_header {
+        let _ = writer.write_record(csv_header(layer, choice, distances.is_some()));
+    }
+    for (i, &feature) in features.iter().enumerate() {
+        let _ = writer.write_record(csv_row(layer, round, feature, choice, distances.map(|d| d[i])));
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+fn csv_header(layer: &Layer, choice: &PropertyChoice, with_distance: bool) -> Vec<String> {
     let mut header: Vec<String> = vec!["id".into()];
     header.extend(choice.fields.iter().cloned());
     header.extend(
@@ -218,53 +263,59 @@ pub fn write_csv(
                 .map(|s| s.to_string()),
         );
     }
-    if distances.is_some() {
+    if with_distance {
         header.push("distance_m".to_string());
     }
     header.extend(["lon".to_string(), "lat".to_string()]);
-    let _ = writer.write_record(&header);
-    for (i, &feature) in features.iter().enumerate() {
-        let f = &layer.features[feature as usize];
-        let record = round.and_then(|r| layer.count(r, feature));
-        let mut row: Vec<String> = vec![f.id.clone()];
-        for field in &choice.fields {
-            row.push(match f.properties.get(field) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            });
-        }
-        for &column in &choice.counts {
-            row.push(
-                record
-                    .and_then(|r| r.values.get(column).copied().flatten())
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-            );
-        }
-        if choice.round_info {
-            let round_info = round.map(|r| &layer.rounds[r]);
-            row.push(round_info.map(|r| r.id.clone()).unwrap_or_default());
-            row.push(round_info.and_then(|r| r.label.clone()).unwrap_or_default());
-            row.push(record.map(|r| r.synthetic.to_string()).unwrap_or_default());
-            row.push(
-                record
-                    .and_then(|r| r.source.as_deref().map(str::to_string))
-                    .unwrap_or_default(),
-            );
-        }
-        if let Some(d) = distances {
-            row.push(format!("{:.1}", d[i]));
-        }
-        let point = match &f.geometry {
-            Geometry::Point(p) => Some(*p),
-            other => other.interior_point(),
-        };
-        row.push(point.map(|p| p.x().to_string()).unwrap_or_default());
-        row.push(point.map(|p| p.y().to_string()).unwrap_or_default());
-        let _ = writer.write_record(&row);
+    header
+}
+
+fn csv_row(
+    layer: &Layer,
+    round: Option<usize>,
+    feature: u32,
+    choice: &PropertyChoice,
+    distance: Option<f64>,
+) -> Vec<String> {
+    let f = &layer.features[feature as usize];
+    let record = round.and_then(|r| layer.count(r, feature));
+    let mut row: Vec<String> = vec![f.id.clone()];
+    for field in &choice.fields {
+        row.push(match f.properties.get(field) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        });
     }
-    writer.into_inner().unwrap_or_default()
+    for &column in &choice.counts {
+        row.push(
+            record
+                .and_then(|r| r.values.get(column).copied().flatten())
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        );
+    }
+    if choice.round_info {
+        let round_info = round.map(|r| &layer.rounds[r]);
+        row.push(round_info.map(|r| r.id.clone()).unwrap_or_default());
+        row.push(round_info.and_then(|r| r.label.clone()).unwrap_or_default());
+        row.push(record.map(|r| r.synthetic.to_string()).unwrap_or_default());
+        row.push(
+            record
+                .and_then(|r| r.source.as_deref().map(str::to_string))
+                .unwrap_or_default(),
+        );
+    }
+    if let Some(d) = distance {
+        row.push(format!("{d:.1}"));
+    }
+    let point = match &f.geometry {
+        Geometry::Point(p) => Some(*p),
+        other => other.interior_point(),
+    };
+    row.push(point.map(|p| p.x().to_string()).unwrap_or_default());
+    row.push(point.map(|p| p.y().to_string()).unwrap_or_default());
+    row
 }
 
 /// One page of features to answer a request with.

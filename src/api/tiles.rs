@@ -54,7 +54,7 @@ pub async fn tile(
     let snapshot = state.current();
     let layers = resolve_layers(&snapshot, &layers)?;
     let tile = TileId::parse(&z, &x, &y)?;
-    serve_tile(&state, &snapshot, &layers, tile, &params)
+    serve_tile(&state, &snapshot, &layers, tile, &params).await
 }
 
 /// `GET /collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}` (`{x}` may end in `.pbf`).
@@ -66,7 +66,7 @@ pub async fn ogc_tile(
     let snapshot = state.current();
     let layers = vec![layer(&snapshot, &id)?.clone()];
     let tile = TileId::parse_ogc(&z, &y, &x)?;
-    serve_tile(&state, &snapshot, &layers, tile, &params)
+    serve_tile(&state, &snapshot, &layers, tile, &params).await
 }
 
 /// The layers named in a path segment (`a` or `a,b`): 404 for an unknown one, 400 for an
@@ -105,9 +105,9 @@ fn rounds(layers: &[Arc<Layer>], params: &TileParams) -> Result<Vec<Option<usize
         .collect()
 }
 
-fn serve_tile(
+async fn serve_tile(
     state: &AppState,
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     layers: &[Arc<Layer>],
     tile: TileId,
     params: &TileParams,
@@ -127,26 +127,36 @@ fn serve_tile(
     let bytes = match cache.get(&key) {
         Some(bytes) => bytes,
         None => {
-            let prepared = cache.prepared(snapshot);
-            let mut requests = Vec::with_capacity(layers.len());
-            for (layer, round) in layers.iter().zip(&rounds) {
-                let position = snapshot
-                    .layers
-                    .iter()
-                    .position(|l| l.id == layer.id)
-                    .ok_or_else(|| ApiError::Internal(format!("layer {} vanished", layer.id)))?;
-                let prepared_layer = prepared.layers.get(position).ok_or_else(|| {
-                    ApiError::Internal(format!("layer {} was not prepared", layer.id))
-                })?;
-                requests.push(LayerRequest {
-                    layer,
-                    prepared: prepared_layer,
-                    round: *round,
-                });
-            }
-            let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
-            cache.insert(key, bytes.clone());
-            bytes
+            let snapshot = snapshot.clone();
+            let layers = layers.to_vec();
+            // Cutting a tile is CPU work: on the tile pool, with a deadline.
+            state
+                .tile_pool
+                .run(move || {
+                    let prepared = cache.prepared(&snapshot);
+                    let mut requests = Vec::with_capacity(layers.len());
+                    for (layer, round) in layers.iter().zip(&rounds) {
+                        let position = snapshot
+                            .layers
+                            .iter()
+                            .position(|l| l.id == layer.id)
+                            .ok_or_else(|| {
+                                ApiError::Internal(format!("layer {} vanished", layer.id))
+                            })?;
+                        let prepared_layer = prepared.layers.get(position).ok_or_else(|| {
+                            ApiError::Internal(format!("layer {} was not prepared", layer.id))
+                        })?;
+                        requests.push(LayerRequest {
+                            layer,
+                            prepared: prepared_layer,
+                            round: *round,
+                        });
+                    }
+                    let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
+                    cache.insert(key, bytes.clone());
+                    Ok(bytes)
+                })
+                .await?
         }
     };
     if bytes.is_empty() {

@@ -123,7 +123,8 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(dtmap::server::run(listener, state, async move {
+        let limits = dtmap::server::ConnectionLimits::default();
+        tokio::spawn(dtmap::server::run(listener, state, limits, async move {
             let _ = stopped.await;
         }));
         Server {
