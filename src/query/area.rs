@@ -12,6 +12,8 @@ use geo::{Coord, Geometry, Intersects, Line, MultiPolygon, Polygon, Rect};
 use rstar::primitives::{GeomWithData, Line as TreeLine};
 use rstar::{RTree, AABB};
 
+use super::sweep;
+
 /// Where a point lies relative to the area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -34,8 +36,6 @@ type Edge = GeomWithData<TreeLine<[f64; 2]>, (RingId, u32)>;
 pub struct IndexedArea {
     edges: RTree<Edge>,
     bounds: Rect<f64>,
-    /// Index of the last edge of each ring (to tell the last and first edges are neighbours).
-    last_edge: std::collections::HashMap<RingId, u32>,
 }
 
 impl IndexedArea {
@@ -57,21 +57,28 @@ impl IndexedArea {
         }
         let mut edges = Vec::new();
         let mut bounds: Option<Rect<f64>> = None;
-        let mut last_edge = std::collections::HashMap::new();
+        // Each ring's positions without repeats, and which ring it is.
+        let mut rings: Vec<Vec<Coord<f64>>> = Vec::new();
+        let mut ring_ids: Vec<RingId> = Vec::new();
         // Reported after the crossing check, which explains most flat rings better.
         let mut flat_ring = None;
         for (pi, polygon) in polygons.iter().enumerate() {
-            let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
-            for (ri, ring) in rings.enumerate() {
+            let all = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+            for (ri, ring) in all.enumerate() {
                 let mut coords = ring.0.clone();
                 coords.dedup();
                 if coords.len() < 4 {
                     return Err(format!("{} has fewer than 4 positions", ring_name(pi, ri)));
                 }
+                if coords.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+                    return Err(format!(
+                        "{} has a position that is not a finite number",
+                        ring_name(pi, ri)
+                    ));
+                }
                 if signed_area(&coords) == 0.0 && flat_ring.is_none() {
                     flat_ring = Some(ring_name(pi, ri));
                 }
-                last_edge.insert((pi as u32, ri as u32), coords.len() as u32 - 2);
                 for (k, segment) in coords.windows(2).enumerate() {
                     let (a, b) = (segment[0], segment[1]);
                     let r = Rect::new(a, b);
@@ -84,20 +91,35 @@ impl IndexedArea {
                         ((pi as u32, ri as u32), k as u32),
                     ));
                 }
+                rings.push(coords);
+                ring_ids.push((pi as u32, ri as u32));
             }
         }
         let bounds = bounds.ok_or("the area has no edges")?;
-        let area = IndexedArea {
-            edges: RTree::bulk_load(edges),
-            bounds,
-            last_edge,
-        };
-        area.check_no_crossings()?;
+        let ring_refs: Vec<&[Coord<f64>]> = rings.iter().map(Vec::as_slice).collect();
+        let enclosing = sweep::check_rings(&ring_refs).map_err(|c| {
+            let (a, b) = (ring_ids[c.rings.0], ring_ids[c.rings.1]);
+            let name = |(p, r): RingId| ring_name(p as usize, r as usize);
+            if a == b {
+                format!("{} crosses itself near ({:.6}, {:.6})", name(a), c.at.x, c.at.y)
+            } else {
+                format!(
+                    "{} and {} touch or cross near ({:.6}, {:.6})",
+                    name(a),
+                    name(b),
+                    c.at.x,
+                    c.at.y
+                )
+            }
+        })?;
         if let Some(ring) = flat_ring {
             return Err(format!("{ring} encloses no area"));
         }
-        area.check_nesting(&polygons)?;
-        Ok(area)
+        check_nesting(&ring_ids, &enclosing)?;
+        Ok(IndexedArea {
+            edges: RTree::bulk_load(edges),
+            bounds,
+        })
     }
 
     /// The bounding box.
@@ -107,11 +129,6 @@ impl IndexedArea {
 
     /// Where a point lies.
     pub fn locate(&self, p: Coord<f64>) -> Location {
-        self.locate_in(p, |_| true)
-    }
-
-    /// Locates `p` against the rings `keep` selects only.
-    fn locate_in(&self, p: Coord<f64>, keep: impl Fn(RingId) -> bool) -> Location {
         if !(self.bounds.min().x <= p.x
             && p.x <= self.bounds.max().x
             && self.bounds.min().y <= p.y
@@ -122,9 +139,6 @@ impl IndexedArea {
         let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
         let mut crossings = 0u32;
         for edge in self.edges.locate_in_envelope_intersecting(&ray) {
-            if !keep(edge.data.0) {
-                continue;
-            }
             let a = Coord::from(edge.geom().from);
             let b = Coord::from(edge.geom().to);
             let orientation = RobustKernel::orient2d(a, b, p);
@@ -174,122 +188,46 @@ impl IndexedArea {
             Location::OnBoundary => Cover::Partly,
         }
     }
-
-    /// No two edges meet except consecutive edges of a ring at their shared vertex.
-    fn check_no_crossings(&self) -> Result<(), String> {
-        for edge in self.edges.iter() {
-            let line = Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to));
-            let (ring, k) = edge.data;
-            for other in self
-                .edges
-                .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(edge.geom()))
-            {
-                let (other_ring, other_k) = other.data;
-                if (other_ring, other_k) <= (ring, k) {
-                    continue; // each pair once, and not an edge with itself
-                }
-                let other_line =
-                    Line::new(Coord::from(other.geom().from), Coord::from(other.geom().to));
-                if !line.intersects(&other_line) {
-                    continue;
-                }
-                if other_ring == ring && self.are_neighbours(ring, k, other_k) {
-                    // Neighbours share one vertex; they must not fold back onto each other.
-                    let shared = if line.end == other_line.start {
-                        line.end
-                    } else {
-                        line.start
-                    };
-                    let (p, q) = (
-                        if line.start == shared {
-                            line.end
-                        } else {
-                            line.start
-                        },
-                        if other_line.start == shared {
-                            other_line.end
-                        } else {
-                            other_line.start
-                        },
-                    );
-                    let folds = RobustKernel::orient2d(p, shared, q) == Orientation::Collinear
-                        && (p.x - shared.x) * (q.x - shared.x)
-                            + (p.y - shared.y) * (q.y - shared.y)
-                            > 0.0;
-                    if !folds {
-                        continue;
-                    }
-                }
-                let at = crossing_point(line, other_line);
-                return Err(if other_ring == ring {
-                    format!(
-                        "{} crosses itself near ({:.6}, {:.6})",
-                        ring_name(ring.0 as usize, ring.1 as usize),
-                        at.x,
-                        at.y
-                    )
-                } else {
-                    format!(
-                        "{} and {} touch or cross near ({:.6}, {:.6})",
-                        ring_name(ring.0 as usize, ring.1 as usize),
-                        ring_name(other_ring.0 as usize, other_ring.1 as usize),
-                        at.x,
-                        at.y
-                    )
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether edges `a` and `b` of a ring are consecutive (the ring is closed, so the last
-    /// edge neighbours the first).
-    fn are_neighbours(&self, ring: RingId, a: u32, b: u32) -> bool {
-        if a.abs_diff(b) == 1 {
-            return true;
-        }
-        let last = self.last_edge.get(&ring).copied().unwrap_or(0);
-        (a == 0 && b == last) || (b == 0 && a == last)
-    }
-
-    /// Holes lie inside their polygon's exterior; parts lie outside each other.
-    fn check_nesting(&self, polygons: &[&Polygon<f64>]) -> Result<(), String> {
-        for (pi, polygon) in polygons.iter().enumerate() {
-            let exterior_of = |ring: RingId| ring == (pi as u32, 0);
-            for (hi, hole) in polygon.interiors().iter().enumerate() {
-                if self.locate_in(hole.0[0], exterior_of) != Location::Inside {
-                    return Err(format!(
-                        "{} is not inside the exterior ring of polygon {}",
-                        ring_name(pi, hi + 1),
-                        pi + 1
-                    ));
-                }
-            }
-            for (qi, other) in polygons.iter().enumerate() {
-                if qi == pi {
-                    continue;
-                }
-                let part_q = |ring: RingId| ring.0 == qi as u32;
-                if self.locate_in(polygon.exterior().0[0], part_q) == Location::Inside {
-                    return Err(format!(
-                        "polygons {} and {} of the MultiPolygon overlap",
-                        qi.min(pi) + 1,
-                        qi.max(pi) + 1
-                    ));
-                }
-                let _ = other;
-            }
-        }
-        Ok(())
-    }
 }
 
-fn crossing_point(a: Line<f64>, b: Line<f64>) -> Coord<f64> {
-    match geo::line_intersection::line_intersection(a, b) {
-        Some(geo::LineIntersection::SinglePoint { intersection, .. }) => intersection,
-        Some(geo::LineIntersection::Collinear { intersection }) => intersection.start,
-        None => a.start,
+/// Holes lie directly inside their polygon's exterior (not outside it, not inside another
+/// hole); parts lie outside each other (a part may lie in another part's hole). `enclosing`
+/// gives the ring immediately enclosing each ring, the rings being valid and disjoint.
+fn check_nesting(ring_ids: &[RingId], enclosing: &[Option<usize>]) -> Result<(), String> {
+    // Rings come polygon by polygon, exterior first: each polygon's holes are checked
+    // before whether its exterior lies inside another part.
+    let mut order: Vec<usize> = (0..ring_ids.len()).collect();
+    order.sort_by_key(|&x| (ring_ids[x].0, ring_ids[x].1 == 0));
+    for x in order {
+        let (p, r) = ring_ids[x];
+        let parent = enclosing[x].map(|y| ring_ids[y]);
+        if r > 0 {
+            match parent {
+                Some((q, 0)) if q == p => {}
+                Some((q, h)) if q == p => {
+                    return Err(format!(
+                        "{} lies inside {}",
+                        ring_name(p as usize, r as usize),
+                        ring_name(p as usize, h as usize)
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "{} is not inside the exterior ring of polygon {}",
+                        ring_name(p as usize, r as usize),
+                        p + 1
+                    ))
+                }
+            }
+        } else if let Some((q, 0)) = parent {
+            return Err(format!(
+                "polygons {} and {} of the MultiPolygon overlap",
+                q.min(p) + 1,
+                q.max(p) + 1
+            ));
+        }
     }
+    Ok(())
 }
 
 fn signed_area(ring: &[Coord<f64>]) -> f64 {
