@@ -598,8 +598,70 @@ mod tests {
             })
     }
 
+    /// Stars around one of two far apart centres, in bands of radii by level: rings of
+    /// different levels around one centre nest, rings of one level mostly cross.
+    fn nested_star_ring() -> impl Strategy<Value = Option<Vec<Coord<f64>>>> {
+        (
+            any::<bool>(),
+            0..4u32,
+            (-0.2..0.2f64, -0.2..0.2f64),
+            proptest::collection::vec(0.0..0.8f64, 3..10),
+            0.0..1.0f64,
+            any::<bool>(),
+        )
+            .prop_map(|(far, level, (dx, dy), radii, turn, reverse)| {
+                let (cx, cy) = (if far { 40.0 } else { 0.0 } + dx, dy);
+                let base = 1.0 + 2.0 * f64::from(level);
+                let n = radii.len() as f64;
+                let mut points: Vec<(f64, f64)> = radii
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let angle = std::f64::consts::TAU * (i as f64 + turn) / n;
+                        (cx + (base + r) * angle.cos(), cy + (base + r) * angle.sin())
+                    })
+                    .collect();
+                if reverse {
+                    points.reverse();
+                }
+                ring(&points)
+            })
+    }
+
+    /// Rectangles on a grid, large enough to nest often, or touch, or share edges.
+    fn grid_rectangle() -> impl Strategy<Value = Option<Vec<Coord<f64>>>> {
+        (0..10i32, 0..10i32, 1..10i32, 1..10i32, 0..4usize, any::<bool>()).prop_map(
+            |(x, y, w, h, start, reverse)| {
+                let mut points = vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
+                points.rotate_left(start);
+                if reverse {
+                    points.reverse();
+                }
+                let points: Vec<(f64, f64)> =
+                    points.iter().map(|&(x, y)| (x as f64, y as f64)).collect();
+                ring(&points)
+            },
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_sweep_agrees_with_a_brute_force_check_on_nested_stars(
+            rings in proptest::collection::vec(nested_star_ring(), 1..6)
+        ) {
+            let rings: Vec<_> = rings.into_iter().flatten().collect();
+            compare_with_brute_force(&rings)?;
+        }
+
+        #[test]
+        fn the_sweep_agrees_with_a_brute_force_check_on_grid_rectangles(
+            rings in proptest::collection::vec(grid_rectangle(), 1..6)
+        ) {
+            let rings: Vec<_> = rings.into_iter().flatten().collect();
+            compare_with_brute_force(&rings)?;
+        }
 
         #[test]
         fn the_sweep_agrees_with_a_brute_force_check_on_grid_rings(
@@ -675,5 +737,17 @@ mod tests {
         let conflict = check(&[a, b]).unwrap_err();
         assert_eq!(conflict.rings, (0, 1));
         assert_eq!(conflict.at, Coord { x: 2., y: 2. });
+    }
+
+    #[test]
+    fn edges_that_become_neighbours_when_a_ring_between_them_ends_are_checked() {
+        // B's and C's first edges cross at (7, 0), right of where the small triangle ends.
+        let a = ring(&[(0., -1.), (5., 0.), (0., 1.)]).unwrap();
+        let b = ring(&[(1., 2.), (13., -2.), (14., 9.)]).unwrap();
+        let c = ring(&[(1., -2.), (13., 2.), (14., -9.)]).unwrap();
+        let rings = [a, b, c];
+        assert!(!brute_force_is_valid(&rings));
+        let conflict = check(&rings).unwrap_err();
+        assert_eq!(conflict, Conflict { rings: (1, 2), at: Coord { x: 7., y: 0. } });
     }
 }
