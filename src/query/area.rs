@@ -101,7 +101,12 @@ impl IndexedArea {
             let (a, b) = (ring_ids[c.rings.0], ring_ids[c.rings.1]);
             let name = |(p, r): RingId| ring_name(p as usize, r as usize);
             if a == b {
-                format!("{} crosses itself near ({:.6}, {:.6})", name(a), c.at.x, c.at.y)
+                format!(
+                    "{} crosses itself near ({:.6}, {:.6})",
+                    name(a),
+                    c.at.x,
+                    c.at.y
+                )
             } else {
                 format!(
                     "{} and {} touch or cross near ({:.6}, {:.6})",
@@ -343,5 +348,144 @@ mod tests {
     #[test]
     fn only_polygons_make_an_area() {
         assert!(area(geo::Point::new(1., 1.)).unwrap_err().contains("Point"));
+    }
+
+    /// `n` vertices around the origin, alternately at radius 1 and 10 (simple, but every
+    /// edge's box overlaps most others).
+    fn star(n: usize) -> Vec<Coord<f64>> {
+        (0..n)
+            .map(|i| {
+                let angle = std::f64::consts::TAU * i as f64 / n as f64;
+                let r = if i % 2 == 0 { 1.0 } else { 10.0 };
+                Coord {
+                    x: r * angle.cos(),
+                    y: r * angle.sin(),
+                }
+            })
+            .collect()
+    }
+
+    fn polygon_of(ring: Vec<Coord<f64>>) -> Polygon<f64> {
+        Polygon::new(geo::LineString(ring), vec![])
+    }
+
+    #[test]
+    fn a_100000_vertex_star_is_accepted_and_refused_once_two_vertices_swap() {
+        let ring = star(100_000);
+        let a = area(polygon_of(ring.clone())).unwrap();
+        assert_eq!(a.locate(Coord { x: 0., y: 0. }), Location::Inside);
+        assert_eq!(a.locate(Coord { x: 9.9, y: 0. }), Location::Outside);
+        let mut swapped = ring;
+        swapped.swap(50_000, 50_002);
+        let err = area(polygon_of(swapped)).unwrap_err();
+        assert!(
+            err.contains("the exterior ring of polygon 1 crosses itself near"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_100000_vertex_fan_of_thin_spikes_is_accepted() {
+        // From the origin, spikes to radius 1000 between points at radius 1, over a quarter turn.
+        let spikes = 99_999;
+        let mut ring = vec![Coord { x: 0., y: 0. }];
+        ring.extend((0..spikes).map(|j| {
+            let angle = std::f64::consts::FRAC_PI_2 * j as f64 / (spikes - 1) as f64;
+            let r = if j % 2 == 0 { 1.0 } else { 1000.0 };
+            Coord {
+                x: r * angle.cos(),
+                y: r * angle.sin(),
+            }
+        }));
+        let a = area(polygon_of(ring)).unwrap();
+        assert_eq!(a.locate(Coord { x: 0.5, y: 0.5 }), Location::Inside);
+    }
+
+    #[test]
+    fn a_hole_touching_the_exterior_at_a_vertex_or_inside_an_edge_is_refused() {
+        let exterior = [(0., 0.), (10., 0.), (10., 10.), (0., 10.), (0., 0.)];
+        for (hole, at) in [
+            (
+                [(0., 0.), (5., 2.), (2., 5.), (0., 0.)],
+                "(0.000000, 0.000000)",
+            ),
+            (
+                [(0., 5.), (5., 4.), (5., 6.), (0., 5.)],
+                "(0.000000, 5.000000)",
+            ),
+        ] {
+            let p = Polygon::new(exterior.to_vec().into(), vec![hole.to_vec().into()]);
+            let err = area(p).unwrap_err();
+            assert_eq!(
+                err,
+                format!("the exterior ring of polygon 1 and hole 1 of polygon 1 touch or cross near {at}")
+            );
+        }
+    }
+
+    #[test]
+    fn parts_sharing_an_edge_or_a_corner_are_refused() {
+        let left = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)];
+        let right = polygon![(x: 1., y: 0.), (x: 2., y: 0.), (x: 2., y: 1.), (x: 1., y: 1.)];
+        let corner = polygon![(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 2.)];
+        for other in [right, corner] {
+            let err = area(MultiPolygon(vec![left.clone(), other])).unwrap_err();
+            assert!(
+                err.starts_with(
+                    "the exterior ring of polygon 1 and the exterior ring of polygon 2 touch or cross near (1.000000, "
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_part_inside_a_hole_of_another_part_is_accepted() {
+        let holed = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.), (x: 0., y: 0.)],
+            interiors: [[(x: 2., y: 2.), (x: 8., y: 2.), (x: 8., y: 8.), (x: 2., y: 8.), (x: 2., y: 2.)]],
+        );
+        let island = polygon![(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 6.)];
+        let a = area(MultiPolygon(vec![island.clone(), holed.clone()])).unwrap();
+        assert_eq!(a.locate(Coord { x: 1., y: 1. }), Location::Inside);
+        assert_eq!(a.locate(Coord { x: 3., y: 3. }), Location::Outside);
+        assert_eq!(a.locate(Coord { x: 5., y: 5. }), Location::Inside);
+        // But not a part inside that island.
+        let speck = polygon![(x: 4.5, y: 4.5), (x: 5., y: 4.5), (x: 5., y: 5.)];
+        let err = area(MultiPolygon(vec![holed, island, speck])).unwrap_err();
+        assert_eq!(err, "polygons 2 and 3 of the MultiPolygon overlap");
+    }
+
+    #[test]
+    fn a_hole_inside_another_hole_of_its_polygon_is_refused() {
+        let p = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.), (x: 0., y: 0.)],
+            interiors: [
+                [(x: 2., y: 2.), (x: 8., y: 2.), (x: 8., y: 8.), (x: 2., y: 8.), (x: 2., y: 2.)],
+                [(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 4.)],
+            ],
+        );
+        assert_eq!(
+            area(p).unwrap_err(),
+            "hole 2 of polygon 1 lies inside hole 1 of polygon 1"
+        );
+    }
+
+    #[test]
+    fn a_ring_touching_itself_at_a_vertex_is_refused() {
+        let err = area(polygon![
+            (x: 0., y: 0.), (x: 2., y: 0.), (x: 1., y: 1.), (x: 2., y: 2.), (x: 0., y: 2.), (x: 1., y: 1.)
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the exterior ring of polygon 1 crosses itself near (1.000000, 1.000000)"
+        );
+    }
+
+    #[test]
+    fn a_position_that_is_not_a_finite_number_is_refused() {
+        let err = area(polygon![(x: 0., y: 0.), (x: f64::NAN, y: 0.), (x: 1., y: 1.)]).unwrap_err();
+        assert!(err.contains("not a finite number"), "{err}");
     }
 }

@@ -60,8 +60,16 @@ fn segments_meet(a0: Coord<f64>, a1: Coord<f64>, b0: Coord<f64>, b1: Coord<f64>)
     }
     if o1 == Collinear && o2 == Collinear {
         // On one line: their lexicographic ranges overlap.
-        let (al, ar) = if lex(a0, a1) == Ordering::Less { (a0, a1) } else { (a1, a0) };
-        let (bl, br) = if lex(b0, b1) == Ordering::Less { (b0, b1) } else { (b1, b0) };
+        let (al, ar) = if lex(a0, a1) == Ordering::Less {
+            (a0, a1)
+        } else {
+            (a1, a0)
+        };
+        let (bl, br) = if lex(b0, b1) == Ordering::Less {
+            (b0, b1)
+        } else {
+            (b1, b0)
+        };
         return lex(al, br) != Ordering::Greater && lex(bl, ar) != Ordering::Greater;
     }
     true
@@ -559,8 +567,12 @@ mod tests {
         let rectangle = (0..7i32, 0..7i32, 1..5i32, 1..5i32)
             .prop_map(|(x, y, w, h)| vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)]);
         let triangle = proptest::collection::vec((0..8i32, 0..8i32), 3..=3);
-        (prop_oneof![free, rectangle, triangle], 0..8usize, any::<bool>()).prop_map(
-            |(mut points, start, reverse)| {
+        (
+            prop_oneof![free, rectangle, triangle],
+            0..8usize,
+            any::<bool>(),
+        )
+            .prop_map(|(mut points, start, reverse)| {
                 let n = points.len();
                 points.rotate_left(start % n);
                 if reverse {
@@ -569,8 +581,7 @@ mod tests {
                 let points: Vec<(f64, f64)> =
                     points.iter().map(|&(x, y)| (x as f64, y as f64)).collect();
                 ring(&points)
-            },
-        )
+            })
     }
 
     /// A star-shaped ring (always simple) around a centre, with random radii.
@@ -630,8 +641,15 @@ mod tests {
 
     /// Rectangles on a grid, large enough to nest often, or touch, or share edges.
     fn grid_rectangle() -> impl Strategy<Value = Option<Vec<Coord<f64>>>> {
-        (0..10i32, 0..10i32, 1..10i32, 1..10i32, 0..4usize, any::<bool>()).prop_map(
-            |(x, y, w, h, start, reverse)| {
+        (
+            0..10i32,
+            0..10i32,
+            1..10i32,
+            1..10i32,
+            0..4usize,
+            any::<bool>(),
+        )
+            .prop_map(|(x, y, w, h, start, reverse)| {
                 let mut points = vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
                 points.rotate_left(start);
                 if reverse {
@@ -640,8 +658,7 @@ mod tests {
                 let points: Vec<(f64, f64)> =
                     points.iter().map(|&(x, y)| (x as f64, y as f64)).collect();
                 ring(&points)
-            },
-        )
+            })
     }
 
     proptest! {
@@ -726,7 +743,12 @@ mod tests {
     #[test]
     fn nested_rings_report_their_immediate_enclosure() {
         let square = |a: f64, b: f64| ring(&[(a, a), (b, a), (b, b), (a, b)]).unwrap();
-        let rings = [square(0., 10.), square(1., 9.), square(2., 8.), square(20., 21.)];
+        let rings = [
+            square(0., 10.),
+            square(1., 9.),
+            square(2., 8.),
+            square(20., 21.),
+        ];
         assert_eq!(check(&rings), Ok(vec![None, Some(0), Some(1), None]));
     }
 
@@ -748,6 +770,12 @@ mod tests {
         let rings = [a, b, c];
         assert!(!brute_force_is_valid(&rings));
         let conflict = check(&rings).unwrap_err();
-        assert_eq!(conflict, Conflict { rings: (1, 2), at: Coord { x: 7., y: 0. } });
+        assert_eq!(
+            conflict,
+            Conflict {
+                rings: (1, 2),
+                at: Coord { x: 7., y: 0. }
+            }
+        );
     }
 }
