@@ -650,7 +650,7 @@ mod tests {
             any::<bool>(),
         )
             .prop_map(|(x, y, w, h, start, reverse)| {
-                let mut points = vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
+                let mut points = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
                 points.rotate_left(start);
                 if reverse {
                     points.reverse();
