@@ -393,20 +393,20 @@ impl<'a> Sweep<'a> {
 
     fn run(mut self) -> Result<Vec<Option<usize>>, Conflict> {
         let rings = self.rings;
-        let mut events: Vec<(u32, u32)> = Vec::with_capacity(self.ring_of.len());
+        // Each vertex with its ring and index, in sweep order.
+        let mut events: Vec<(Coord<f64>, u32, u32)> = Vec::with_capacity(self.ring_of.len());
         for (r, ring) in rings.iter().enumerate() {
-            events.extend((0..ring.len() as u32 - 1).map(|i| (r as u32, i)));
+            let vertices = ring[..ring.len() - 1].iter().enumerate();
+            events.extend(vertices.map(|(i, &c)| (c, r as u32, i as u32)));
         }
-        let at = |(r, i): (u32, u32)| rings[r as usize][i as usize];
-        events.sort_unstable_by(|&a, &b| lex(at(a), at(b)));
+        events.sort_unstable_by(|a, b| lex(a.0, b.0));
         let mut parent = vec![None; rings.len()];
         // Whether each ring runs counter-clockwise, once its leftmost vertex is passed.
         let mut ccw: Vec<Option<bool>> = vec![None; rings.len()];
-        for (e, &(r, i)) in events.iter().enumerate() {
-            let p = at((r, i));
-            if let Some(&next) = events.get(e + 1) {
-                if lex(at(next), p) == Ordering::Equal {
-                    return Err(conflict(r as usize, next.0 as usize, p));
+        for (e, &(p, r, i)) in events.iter().enumerate() {
+            if let Some(&(next, q, _)) = events.get(e + 1) {
+                if lex(next, p) == Ordering::Equal {
+                    return Err(conflict(r as usize, q as usize, p));
                 }
             }
             let (r, i) = (r as usize, i as usize);
