@@ -2,7 +2,8 @@
 //! an R-tree, so that locating a point and classifying a box cost a logarithmic search
 //! instead of a pass over every vertex. Building it also checks the area is valid (rings
 //! that do not cross, holes inside their polygon, parts that do not overlap) in
-//! O(n log n); a naive check would be quadratic, which untrusted input must not get.
+//! O(n log n) with one sweep line ([`super::sweep`]); a check of edges against the R-tree
+//! would be quadratic for stars and fans, which untrusted input must not get.
 //!
 //! Point location uses the crossing rule with robust orientation tests, and reports points
 //! on an edge as on the boundary, the same answers `geo`'s predicates give.
