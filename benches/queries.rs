@@ -1,7 +1,9 @@
 //! The spatial queries on a generated layer of 1,000,000 sites spread over Iraq's
 //! governorates (seeded, repeatable), with three rounds of counts: a polygon query returning
 //! about 1,000 sites, a radius query, the 10 nearest, and area totals for a real
-//! governorate polygon holding about 50,000 sites.
+//! governorate polygon holding about 50,000 sites. Also the validation of adversarial query
+//! areas: a 100,000-vertex star and a 100,000-vertex fan of thin spikes, whose edge boxes
+//! all overlap (a quadratic check would take minutes).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dtmap::config::{Config, DataRoot};
@@ -101,6 +103,43 @@ fn disc(center: (f64, f64), radius_deg: f64) -> Geometry<f64> {
     Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
 }
 
+/// 100,000 vertices around the origin, alternately at radius 1 and 10.
+fn star() -> Geometry<f64> {
+    let n = 100_000;
+    let ring: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * f64::from(i) / f64::from(n);
+            let r = if i % 2 == 0 { 1.0 } else { 10.0 };
+            (r * a.cos(), r * a.sin())
+        })
+        .collect();
+    Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+}
+
+/// 100,000 vertices: the origin, then spikes to radius 1000 between points at radius 1,
+/// over a quarter turn.
+fn fan() -> Geometry<f64> {
+    let spikes = 99_999;
+    let mut ring = vec![(0.0, 0.0)];
+    ring.extend((0..spikes).map(|j| {
+        let a = std::f64::consts::FRAC_PI_2 * f64::from(j) / f64::from(spikes - 1);
+        let r = if j % 2 == 0 { 1.0 } else { 1000.0 };
+        (r * a.cos(), r * a.sin())
+    }));
+    Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+}
+
+fn validation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("area_validation");
+    group.sample_size(10);
+    for (name, area) in [("star_100k_vertices", star()), ("fan_100k_vertices", fan())] {
+        group.bench_function(name, |b| {
+            b.iter(|| IndexedArea::new(black_box(&area)).unwrap())
+        });
+    }
+    group.finish();
+}
+
 fn queries(c: &mut Criterion) {
     let (snapshot, _) = dtmap::data::load(&Config::builtin());
     let governorates = snapshot.layer("governorates").unwrap();
@@ -174,5 +213,5 @@ fn queries(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, queries);
+criterion_group!(benches, validation, queries);
 criterion_main!(benches);

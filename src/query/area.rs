@@ -2,7 +2,8 @@
 //! an R-tree, so that locating a point and classifying a box cost a logarithmic search
 //! instead of a pass over every vertex. Building it also checks the area is valid (rings
 //! that do not cross, holes inside their polygon, parts that do not overlap) in
-//! O(n log n); a naive check would be quadratic, which untrusted input must not get.
+//! O(n log n) with one sweep line ([`super::sweep`]); a check of edges against the R-tree
+//! would be quadratic for stars and fans, which untrusted input must not get.
 //!
 //! Point location uses the crossing rule with robust orientation tests, and reports points
 //! on an edge as on the boundary, the same answers `geo`'s predicates give.
@@ -11,6 +12,8 @@ use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, Geometry, Intersects, Line, MultiPolygon, Polygon, Rect};
 use rstar::primitives::{GeomWithData, Line as TreeLine};
 use rstar::{RTree, AABB};
+
+use super::sweep;
 
 /// Where a point lies relative to the area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +37,6 @@ type Edge = GeomWithData<TreeLine<[f64; 2]>, (RingId, u32)>;
 pub struct IndexedArea {
     edges: RTree<Edge>,
     bounds: Rect<f64>,
-    /// Index of the last edge of each ring (to tell the last and first edges are neighbours).
-    last_edge: std::collections::HashMap<RingId, u32>,
 }
 
 impl IndexedArea {
@@ -57,21 +58,28 @@ impl IndexedArea {
         }
         let mut edges = Vec::new();
         let mut bounds: Option<Rect<f64>> = None;
-        let mut last_edge = std::collections::HashMap::new();
+        // Each ring's positions without repeats, and which ring it is.
+        let mut rings: Vec<Vec<Coord<f64>>> = Vec::new();
+        let mut ring_ids: Vec<RingId> = Vec::new();
         // Reported after the crossing check, which explains most flat rings better.
         let mut flat_ring = None;
         for (pi, polygon) in polygons.iter().enumerate() {
-            let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
-            for (ri, ring) in rings.enumerate() {
+            let all = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+            for (ri, ring) in all.enumerate() {
                 let mut coords = ring.0.clone();
                 coords.dedup();
                 if coords.len() < 4 {
                     return Err(format!("{} has fewer than 4 positions", ring_name(pi, ri)));
                 }
+                if coords.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+                    return Err(format!(
+                        "{} has a position that is not a finite number",
+                        ring_name(pi, ri)
+                    ));
+                }
                 if signed_area(&coords) == 0.0 && flat_ring.is_none() {
                     flat_ring = Some(ring_name(pi, ri));
                 }
-                last_edge.insert((pi as u32, ri as u32), coords.len() as u32 - 2);
                 for (k, segment) in coords.windows(2).enumerate() {
                     let (a, b) = (segment[0], segment[1]);
                     let r = Rect::new(a, b);
@@ -84,20 +92,40 @@ impl IndexedArea {
                         ((pi as u32, ri as u32), k as u32),
                     ));
                 }
+                rings.push(coords);
+                ring_ids.push((pi as u32, ri as u32));
             }
         }
         let bounds = bounds.ok_or("the area has no edges")?;
-        let area = IndexedArea {
-            edges: RTree::bulk_load(edges),
-            bounds,
-            last_edge,
-        };
-        area.check_no_crossings()?;
+        let ring_refs: Vec<&[Coord<f64>]> = rings.iter().map(Vec::as_slice).collect();
+        let enclosing = sweep::check_rings(&ring_refs).map_err(|c| {
+            let (a, b) = (ring_ids[c.rings.0], ring_ids[c.rings.1]);
+            let name = |(p, r): RingId| ring_name(p as usize, r as usize);
+            if a == b {
+                format!(
+                    "{} crosses itself near ({:.6}, {:.6})",
+                    name(a),
+                    c.at.x,
+                    c.at.y
+                )
+            } else {
+                format!(
+                    "{} and {} touch or cross near ({:.6}, {:.6})",
+                    name(a),
+                    name(b),
+                    c.at.x,
+                    c.at.y
+                )
+            }
+        })?;
         if let Some(ring) = flat_ring {
             return Err(format!("{ring} encloses no area"));
         }
-        area.check_nesting(&polygons)?;
-        Ok(area)
+        check_nesting(&ring_ids, &enclosing)?;
+        Ok(IndexedArea {
+            edges: RTree::bulk_load(edges),
+            bounds,
+        })
     }
 
     /// The bounding box.
@@ -107,11 +135,6 @@ impl IndexedArea {
 
     /// Where a point lies.
     pub fn locate(&self, p: Coord<f64>) -> Location {
-        self.locate_in(p, |_| true)
-    }
-
-    /// Locates `p` against the rings `keep` selects only.
-    fn locate_in(&self, p: Coord<f64>, keep: impl Fn(RingId) -> bool) -> Location {
         if !(self.bounds.min().x <= p.x
             && p.x <= self.bounds.max().x
             && self.bounds.min().y <= p.y
@@ -122,9 +145,6 @@ impl IndexedArea {
         let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
         let mut crossings = 0u32;
         for edge in self.edges.locate_in_envelope_intersecting(&ray) {
-            if !keep(edge.data.0) {
-                continue;
-            }
             let a = Coord::from(edge.geom().from);
             let b = Coord::from(edge.geom().to);
             let orientation = RobustKernel::orient2d(a, b, p);
@@ -174,122 +194,46 @@ impl IndexedArea {
             Location::OnBoundary => Cover::Partly,
         }
     }
-
-    /// No two edges meet except consecutive edges of a ring at their shared vertex.
-    fn check_no_crossings(&self) -> Result<(), String> {
-        for edge in self.edges.iter() {
-            let line = Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to));
-            let (ring, k) = edge.data;
-            for other in self
-                .edges
-                .locate_in_envelope_intersecting(&rstar::RTreeObject::envelope(edge.geom()))
-            {
-                let (other_ring, other_k) = other.data;
-                if (other_ring, other_k) <= (ring, k) {
-                    continue; // each pair once, and not an edge with itself
-                }
-                let other_line =
-                    Line::new(Coord::from(other.geom().from), Coord::from(other.geom().to));
-                if !line.intersects(&other_line) {
-                    continue;
-                }
-                if other_ring == ring && self.are_neighbours(ring, k, other_k) {
-                    // Neighbours share one vertex; they must not fold back onto each other.
-                    let shared = if line.end == other_line.start {
-                        line.end
-                    } else {
-                        line.start
-                    };
-                    let (p, q) = (
-                        if line.start == shared {
-                            line.end
-                        } else {
-                            line.start
-                        },
-                        if other_line.start == shared {
-                            other_line.end
-                        } else {
-                            other_line.start
-                        },
-                    );
-                    let folds = RobustKernel::orient2d(p, shared, q) == Orientation::Collinear
-                        && (p.x - shared.x) * (q.x - shared.x)
-                            + (p.y - shared.y) * (q.y - shared.y)
-                            > 0.0;
-                    if !folds {
-                        continue;
-                    }
-                }
-                let at = crossing_point(line, other_line);
-                return Err(if other_ring == ring {
-                    format!(
-                        "{} crosses itself near ({:.6}, {:.6})",
-                        ring_name(ring.0 as usize, ring.1 as usize),
-                        at.x,
-                        at.y
-                    )
-                } else {
-                    format!(
-                        "{} and {} touch or cross near ({:.6}, {:.6})",
-                        ring_name(ring.0 as usize, ring.1 as usize),
-                        ring_name(other_ring.0 as usize, other_ring.1 as usize),
-                        at.x,
-                        at.y
-                    )
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether edges `a` and `b` of a ring are consecutive (the ring is closed, so the last
-    /// edge neighbours the first).
-    fn are_neighbours(&self, ring: RingId, a: u32, b: u32) -> bool {
-        if a.abs_diff(b) == 1 {
-            return true;
-        }
-        let last = self.last_edge.get(&ring).copied().unwrap_or(0);
-        (a == 0 && b == last) || (b == 0 && a == last)
-    }
-
-    /// Holes lie inside their polygon's exterior; parts lie outside each other.
-    fn check_nesting(&self, polygons: &[&Polygon<f64>]) -> Result<(), String> {
-        for (pi, polygon) in polygons.iter().enumerate() {
-            let exterior_of = |ring: RingId| ring == (pi as u32, 0);
-            for (hi, hole) in polygon.interiors().iter().enumerate() {
-                if self.locate_in(hole.0[0], exterior_of) != Location::Inside {
-                    return Err(format!(
-                        "{} is not inside the exterior ring of polygon {}",
-                        ring_name(pi, hi + 1),
-                        pi + 1
-                    ));
-                }
-            }
-            for (qi, other) in polygons.iter().enumerate() {
-                if qi == pi {
-                    continue;
-                }
-                let part_q = |ring: RingId| ring.0 == qi as u32;
-                if self.locate_in(polygon.exterior().0[0], part_q) == Location::Inside {
-                    return Err(format!(
-                        "polygons {} and {} of the MultiPolygon overlap",
-                        qi.min(pi) + 1,
-                        qi.max(pi) + 1
-                    ));
-                }
-                let _ = other;
-            }
-        }
-        Ok(())
-    }
 }
 
-fn crossing_point(a: Line<f64>, b: Line<f64>) -> Coord<f64> {
-    match geo::line_intersection::line_intersection(a, b) {
-        Some(geo::LineIntersection::SinglePoint { intersection, .. }) => intersection,
-        Some(geo::LineIntersection::Collinear { intersection }) => intersection.start,
-        None => a.start,
+/// Holes lie directly inside their polygon's exterior (not outside it, not inside another
+/// hole); parts lie outside each other (a part may lie in another part's hole). `enclosing`
+/// gives the ring immediately enclosing each ring, the rings being valid and disjoint.
+fn check_nesting(ring_ids: &[RingId], enclosing: &[Option<usize>]) -> Result<(), String> {
+    // Rings come polygon by polygon, exterior first: each polygon's holes are checked
+    // before whether its exterior lies inside another part.
+    let mut order: Vec<usize> = (0..ring_ids.len()).collect();
+    order.sort_by_key(|&x| (ring_ids[x].0, ring_ids[x].1 == 0));
+    for x in order {
+        let (p, r) = ring_ids[x];
+        let parent = enclosing[x].map(|y| ring_ids[y]);
+        if r > 0 {
+            match parent {
+                Some((q, 0)) if q == p => {}
+                Some((q, h)) if q == p => {
+                    return Err(format!(
+                        "{} lies inside {}",
+                        ring_name(p as usize, r as usize),
+                        ring_name(p as usize, h as usize)
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "{} is not inside the exterior ring of polygon {}",
+                        ring_name(p as usize, r as usize),
+                        p + 1
+                    ))
+                }
+            }
+        } else if let Some((q, 0)) = parent {
+            return Err(format!(
+                "polygons {} and {} of the MultiPolygon overlap",
+                q.min(p) + 1,
+                q.max(p) + 1
+            ));
+        }
     }
+    Ok(())
 }
 
 fn signed_area(ring: &[Coord<f64>]) -> f64 {
@@ -405,5 +349,144 @@ mod tests {
     #[test]
     fn only_polygons_make_an_area() {
         assert!(area(geo::Point::new(1., 1.)).unwrap_err().contains("Point"));
+    }
+
+    /// `n` vertices around the origin, alternately at radius 1 and 10 (simple, but every
+    /// edge's box overlaps most others).
+    fn star(n: usize) -> Vec<Coord<f64>> {
+        (0..n)
+            .map(|i| {
+                let angle = std::f64::consts::TAU * i as f64 / n as f64;
+                let r = if i % 2 == 0 { 1.0 } else { 10.0 };
+                Coord {
+                    x: r * angle.cos(),
+                    y: r * angle.sin(),
+                }
+            })
+            .collect()
+    }
+
+    fn polygon_of(ring: Vec<Coord<f64>>) -> Polygon<f64> {
+        Polygon::new(geo::LineString(ring), vec![])
+    }
+
+    #[test]
+    fn a_100000_vertex_star_is_accepted_and_refused_once_two_vertices_swap() {
+        let ring = star(100_000);
+        let a = area(polygon_of(ring.clone())).unwrap();
+        assert_eq!(a.locate(Coord { x: 0., y: 0. }), Location::Inside);
+        assert_eq!(a.locate(Coord { x: 9.9, y: 0. }), Location::Outside);
+        let mut swapped = ring;
+        swapped.swap(50_000, 50_002);
+        let err = area(polygon_of(swapped)).unwrap_err();
+        assert!(
+            err.contains("the exterior ring of polygon 1 crosses itself near"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_100000_vertex_fan_of_thin_spikes_is_accepted() {
+        // From the origin, spikes to radius 1000 between points at radius 1, over a quarter turn.
+        let spikes = 99_999;
+        let mut ring = vec![Coord { x: 0., y: 0. }];
+        ring.extend((0..spikes).map(|j| {
+            let angle = std::f64::consts::FRAC_PI_2 * j as f64 / (spikes - 1) as f64;
+            let r = if j % 2 == 0 { 1.0 } else { 1000.0 };
+            Coord {
+                x: r * angle.cos(),
+                y: r * angle.sin(),
+            }
+        }));
+        let a = area(polygon_of(ring)).unwrap();
+        assert_eq!(a.locate(Coord { x: 0.5, y: 0.5 }), Location::Inside);
+    }
+
+    #[test]
+    fn a_hole_touching_the_exterior_at_a_vertex_or_inside_an_edge_is_refused() {
+        let exterior = [(0., 0.), (10., 0.), (10., 10.), (0., 10.), (0., 0.)];
+        for (hole, at) in [
+            (
+                [(0., 0.), (5., 2.), (2., 5.), (0., 0.)],
+                "(0.000000, 0.000000)",
+            ),
+            (
+                [(0., 5.), (5., 4.), (5., 6.), (0., 5.)],
+                "(0.000000, 5.000000)",
+            ),
+        ] {
+            let p = Polygon::new(exterior.to_vec().into(), vec![hole.to_vec().into()]);
+            let err = area(p).unwrap_err();
+            assert_eq!(
+                err,
+                format!("the exterior ring of polygon 1 and hole 1 of polygon 1 touch or cross near {at}")
+            );
+        }
+    }
+
+    #[test]
+    fn parts_sharing_an_edge_or_a_corner_are_refused() {
+        let left = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)];
+        let right = polygon![(x: 1., y: 0.), (x: 2., y: 0.), (x: 2., y: 1.), (x: 1., y: 1.)];
+        let corner = polygon![(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 2.)];
+        for other in [right, corner] {
+            let err = area(MultiPolygon(vec![left.clone(), other])).unwrap_err();
+            assert!(
+                err.starts_with(
+                    "the exterior ring of polygon 1 and the exterior ring of polygon 2 touch or cross near (1.000000, "
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_part_inside_a_hole_of_another_part_is_accepted() {
+        let holed = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.), (x: 0., y: 0.)],
+            interiors: [[(x: 2., y: 2.), (x: 8., y: 2.), (x: 8., y: 8.), (x: 2., y: 8.), (x: 2., y: 2.)]],
+        );
+        let island = polygon![(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 6.)];
+        let a = area(MultiPolygon(vec![island.clone(), holed.clone()])).unwrap();
+        assert_eq!(a.locate(Coord { x: 1., y: 1. }), Location::Inside);
+        assert_eq!(a.locate(Coord { x: 3., y: 3. }), Location::Outside);
+        assert_eq!(a.locate(Coord { x: 5., y: 5. }), Location::Inside);
+        // But not a part inside that island.
+        let speck = polygon![(x: 4.5, y: 4.5), (x: 5., y: 4.5), (x: 5., y: 5.)];
+        let err = area(MultiPolygon(vec![holed, island, speck])).unwrap_err();
+        assert_eq!(err, "polygons 2 and 3 of the MultiPolygon overlap");
+    }
+
+    #[test]
+    fn a_hole_inside_another_hole_of_its_polygon_is_refused() {
+        let p = polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.), (x: 0., y: 0.)],
+            interiors: [
+                [(x: 2., y: 2.), (x: 8., y: 2.), (x: 8., y: 8.), (x: 2., y: 8.), (x: 2., y: 2.)],
+                [(x: 4., y: 4.), (x: 6., y: 4.), (x: 6., y: 6.), (x: 4., y: 4.)],
+            ],
+        );
+        assert_eq!(
+            area(p).unwrap_err(),
+            "hole 2 of polygon 1 lies inside hole 1 of polygon 1"
+        );
+    }
+
+    #[test]
+    fn a_ring_touching_itself_at_a_vertex_is_refused() {
+        let err = area(polygon![
+            (x: 0., y: 0.), (x: 2., y: 0.), (x: 1., y: 1.), (x: 2., y: 2.), (x: 0., y: 2.), (x: 1., y: 1.)
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the exterior ring of polygon 1 crosses itself near (1.000000, 1.000000)"
+        );
+    }
+
+    #[test]
+    fn a_position_that_is_not_a_finite_number_is_refused() {
+        let err = area(polygon![(x: 0., y: 0.), (x: f64::NAN, y: 0.), (x: 1., y: 1.)]).unwrap_err();
+        assert!(err.contains("not a finite number"), "{err}");
     }
 }

@@ -9,6 +9,7 @@ pub mod distance;
 pub mod filter;
 pub mod search;
 pub mod spatial;
+pub mod sweep;
 
 use std::cmp::Ordering;
 
