@@ -19,8 +19,9 @@ pub const DEFAULT_ITEMS_LIMIT: usize = 100;
 pub const MAX_ITEMS_LIMIT: usize = 10_000;
 /// `Cache-Control: max-age` (seconds) of data responses.
 pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
-/// Largest request body accepted (bytes), e.g. a polygon posted to a query endpoint.
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Largest request body accepted (bytes), e.g. a polygon posted to a query endpoint: room
+/// for [`MAX_QUERY_VERTICES`] positions written with full precision.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Largest number of vertices of a geometry given in a query.
 pub const MAX_QUERY_VERTICES: usize = 100_000;
 /// Largest radius (metres) of a distance query.
@@ -49,7 +50,7 @@ pub const MAX_URI_BYTES: usize = 65_000;
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Largest body of one page of features (GeoJSON or CSV); a page stops early at it and
 /// its `next` link continues from there.
-pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
 /// Seconds between two looks at the watched config and data files.
 pub const WATCH_INTERVAL_SECS: u64 = 2;
 /// Longest CQL2 filter text accepted (characters).

@@ -152,9 +152,11 @@ fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> 
             .map(|a| a.to_string())
             .unwrap_or_else(|_| config.server.bind.clone());
         tracing::info!(
-            "serving on http://{address}/ (at most {} connections)",
-            limits.max_connections
+            "at most {} connections (open-files limit {:?})",
+            limits.max_connections,
+            open_files
         );
+        tracing::info!("serving on http://{address}/");
         let watch = config.server.watch;
         let reloader = FileReloader::new(config_path, config, move |c| overrides.apply(c));
         tokio::spawn(dtmap::reload::serve_reloads(state.clone(), reloader, watch));

@@ -36,6 +36,11 @@ impl FileReloader {
         }
     }
 
+    /// This reloader as the API's [`Reloader`], for `POST /admin/reload`.
+    pub fn shared(self) -> Arc<dyn Reloader> {
+        Arc::new(Shared(Arc::new(self)))
+    }
+
     fn read(&self) -> Result<Config, String> {
         let mut config = match &self.path {
             Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,

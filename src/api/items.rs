@@ -73,13 +73,6 @@ pub async fn list(
     let answer = move |layer: &Layer| {
         let matches = query::select(layer, &request.selection);
         let page = paged(&matches, request.offset, request.limit);
-        let links = page_links(
-            &href,
-            raw_query.0.as_deref(),
-            request.offset,
-            request.limit,
-            matches.len(),
-        );
         let page = FeaturePage {
             layer,
             round: request.selection.round,
@@ -87,7 +80,17 @@ pub async fn list(
             choice: &request.properties,
             distances: None,
         };
-        page.respond(format, matches.len(), links, None)
+        let links = |returned| {
+            page_links(
+                &href,
+                raw_query.0.as_deref(),
+                request.offset,
+                request.limit,
+                matches.len(),
+                returned,
+            )
+        };
+        page.respond(format, matches.len(), &links, None)
     };
     if !costly {
         return Ok(answer(layer));
@@ -475,6 +478,7 @@ pub fn page_links(
     offset: usize,
     limit: usize,
     matched: usize,
+    returned: usize,
 ) -> Value {
     let params: Vec<(String, String)> = raw_query
         .and_then(|q| serde_urlencoded::from_str(q).ok())
@@ -497,9 +501,9 @@ pub fn page_links(
     let mut links = vec![json!({
         "href": with_offset(offset), "rel": "self", "type": super::GEOJSON, "title": "this page"
     })];
-    if offset.saturating_add(limit) < matched {
+    if offset.saturating_add(returned) < matched {
         links.push(json!({
-            "href": with_offset(offset + limit), "rel": "next", "type": super::GEOJSON, "title": "next page"
+            "href": with_offset(offset + returned), "rel": "next", "type": super::GEOJSON, "title": "next page"
         }));
     }
     if offset > 0 {

@@ -335,7 +335,9 @@ async fn search(
             let mut extra = Map::new();
             extra.insert("area".into(), described);
             let href = format!("{base}/collections/{}/search", layer.id);
-            let links = page_links(&href, raw.0.as_deref(), offset, limit, matches.len());
+            let links = |returned| {
+                page_links(&href, raw.0.as_deref(), offset, limit, matches.len(), returned)
+            };
             let page = FeaturePage {
                 layer: &layer,
                 round,
@@ -343,7 +345,7 @@ async fn search(
                 choice: &choice,
                 distances: None,
             };
-            Ok(page.respond(format, matches.len(), links, Some(extra)))
+            Ok(page.respond(format, matches.len(), &links, Some(extra)))
         })
         .await
 }
@@ -426,7 +428,8 @@ pub async fn near(
     let ids: Vec<u32> = page.iter().map(|(f, _)| *f).collect();
     let distances: Vec<f64> = page.iter().map(|(_, d)| *d).collect();
     let href = format!("{base}/collections/{}/near", layer.id);
-    let links = page_links(&href, raw.0.as_deref(), offset, limit, found.len());
+    let links =
+        |returned| page_links(&href, raw.0.as_deref(), offset, limit, found.len(), returned);
     let page = FeaturePage {
         layer,
         round,
@@ -434,7 +437,7 @@ pub async fn near(
         choice: &choice,
         distances: Some(&distances),
     };
-    Ok(page.respond(format, found.len(), links, None))
+    Ok(page.respond(format, found.len(), &links, None))
 }
 
 /// Query-string parameters of `contains`.
@@ -476,7 +479,7 @@ pub async fn contains(
         point.x(),
         point.y()
     );
-    let links = json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]);
+    let links = |_| json!([{ "href": href, "rel": "self", "type": super::GEOJSON }]);
     let page = FeaturePage {
         layer,
         round,
@@ -484,7 +487,7 @@ pub async fn contains(
         choice: &choice,
         distances: None,
     };
-    Ok(page.respond(format, found.len(), links, None))
+    Ok(page.respond(format, found.len(), &links, None))
 }
 
 /// `GET /collections/{id}/totals`

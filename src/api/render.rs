@@ -5,6 +5,7 @@
 use geo::{Geometry, InteriorPoint};
 use serde_json::Value;
 
+use crate::config::MAX_PAGE_BYTES;
 use crate::model::{Layer, Round};
 
 /// Which properties go out.
@@ -334,14 +335,29 @@ pub struct FeaturePage<'a> {
 
 impl FeaturePage<'_> {
     /// CSV when the client asked for it, otherwise a GeoJSON FeatureCollection with the
-    /// number matched, the links and any extra members.
+    /// number matched, the links (given the number of features actually returned) and any
+    /// extra members. A page stops at [`MAX_PAGE_BYTES`]: GeoJSON returns the features
+    /// that fit and links the next page from there; CSV, which has no links, is a 413.
     pub fn respond(
         &self,
         format: super::Format,
         number_matched: usize,
-        links: Value,
+        links: &dyn Fn(usize) -> Value,
         extra: Option<serde_json::Map<String, Value>>,
     ) -> axum::response::Response {
+        self.respond_capped(format, number_matched, links, extra, MAX_PAGE_BYTES)
+    }
+
+    /// [`FeaturePage::respond`] with another byte cap.
+    pub fn respond_capped(
+        &self,
+        format: super::Format,
+        number_matched: usize,
+        links: &dyn Fn(usize) -> Value,
+        extra: Option<serde_json::Map<String, Value>>,
+        max_bytes: usize,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
         if format == super::Format::Csv {
             let body = write_csv(
                 self.layer,
@@ -350,22 +366,90 @@ impl FeaturePage<'_> {
                 self.choice,
                 self.distances,
             );
+            if body.len() > max_bytes {
+                return crate::error::ApiError::TooLarge(format!(
+                    "this page is over {max_bytes} bytes of CSV; ask for a smaller limit"
+                ))
+                .into_response();
+            }
             return super::data_response(body, super::CSV);
+        }
+        let mut features = String::with_capacity(256 + self.features.len() * 512);
+        let mut returned = 0;
+        for (i, &f) in self.features.iter().enumerate() {
+            let before = features.len();
+            if i > 0 {
+                features.push(',');
+            }
+            write_feature(
+                &mut features,
+                self.layer,
+                self.round,
+                f,
+                self.choice,
+                self.distances.map(|d| d[i]),
+            );
+            if features.len() > max_bytes && i > 0 {
+                features.truncate(before);
+                break;
+            }
+            returned += 1;
         }
         let header = CollectionHeader {
             number_matched,
             round: self.round.map(|r| &self.layer.rounds[r]),
-            links,
+            links: links(returned),
             extra,
         };
-        let body = write_collection(
-            self.layer,
-            self.round,
-            self.features,
-            self.choice,
-            &header,
-            self.distances,
-        );
-        super::data_response(body, super::GEOJSON)
+        let mut out = String::with_capacity(features.len() + 1024);
+        write_collection_head(&mut out, &header, returned);
+        out.push_str(&features);
+        out.push_str(COLLECTION_TAIL);
+        super::data_response(out, super::GEOJSON)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_page_over_the_byte_cap_returns_what_fits_and_links_on_from_there() {
+        let (snapshot, _) = crate::data::load(&crate::config::Config::builtin());
+        let layer = snapshot.layer("sites").unwrap();
+        let features: Vec<u32> = (0..100).collect();
+        let choice = PropertyChoice::all(layer);
+        let page = FeaturePage {
+            layer,
+            round: layer.latest_round(),
+            features: &features,
+            choice: &choice,
+            distances: None,
+        };
+        let links = |returned: usize| {
+            crate::api::items::page_links("http://x/items", None, 0, 100, 169, returned)
+        };
+        let response =
+            page.respond_capped(crate::api::Format::Json, 169, &links, None, 20_000);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(body.len() < 20_000 + 2_000, "{} bytes", body.len());
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        let returned = json["numberReturned"].as_u64().unwrap() as usize;
+        assert!(returned > 0 && returned < 100);
+        assert_eq!(json["features"].as_array().unwrap().len(), returned);
+        let next = json["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+            .unwrap();
+        assert!(next["href"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("offset={returned}")));
+        let csv = page.respond_capped(crate::api::Format::Csv, 169, &links, None, 2_000);
+        assert_eq!(csv.status(), axum::http::StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

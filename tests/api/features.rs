@@ -142,19 +142,26 @@ async fn links_honour_the_configured_public_url() {
 }
 
 #[tokio::test]
-async fn links_follow_forwarded_headers_behind_a_proxy() {
-    let state = iraq_state();
-    let reply = send(
-        &state,
-        Request::get("/collections")
-            .header("host", "internal:8080")
-            .header("x-forwarded-proto", "https")
-            .header("x-forwarded-host", "maps.example.org")
-            .header("x-forwarded-prefix", "/dtm")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+async fn links_follow_forwarded_headers_behind_a_trusted_proxy() {
+    let state = dtmap::api::AppState::new(
+        iraq_snapshot(),
+        dtmap::api::Settings {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            ..settings(None)
+        },
+    );
+    let mut request = Request::get("/collections")
+        .header("host", "internal:8080")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "maps.example.org")
+        .header("x-forwarded-prefix", "/dtm")
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(dtmap::api::Peer {
+        remote: "10.1.2.3:40000".parse().unwrap(),
+        local: "10.9.9.9:8080".parse().unwrap(),
+    });
+    let reply = send(&state, request).await;
     assert_eq!(
         reply.json()["links"][0]["href"],
         "https://maps.example.org/dtm/collections"

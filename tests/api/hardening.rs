@@ -238,7 +238,6 @@ async fn eleven_hundred_idle_connections_do_not_stop_health_answering() {
 
 #[tokio::test]
 async fn a_config_only_reload_changes_tiles_items_and_etags() {
-    use dtmap::api::admin::Reloader as _;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("areas.geojson"),
@@ -275,7 +274,7 @@ columns = [{{ name = "people", column = "{column}" }}]
     assert!(report.is_ok(), "{report}");
     let state = AppState::new(snapshot, Settings::from_config(&config));
     let reloader = dtmap::reload::FileReloader::new(Some(path.clone()), config, |_| {});
-    let reloader: Arc<dyn dtmap::api::admin::Reloader> = Arc::new(reloader);
+    let reloader = reloader.shared();
     let _ = state.reloader.set(reloader.clone());
 
     let people = |state: Arc<AppState>| async move {
@@ -413,4 +412,24 @@ fn a_half_sent_request_does_not_hold_shutdown_past_its_deadline() {
     // The header-read timeout is 120 s: only the shutdown deadline can have ended it.
     assert!(stopped_at.elapsed() < Duration::from_secs(60));
     drop(half);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_hyper_cannot_parse_get_json_errors_too() {
+    let server = Server::start(iraq_state()).await;
+    let address = server.base.trim_start_matches("http://").to_string();
+    let answers = tokio::task::spawn_blocking(move || {
+        let long = raw_get(&address, &format!("/collections?x={}", "a".repeat(70_000)), "");
+        let malformed = raw_get(&address, "/collections", "Bad Header Line\r\n");
+        (long, malformed)
+    })
+    .await
+    .unwrap();
+    for (answer, status) in [(answers.0, "414"), (answers.1, "400")] {
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
+        assert!(answer.contains("content-type: application/json"), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(json["description"].as_str().is_some_and(|d| !d.is_empty()));
+    }
 }

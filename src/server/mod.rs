@@ -24,6 +24,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+mod canned;
+
 use crate::api::{
     self, admin, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
     styles, tiles, AppState, Peer,
@@ -461,7 +463,8 @@ pub async fn run(
             let mut router = router.clone();
             async move { router.call(request.map(Body::new)).await }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let io = TokioIo::new(canned::JsonCannedErrors::new(stream));
+        let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _permit = permit;
