@@ -77,8 +77,7 @@ impl FileReloader {
             }
         };
         let for_loading = config.clone();
-        let loaded =
-            tokio::task::spawn_blocking(move || crate::data::load(&for_loading)).await;
+        let loaded = tokio::task::spawn_blocking(move || crate::data::load(&for_loading)).await;
         let Ok((snapshot, report)) = loaded else {
             return ReloadOutcome {
                 applied: false,

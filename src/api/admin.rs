@@ -69,10 +69,7 @@ pub async fn reload(
         ));
     };
     let outcome = reloader.reload(state.clone()).await;
-    let mut response = json_response(
-        &serde_json::to_value(&outcome).unwrap_or_default(),
-        JSON,
-    );
+    let mut response = json_response(&serde_json::to_value(&outcome).unwrap_or_default(), JSON);
     if !outcome.applied {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }

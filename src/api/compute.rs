@@ -54,14 +54,16 @@ impl ComputePool {
                 self.name
             )));
         };
-        let running =
-            match tokio::time::timeout_at(deadline.instant().into(), self.running.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err(ApiError::Internal("the compute pool is closed".into())),
-                Err(_) => return Err(self.timed_out()),
-            };
+        let running = match tokio::time::timeout_at(
+            deadline.instant().into(),
+            self.running.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(ApiError::Internal("the compute pool is closed".into())),
+            Err(_) => return Err(self.timed_out()),
+        };
         let inside = deadline.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let _permits = (admitted, running);
@@ -76,11 +78,13 @@ impl ComputePool {
         match tokio::time::timeout_at(deadline.instant().into(), handle).await {
             Ok(Ok(Some(result))) => result,
             Ok(Ok(None)) => Err(self.timed_out()),
-            Ok(Err(e)) if e.is_panic() => Err(ApiError::Internal(format!(
-                "{} work panicked",
+            Ok(Err(e)) if e.is_panic() => {
+                Err(ApiError::Internal(format!("{} work panicked", self.name)))
+            }
+            Ok(Err(e)) => Err(ApiError::Internal(format!(
+                "{} work failed: {e}",
                 self.name
             ))),
-            Ok(Err(e)) => Err(ApiError::Internal(format!("{} work failed: {e}", self.name))),
             Err(_) => {
                 deadline.cancel();
                 Err(self.timed_out())
@@ -114,7 +118,10 @@ mod tests {
                 Ok(())
             })
             .await;
-        assert!(matches!(result, Err(ApiError::Unavailable(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(ApiError::Unavailable(_))),
+            "{result:?}"
+        );
         // The work saw its deadline and stopped by itself.
         for _ in 0..200 {
             if stopped.load(std::sync::atomic::Ordering::SeqCst) {

@@ -244,7 +244,9 @@ fn xlsx(
     let mut ticker = crate::deadline::Ticker::every(256);
     for (r, record) in reader.records().enumerate() {
         if ticker.expired() {
-            return Err(ApiError::Unavailable("the workbook took too long to write".into()));
+            return Err(ApiError::Unavailable(
+                "the workbook took too long to write".into(),
+            ));
         }
         let record = record.map_err(|e| ApiError::Internal(format!("re-reading CSV: {e}")))?;
         for (c, cell) in record.iter().enumerate() {

@@ -263,14 +263,9 @@ pub fn base_url(
             .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]@%".contains(c))
     };
     if !(scheme == "http" || scheme == "https") || !safe(&host) || !safe(&prefix) {
-        return Err(ApiError::bad_request(
-            "malformed Host or forwarded header",
-        ));
+        return Err(ApiError::bad_request("malformed Host or forwarded header"));
     }
-    Ok(format!(
-        "{scheme}://{host}{}",
-        prefix.trim_end_matches('/')
-    ))
+    Ok(format!("{scheme}://{host}{}", prefix.trim_end_matches('/')))
 }
 
 /// The first element of a `Forwarded` header as (lower-case key, unquoted value) pairs.

@@ -336,7 +336,14 @@ async fn search(
             extra.insert("area".into(), described);
             let href = format!("{base}/collections/{}/search", layer.id);
             let links = |returned| {
-                page_links(&href, raw.0.as_deref(), offset, limit, matches.len(), returned)
+                page_links(
+                    &href,
+                    raw.0.as_deref(),
+                    offset,
+                    limit,
+                    matches.len(),
+                    returned,
+                )
             };
             let page = FeaturePage {
                 layer: &layer,
@@ -411,33 +418,49 @@ pub async fn near(
             }
         },
     };
-    let found = match (radius, k) {
-        (None, None) => {
-            return Err(ApiError::bad_request(
-                "near needs radius (metres), k (how many nearest), or both",
-            ))
-        }
-        (Some(metres), None) => search::within_distance(layer, center, metres),
-        (radius, Some(k)) => search::nearest(layer, center, k, radius),
-    };
+    if radius.is_none() && k.is_none() {
+        return Err(ApiError::bad_request(
+            "near needs radius (metres), k (how many nearest), or both",
+        ));
+    }
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let choice = property_choice(layer, params.properties.as_deref())?;
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = parse_offset(params.offset.as_deref())?;
-    let page = paged(&found, offset, limit);
-    let ids: Vec<u32> = page.iter().map(|(f, _)| *f).collect();
-    let distances: Vec<f64> = page.iter().map(|(_, d)| *d).collect();
     let href = format!("{base}/collections/{}/near", layer.id);
-    let links =
-        |returned| page_links(&href, raw.0.as_deref(), offset, limit, found.len(), returned);
-    let page = FeaturePage {
-        layer,
-        round,
-        features: &ids,
-        choice: &choice,
-        distances: Some(&distances),
+    let answer = move |layer: &Layer| {
+        let found = match k {
+            Some(k) => search::nearest(layer, center, k, radius),
+            None => search::within_distance(layer, center, radius.unwrap_or(0.0)),
+        };
+        let page = paged(&found, offset, limit);
+        let ids: Vec<u32> = page.iter().map(|(f, _)| *f).collect();
+        let distances: Vec<f64> = page.iter().map(|(_, d)| *d).collect();
+        let links = |returned| {
+            page_links(
+                &href,
+                raw.0.as_deref(),
+                offset,
+                limit,
+                found.len(),
+                returned,
+            )
+        };
+        let page = FeaturePage {
+            layer,
+            round,
+            features: &ids,
+            choice: &choice,
+            distances: Some(&distances),
+        };
+        page.respond(format, found.len(), &links, None)
     };
-    Ok(page.respond(format, found.len(), &links, None))
+    // At most k (≤ 1,000) sites cost little; every site within a radius may be many.
+    if k.is_some() {
+        return Ok(answer(layer));
+    }
+    let layer = layer.clone();
+    state.compute.run(move || Ok(answer(&layer))).await
 }
 
 /// Query-string parameters of `contains`.

@@ -243,7 +243,13 @@ pub fn write_csv_part(
         let _ = writer.write_record(csv_header(layer, choice, distances.is_some()));
     }
     for (i, &feature) in features.iter().enumerate() {
-        let _ = writer.write_record(csv_row(layer, round, feature, choice, distances.map(|d| d[i])));
+        let _ = writer.write_record(csv_row(
+            layer,
+            round,
+            feature,
+            choice,
+            distances.map(|d| d[i]),
+        ));
     }
     writer.into_inner().unwrap_or_default()
 }
@@ -429,8 +435,7 @@ mod tests {
         let links = |returned: usize| {
             crate::api::items::page_links("http://x/items", None, 0, 100, 169, returned)
         };
-        let response =
-            page.respond_capped(crate::api::Format::Json, 169, &links, None, 20_000);
+        let response = page.respond_capped(crate::api::Format::Json, 169, &links, None, 20_000);
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();

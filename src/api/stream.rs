@@ -134,7 +134,13 @@ mod tests {
         );
         let streamed = axum::body::to_bytes(body, usize::MAX).await.unwrap();
         assert_eq!(String::from_utf8(streamed.to_vec()).unwrap(), whole);
-        let csv = layer_body(layer.clone(), round, choice.clone(), StreamFormat::Csv, None);
+        let csv = layer_body(
+            layer.clone(),
+            round,
+            choice.clone(),
+            StreamFormat::Csv,
+            None,
+        );
         let streamed = axum::body::to_bytes(csv, usize::MAX).await.unwrap();
         assert_eq!(
             streamed.to_vec(),

@@ -224,14 +224,12 @@ fn negotiated(path: &str) -> bool {
 /// and `Vary` on every answer.
 async fn caching(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let cacheable =
-        matches!(*request.method(), Method::GET | Method::HEAD) && !never_cached(&path);
+    let cacheable = matches!(*request.method(), Method::GET | Method::HEAD) && !never_cached(&path);
     if !cacheable {
         let mut response = next.run(request).await;
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return response;
     }
     let settings = state.settings();
@@ -310,7 +308,9 @@ async fn caching(State(state): State<Arc<AppState>>, request: Request, next: Nex
 fn vary_value(path: &str, settings: &api::Settings) -> &'static str {
     let proxied = settings.public_url.is_none() && !settings.trusted_proxies.is_empty();
     match (negotiated(path), proxied) {
-        (true, true) => "accept, forwarded, x-forwarded-host, x-forwarded-proto, x-forwarded-prefix",
+        (true, true) => {
+            "accept, forwarded, x-forwarded-host, x-forwarded-proto, x-forwarded-prefix"
+        }
         (true, false) => "accept",
         (false, true) => "forwarded, x-forwarded-host, x-forwarded-proto, x-forwarded-prefix",
         (false, false) => "origin",
@@ -380,7 +380,9 @@ impl ConnectionLimits {
     /// limit of the process (`open_files`).
     pub fn from_config(config: &crate::config::Config, open_files: Option<u64>) -> Self {
         let fit = open_files.map_or(usize::MAX, |limit| {
-            (limit as usize).saturating_sub(crate::config::RESERVED_FILE_DESCRIPTORS).max(1)
+            (limit as usize)
+                .saturating_sub(crate::config::RESERVED_FILE_DESCRIPTORS)
+                .max(1)
         });
         ConnectionLimits {
             max_connections: config.server.max_connections.min(fit),
@@ -458,11 +460,13 @@ pub async fn run(
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
         };
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(peer);
-            let mut router = router.clone();
-            async move { router.call(request.map(Body::new)).await }
-        });
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(peer);
+                let mut router = router.clone();
+                async move { router.call(request.map(Body::new)).await }
+            },
+        );
         let io = TokioIo::new(canned::JsonCannedErrors::new(stream));
         let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);

@@ -81,9 +81,12 @@ async fn every_error_is_json_with_a_reason() {
             StatusCode::METHOD_NOT_ALLOWED,
         ),
         (
-            Request::get(format!("/collections/sites/items?filter={}", "a".repeat(65_100)))
-                .body(Body::empty())
-                .unwrap(),
+            Request::get(format!(
+                "/collections/sites/items?filter={}",
+                "a".repeat(65_100)
+            ))
+            .body(Body::empty())
+            .unwrap(),
             StatusCode::URI_TOO_LONG,
         ),
         (
@@ -108,7 +111,11 @@ async fn every_error_is_json_with_a_reason() {
         ),
     ];
     for (request, status) in cases {
-        let label = format!("{} {}", request.method(), &request.uri().to_string()[..40.min(request.uri().to_string().len())]);
+        let label = format!(
+            "{} {}",
+            request.method(),
+            &request.uri().to_string()[..40.min(request.uri().to_string().len())]
+        );
         let reply = send(&state, request).await;
         assert_eq!(reply.status, status, "{label}");
         assert!(
@@ -149,7 +156,10 @@ async fn negotiated_answers_vary_on_accept_and_each_encoding_has_its_own_etag() 
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let plain_tag = plain.header("etag").unwrap().to_string();
     let gzip_tag = gzip.header("etag").unwrap().to_string();
-    assert_ne!(plain_tag, gzip_tag, "different bytes, different strong tags");
+    assert_ne!(
+        plain_tag, gzip_tag,
+        "different bytes, different strong tags"
+    );
     let again = fetch("gzip", Some(gzip_tag.clone())).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert_eq!(again.header("etag"), Some(gzip_tag.as_str()));
@@ -187,8 +197,14 @@ async fn forwarded_headers_are_ignored_unless_the_peer_is_a_trusted_proxy() {
     .await
     .unwrap();
     assert!(poisoned.starts_with("HTTP/1.1 200"), "{}", &poisoned[..200]);
-    assert!(!poisoned.contains("evil.example"), "links follow a forged header");
-    assert!(poisoned.contains(&untrusted.base), "links use the address connected to");
+    assert!(
+        !poisoned.contains("evil.example"),
+        "links follow a forged header"
+    );
+    assert!(
+        poisoned.contains(&untrusted.base),
+        "links use the address connected to"
+    );
 
     let trusting = AppState::new(
         iraq_snapshot(),
@@ -209,7 +225,10 @@ async fn forwarded_headers_are_ignored_unless_the_peer_is_a_trusted_proxy() {
     .await
     .unwrap();
     assert!(forwarded.contains("https://maps.example.org/collections"));
-    assert!(forwarded.to_ascii_lowercase().contains("x-forwarded-host"), "vary names the proxy headers");
+    assert!(
+        forwarded.to_ascii_lowercase().contains("x-forwarded-host"),
+        "vary names the proxy headers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,11 +323,19 @@ columns = [{{ name = "people", column = "{column}" }}]
             .unwrap(),
     )
     .await;
-    assert_eq!(reloaded.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reloaded.body));
+    assert_eq!(
+        reloaded.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reloaded.body)
+    );
     assert_eq!(reloaded.json()["applied"], true);
     assert_eq!(people(state.clone()).await, 50);
     let tile_after = get(&state, "/tiles/areas/0/0/0").await;
-    assert_ne!(tile_before.body, tile_after.body, "the tile carries the new figure");
+    assert_ne!(
+        tile_before.body, tile_after.body,
+        "the tile carries the new figure"
+    );
     assert_ne!(tile_before.header("etag"), tile_after.header("etag"));
 
     // A broken config is refused and the served data stays.
@@ -335,7 +362,11 @@ async fn without_a_token_there_is_no_admin_route() {
 #[test]
 fn check_takes_its_config_with_dash_c_too() {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/geodata/iraq/dtmap.toml");
-    for args in [vec!["check", "-c", config], vec!["check", config], vec!["-c", config, "check"]] {
+    for args in [
+        vec!["check", "-c", config],
+        vec!["check", config],
+        vec!["-c", config, "check"],
+    ] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_dtmap"))
             .args(&args)
             .output()
@@ -375,7 +406,12 @@ fn a_half_sent_request_does_not_hold_shutdown_past_its_deadline() {
     )
     .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dtmap"))
-        .args(["--config", config.to_str().unwrap(), "--bind", &format!("127.0.0.1:{port}")])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -390,7 +426,8 @@ fn a_half_sent_request_does_not_hold_shutdown_past_its_deadline() {
     }
     assert!(ready, "the server did not start");
     let mut half = TcpStream::connect(&address).unwrap();
-    half.write_all(b"GET /collections HTTP/1.1\r\nHost: x\r\n").unwrap();
+    half.write_all(b"GET /collections HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let stopped_at = std::time::Instant::now();
     std::process::Command::new("kill")
@@ -419,15 +456,25 @@ async fn requests_hyper_cannot_parse_get_json_errors_too() {
     let server = Server::start(iraq_state()).await;
     let address = server.base.trim_start_matches("http://").to_string();
     let answers = tokio::task::spawn_blocking(move || {
-        let long = raw_get(&address, &format!("/collections?x={}", "a".repeat(70_000)), "");
+        let long = raw_get(
+            &address,
+            &format!("/collections?x={}", "a".repeat(70_000)),
+            "",
+        );
         let malformed = raw_get(&address, "/collections", "Bad Header Line\r\n");
         (long, malformed)
     })
     .await
     .unwrap();
     for (answer, status) in [(answers.0, "414"), (answers.1, "400")] {
-        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
-        assert!(answer.contains("content-type: application/json"), "{answer}");
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("content-type: application/json"),
+            "{answer}"
+        );
         let body = answer.split("\r\n\r\n").nth(1).unwrap();
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
         assert!(json["description"].as_str().is_some_and(|d| !d.is_empty()));

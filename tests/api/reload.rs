@@ -133,3 +133,46 @@ fn sighup_swaps_in_new_data_and_refuses_data_with_errors() {
     server.kill().unwrap();
     let _ = server.wait();
 }
+
+#[test]
+fn with_watch_a_changed_data_file_is_reloaded_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dtmap.toml"),
+        format!("[server]\nwatch = true\n{CONFIG}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("areas.geojson"), AREAS).unwrap();
+    std::fs::write(
+        dir.path().join("counts.csv"),
+        "code,round,families\nA1,R1,10\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_dtmap"))
+        .args(["--bind", &address, "--config"])
+        .arg(dir.path().join("dtmap.toml"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(&address).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(families(&address), 10);
+    std::fs::write(
+        dir.path().join("counts.csv"),
+        "code,round,families\nA1,R1,33\n",
+    )
+    .unwrap();
+    let reloaded = wait_for(&address, 33);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert!(reloaded, "the watcher did not reload the changed file");
+}
