@@ -424,7 +424,11 @@ fn a_half_sent_request_does_not_hold_shutdown_past_its_deadline() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(ready, "the server did not start");
+    if !ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    }
     let mut half = TcpStream::connect(&address).unwrap();
     half.write_all(b"GET /collections HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
@@ -445,6 +449,7 @@ fn a_half_sent_request_does_not_hold_shutdown_past_its_deadline() {
     if !exited {
         let _ = child.kill();
     }
+    let _ = child.wait();
     assert!(exited, "the half-sent request held shutdown for a minute");
     // The header-read timeout is 120 s: only the shutdown deadline can have ended it.
     assert!(stopped_at.elapsed() < Duration::from_secs(60));
