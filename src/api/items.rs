@@ -66,9 +66,11 @@ pub async fn list(
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
     let request = ItemsRequest::new(layer, &params)?;
+    // A filter may hold a geometry as large as the vertex limit, whatever the layer's
+    // size; sorting and full scans cost in proportion to the layer.
+    let large = layer.features.len() > INLINE_SCAN_FEATURES;
     let costly = request.selection.filter.is_some()
-        || !request.selection.sort.is_empty()
-        || (request.selection.bbox.is_none() && layer.features.len() > INLINE_SCAN_FEATURES);
+        || (large && (!request.selection.sort.is_empty() || request.selection.bbox.is_none()));
     let href = format!("{base}/collections/{}/items", layer.id);
     let answer = move |layer: &Layer| {
         let matches = query::select(layer, &request.selection);
@@ -99,8 +101,8 @@ pub async fn list(
     state.compute.run(move || Ok(answer(&layer))).await
 }
 
-/// Layers up to this size are scanned on the async workers; filters and sorting over
-/// larger ones run on the compute pool.
+/// Layers up to this size are scanned and sorted on the async workers; filters, and
+/// scans or sorting of larger layers, run on the compute pool.
 const INLINE_SCAN_FEATURES: usize = 10_000;
 
 /// The parameters of `/items/{fid}`.

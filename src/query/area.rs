@@ -128,6 +128,24 @@ impl IndexedArea {
         })
     }
 
+    /// Whether the segment `a`–`b` meets an edge of the area (crossing or touching).
+    pub fn meets_segment(&self, a: Coord<f64>, b: Coord<f64>) -> bool {
+        let envelope =
+            AABB::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
+        let segment = Line::new(a, b);
+        self.edges
+            .locate_in_envelope_intersecting(&envelope)
+            .any(|edge| {
+                Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to))
+                    .intersects(&segment)
+            })
+    }
+
+    /// One vertex of the area's boundary.
+    pub fn a_vertex(&self) -> Option<Coord<f64>> {
+        self.edges.iter().next().map(|e| Coord::from(e.geom().from))
+    }
+
     /// The bounding box.
     pub fn bounds(&self) -> Rect<f64> {
         self.bounds

@@ -3,7 +3,7 @@
 //! with their [`PointTree`](crate::index::point_tree::PointTree); other layers go through the
 //! R-tree and exact `geo` predicates. Distances are geodesic metres (WGS84).
 
-use geo::{Geometry, Intersects, Point, Rect, Relate};
+use geo::{Geometry, Intersects, LinesIter, Point, Rect, Relate};
 
 use crate::index::point_tree::{Cover, Region, RegionSums};
 use crate::model::Layer;
@@ -106,7 +106,7 @@ pub fn in_area(
             }
             let feature = &layer.features[f as usize].geometry;
             let hit = match relation {
-                Relation::Intersects => feature.intersects(geometry),
+                Relation::Intersects => meets_area(area, feature),
                 Relation::Within => feature.relate(geometry).is_within(),
             };
             if hit {
@@ -117,6 +117,37 @@ pub fn in_area(
     found.sort_unstable();
     found.dedup();
     found
+}
+
+/// Whether a geometry shares a point with the area, in O(m log n) for a feature of m
+/// vertices and an area of n (`geo`'s polygon test compares every pair of edges): a vertex
+/// of the feature in the area or on its boundary, an edge of the feature meeting an edge of
+/// the area, or the area inside the feature.
+pub fn meets_area(area: &IndexedArea, feature: &Geometry<f64>) -> bool {
+    use geo::CoordsIter;
+    if feature
+        .coords_iter()
+        .any(|c| area.locate(c) != Location::Outside)
+    {
+        return true;
+    }
+    let meets = |line: geo::Line<f64>| area.meets_segment(line.start, line.end);
+    let crossed = match feature {
+        Geometry::Line(l) => meets(*l),
+        Geometry::LineString(l) => l.lines_iter().any(meets),
+        Geometry::MultiLineString(l) => l.lines_iter().any(meets),
+        Geometry::Polygon(p) => p.lines_iter().any(meets),
+        Geometry::MultiPolygon(p) => p.lines_iter().any(meets),
+        Geometry::Rect(r) => r.to_polygon().lines_iter().any(meets),
+        Geometry::Triangle(t) => t.to_polygon().lines_iter().any(meets),
+        Geometry::GeometryCollection(c) => c.iter().any(|g| meets_area(area, g)),
+        Geometry::Point(_) | Geometry::MultiPoint(_) => false,
+    };
+    if crossed {
+        return true;
+    }
+    area.a_vertex()
+        .is_some_and(|v| feature.intersects(&Point::from(v)))
 }
 
 /// Features within `metres` of `center`, nearest first, with their distance.
@@ -203,4 +234,65 @@ fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {
 
 fn sort_by_distance(found: &mut [(u32, f64)]) {
     found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    fn star(cx: f64, cy: f64, radii: &[f64], turn: f64) -> geo::Polygon<f64> {
+        let n = radii.len();
+        let ring: Vec<(f64, f64)> = radii
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let a = turn + i as f64 / n as f64 * std::f64::consts::TAU;
+                (cx + r * a.cos(), cy + r * a.sin())
+            })
+            .collect();
+        geo::Polygon::new(ring.into(), vec![])
+    }
+
+    proptest! {
+        #[test]
+        fn meeting_an_area_agrees_with_geo_intersects(
+            a in (-3.0f64..3.0, -3.0f64..3.0, proptest::collection::vec(0.2f64..3.0, 3..24), 0.0f64..6.3),
+            b in (-3.0f64..3.0, -3.0f64..3.0, proptest::collection::vec(0.2f64..3.0, 3..24), 0.0f64..6.3),
+            as_line in any::<bool>(),
+        ) {
+            let area_polygon = star(a.0, a.1, &a.2, a.3);
+            let area = super::IndexedArea::new(&geo::Geometry::Polygon(area_polygon.clone())).unwrap();
+            let feature_polygon = star(b.0, b.1, &b.2, b.3);
+            let feature: geo::Geometry<f64> = if as_line {
+                geo::Geometry::LineString(feature_polygon.exterior().clone())
+            } else {
+                geo::Geometry::Polygon(feature_polygon)
+            };
+            prop_assert_eq!(
+                super::meets_area(&area, &feature),
+                geo::Intersects::intersects(&feature, &area_polygon)
+            );
+        }
+
+        #[test]
+        fn meeting_an_area_agrees_with_geo_on_a_grid(
+            a in proptest::collection::vec((0i32..6, 0i32..6), 3..8),
+            b in proptest::collection::vec((0i32..6, 0i32..6), 3..8),
+        ) {
+            let polygon = |pts: &[(i32, i32)]| {
+                let ring: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x as f64, y as f64)).collect();
+                geo::Polygon::new(ring.into(), vec![])
+            };
+            let area_polygon = polygon(&a);
+            // Only valid areas are queried; invalid ones are refused before.
+            let Ok(area) = super::IndexedArea::new(&geo::Geometry::Polygon(area_polygon.clone())) else {
+                return Ok(());
+            };
+            let feature = geo::Geometry::Polygon(polygon(&b));
+            prop_assert_eq!(
+                super::meets_area(&area, &feature),
+                geo::Intersects::intersects(&feature, &area_polygon)
+            );
+        }
+    }
 }
