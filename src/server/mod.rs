@@ -24,6 +24,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+mod budget;
 mod canned;
 
 use crate::api::{
@@ -107,6 +108,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             )
             .layer(middleware::from_fn(etag_per_encoding))
             .layer(CompressionLayer::new())
+            .layer(middleware::from_fn_with_state(
+                budget::ResponseBudget::new(crate::config::MAX_BUFFERED_RESPONSE_BYTES),
+                budget::charge,
+            ))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(middleware::from_fn(request_limits)),
     )
