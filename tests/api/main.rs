@@ -6,6 +6,7 @@ mod cql2;
 mod dashboard;
 mod features;
 mod gdal;
+mod limits;
 mod loading;
 mod queries;
 mod reload;
