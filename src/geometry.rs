@@ -320,6 +320,20 @@ fn too_deep(what: &str) -> String {
     )
 }
 
+/// The byte just after the parenthesis that closes the first `(`, if it is closed.
+fn outer_parentheses_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' if depth == 1 => return Some(i + 1),
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parses GeoJSON geometry text (a bare geometry, or a Feature whose geometry is taken).
 /// Text nested deeper than [`MAX_GEOMETRY_NESTING`] is refused before it is parsed.
 pub fn parse_geojson_text(text: &str, max_vertices: usize) -> Result<Geometry<f64>, String> {
@@ -350,6 +364,13 @@ pub fn parse_wkt(text: &str, max_vertices: usize) -> Result<Geometry<f64>, Strin
     use std::str::FromStr;
     if nests_deeper_than(text, Brackets::Wkt, MAX_GEOMETRY_NESTING) {
         return Err(too_deep("WKT"));
+    }
+    // The wkt crate stops at the end of the geometry and ignores whatever follows.
+    if let Some(end) = outer_parentheses_end(text.trim()) {
+        let rest = text.trim()[end..].trim();
+        if !rest.is_empty() {
+            return Err(format!("not valid WKT: {rest:?} follows the geometry"));
+        }
     }
     let parsed =
         wkt::Wkt::<f64>::from_str(text.trim()).map_err(|e| format!("not valid WKT: {e}"))?;
@@ -488,6 +509,22 @@ mod tests {
             .unwrap_err()
             .contains("not supported"));
         assert!(parse_wkt("MULTIPOLYGON(((40 30, 41 30, 41 31, 40 30)))", 100).is_ok());
+    }
+
+    #[test]
+    fn text_after_a_wkt_geometry_is_refused() {
+        assert!(parse_wkt("  POINT(44 33)  ", 100).is_ok());
+        for text in [
+            "POINT(44 33) POINT(1 1)",
+            "POINT(44 33))",
+            "POINT(44 33);drop",
+        ] {
+            let message = parse_wkt(text, 100).unwrap_err();
+            assert!(
+                message.contains("follows the geometry"),
+                "{text}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::os::unix::fs::FileExt;
+use std::io::{Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -420,10 +420,11 @@ fn fuzz(name: &str, run: Run) {
 
     let execute = |input: &[u8]| -> bool {
         // Kept on disk while it runs: a stack overflow aborts, and this is what is left.
-        in_flight.write_all_at(input, 0).expect("write in-flight");
-        in_flight
-            .set_len(input.len() as u64)
-            .expect("truncate in-flight");
+        (&in_flight)
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| (&in_flight).write_all(input))
+            .and_then(|()| in_flight.set_len(input.len() as u64))
+            .expect("write the in-flight input");
         let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| run(input)));
         let took = started.elapsed();
