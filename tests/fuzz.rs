@@ -543,7 +543,18 @@ fn the_binary_seeds_are_written() {
     use geozero::{ColumnValue, PropertyProcessor};
 
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let rows: [(&str, &str, &str, f64, f64, &str, f64, f64); 4] = [
+    /// id, name, governorate, lat, lon, round, individuals, families
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        f64,
+        f64,
+        &'static str,
+        f64,
+        f64,
+    );
+    let rows: [Row; 4] = [
         (
             "S1",
             "Camp One",
