@@ -380,7 +380,7 @@ pub fn select_round(
 /// An instant is an RFC 3339 date or date-time; an interval is two of them separated by `/`,
 /// either end (not both) open as `..` or empty. The dates compared with rounds are the
 /// dates as written.
-pub fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), ApiError> {
+fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), ApiError> {
     let date_of = |part: &str| -> Result<Option<String>, ApiError> {
         let part = part.trim();
         if part == ".." || part.is_empty() {
