@@ -59,6 +59,27 @@ pub const WATCH_INTERVAL_SECS: u64 = 2;
 /// Longest CQL2 filter text accepted (characters).
 pub const MAX_FILTER_CHARS: usize = 100_000;
 
+// Limits on the shape of untrusted text, checked by a linear scan before any recursive
+// parser sees it, so that no input can overflow a worker's stack.
+
+/// Deepest nesting of brackets in a query geometry: WKT parentheses, GeoJSON brackets and
+/// braces. A WKT polygon needs 3, a multipolygon 4; a GeoJSON multipolygon Feature 6.
+/// Deeper text (a `GEOMETRYCOLLECTION` nested in itself) is a 400 before it is parsed.
+pub const MAX_GEOMETRY_NESTING: usize = 16;
+/// Deepest nesting of a CQL2 filter: parentheses and `NOT`s in cql2-text, `and`/`or`/`not`
+/// operators in cql2-json. A filter nested exactly this deep is accepted.
+pub const MAX_FILTER_DEPTH: usize = 64;
+/// Deepest nesting of brackets and braces in cql2-json text: each filter level is an object
+/// and its `args` array, then the predicate's own object and array and a geometry literal.
+pub const MAX_FILTER_JSON_NESTING: usize = 2 * MAX_FILTER_DEPTH + 2 + MAX_GEOMETRY_NESTING;
+/// Deepest nesting of parentheses in cql2-text: the filter's levels, a function's
+/// parentheses and a `MULTIPOLYGON`'s three.
+pub const MAX_FILTER_TEXT_NESTING: usize = MAX_FILTER_DEPTH + 4;
+/// Most names `properties=` may list (repeats are dropped, keeping the first).
+pub const MAX_PROPERTY_NAMES: usize = 256;
+/// Most comma-separated parts `bbox=` may have (4 numbers, or 6 with heights).
+pub const MAX_BBOX_PARTS: usize = 6;
+
 /// The whole configuration, as read from TOML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use geojson::{GeometryValue, Position};
 
+use crate::config::MAX_GEOMETRY_NESTING;
+
 /// Why a geometry was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GeometryError {
@@ -262,8 +264,82 @@ fn write_polygon(out: &mut String, polygon: &Polygon<f64>) {
     out.push(']');
 }
 
+/// The bracket syntax a nesting scan follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Brackets {
+    /// WKT: parentheses; WKT has no strings.
+    Wkt,
+    /// JSON: `[` and `{`, outside `"strings"` (with `\` escapes).
+    Json,
+    /// cql2-text: parentheses outside `'text'` and `"names"` (a doubled quote is a quote).
+    Cql2Text,
+}
+
+/// Whether brackets in `text` nest deeper than `limit`. One pass, no allocation, and it
+/// stops at the first bracket over the limit: run it before any recursive parser sees
+/// untrusted text. Unbalanced closing brackets are left for the parser to report.
+pub fn nests_deeper_than(text: &str, syntax: Brackets, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for &b in text.as_bytes() {
+        if let Some(q) = quote {
+            // Inside a string: only its end matters. In JSON a backslash escapes the next
+            // byte; in cql2-text a doubled quote closes and reopens, which comes to the same.
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && syntax == Brackets::Json {
+                escaped = true;
+            } else if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match (syntax, b) {
+            (Brackets::Json, b'"') | (Brackets::Cql2Text, b'"' | b'\'') => quote = Some(b),
+            (Brackets::Json, b'[' | b'{') | (Brackets::Wkt | Brackets::Cql2Text, b'(') => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            (Brackets::Json, b']' | b'}') | (Brackets::Wkt | Brackets::Cql2Text, b')') => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The message of geometry text nested deeper than [`MAX_GEOMETRY_NESTING`].
+fn too_deep(what: &str) -> String {
+    format!(
+        "the {what} nests brackets more than {MAX_GEOMETRY_NESTING} deep; a polygon needs 3 \
+         (WKT) and geometry collections are not supported"
+    )
+}
+
+/// The byte just after the parenthesis that closes the first `(`, if it is closed.
+fn outer_parentheses_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' if depth == 1 => return Some(i + 1),
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parses GeoJSON geometry text (a bare geometry, or a Feature whose geometry is taken).
+/// Text nested deeper than [`MAX_GEOMETRY_NESTING`] is refused before it is parsed.
 pub fn parse_geojson_text(text: &str, max_vertices: usize) -> Result<Geometry<f64>, String> {
+    if nests_deeper_than(text, Brackets::Json, MAX_GEOMETRY_NESTING) {
+        return Err(too_deep("GeoJSON"));
+    }
     let parsed: geojson::GeoJson = text
         .parse()
         .map_err(|e: geojson::Error| format!("not valid GeoJSON: {e}"))?;
@@ -282,9 +358,20 @@ pub fn parse_geojson_text(text: &str, max_vertices: usize) -> Result<Geometry<f6
 }
 
 /// Parses WKT text (2D) into a checked geometry: ranges, closed rings, at most
-/// `max_vertices` positions.
+/// `max_vertices` positions. Text nested deeper than [`MAX_GEOMETRY_NESTING`] is refused
+/// before the (recursive) WKT parser sees it.
 pub fn parse_wkt(text: &str, max_vertices: usize) -> Result<Geometry<f64>, String> {
     use std::str::FromStr;
+    if nests_deeper_than(text, Brackets::Wkt, MAX_GEOMETRY_NESTING) {
+        return Err(too_deep("WKT"));
+    }
+    // The wkt crate stops at the end of the geometry and ignores whatever follows.
+    if let Some(end) = outer_parentheses_end(text.trim()) {
+        let rest = text.trim()[end..].trim();
+        if !rest.is_empty() {
+            return Err(format!("not valid WKT: {rest:?} follows the geometry"));
+        }
+    }
     let parsed =
         wkt::Wkt::<f64>::from_str(text.trim()).map_err(|e| format!("not valid WKT: {e}"))?;
     // Converting closes open rings silently; an open ring is an input error, so look first.
@@ -379,5 +466,80 @@ mod tests {
         let mut out = String::new();
         write_geojson(&mut out, &geometry);
         assert_eq!(out, text);
+    }
+
+    fn collection(levels: usize) -> String {
+        format!(
+            "{}POINT(44 33){}",
+            "GEOMETRYCOLLECTION(".repeat(levels),
+            ")".repeat(levels)
+        )
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_and_stops_at_the_limit() {
+        assert!(!nests_deeper_than("((()))", Brackets::Wkt, 3));
+        assert!(nests_deeper_than("(((())))", Brackets::Wkt, 3));
+        assert!(!nests_deeper_than(r#"{"a":"[[[[\"[["}"#, Brackets::Json, 1));
+        assert!(nests_deeper_than(r#"{"a":[[]]}"#, Brackets::Json, 2));
+        assert!(!nests_deeper_than(
+            "name = '((((' AND \"((\" = 1",
+            Brackets::Cql2Text,
+            0
+        ));
+        assert!(!nests_deeper_than(")))(((", Brackets::Wkt, 3));
+        assert!(nests_deeper_than(
+            &"(".repeat(10_000_000),
+            Brackets::Wkt,
+            16
+        ));
+    }
+
+    #[test]
+    fn wkt_nested_past_the_limit_is_refused_before_parsing() {
+        assert_eq!(MAX_GEOMETRY_NESTING, 16);
+        // The crash input: 1,600 collections deep overflowed the stack in the wkt crate.
+        let message = parse_wkt(&collection(1_600), 100).unwrap_err();
+        assert!(message.contains("more than 16 deep"), "{message}");
+        assert!(parse_wkt(&collection(16), 100)
+            .unwrap_err()
+            .contains("more than 16 deep"));
+        // 15 collections and the point's parentheses: 16 deep, parsed, then refused.
+        assert!(parse_wkt(&collection(15), 100)
+            .unwrap_err()
+            .contains("not supported"));
+        assert!(parse_wkt("MULTIPOLYGON(((40 30, 41 30, 41 31, 40 30)))", 100).is_ok());
+    }
+
+    #[test]
+    fn text_after_a_wkt_geometry_is_refused() {
+        assert!(parse_wkt("  POINT(44 33)  ", 100).is_ok());
+        for text in [
+            "POINT(44 33) POINT(1 1)",
+            "POINT(44 33))",
+            "POINT(44 33);drop",
+        ] {
+            let message = parse_wkt(text, 100).unwrap_err();
+            assert!(
+                message.contains("follows the geometry"),
+                "{text}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn geojson_nested_past_the_limit_is_refused_before_parsing() {
+        let mut deep = r#"{"type":"Point","coordinates":[44,33]}"#.to_string();
+        for _ in 0..1_600 {
+            deep = format!(r#"{{"type":"GeometryCollection","geometries":[{deep}]}}"#);
+        }
+        let message = parse_geojson_text(&deep, 100).unwrap_err();
+        assert!(message.contains("more than 16 deep"), "{message}");
+        let array = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_geojson_text(&array, 100)
+            .unwrap_err()
+            .contains("more than 16 deep"));
+        let feature = r#"{"type":"Feature","properties":{},"geometry":{"type":"MultiPolygon","coordinates":[[[[40,30],[41,30],[41,31],[40,30]]]]}}"#;
+        assert!(parse_geojson_text(feature, 100).is_ok());
     }
 }

@@ -396,41 +396,128 @@ pub fn select_round(
 }
 
 /// `datetime` as (start, end) dates; an instant is (None, instant): "in force at that time".
+/// An instant is an RFC 3339 date or date-time; an interval is two of them separated by `/`,
+/// either end (not both) open as `..` or empty. The dates compared with rounds are the
+/// dates as written.
 fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), ApiError> {
     let date_of = |part: &str| -> Result<Option<String>, ApiError> {
         let part = part.trim();
         if part == ".." || part.is_empty() {
             return Ok(None);
         }
-        let date = part.get(..10).unwrap_or(part);
-        let rest = part.get(10..).unwrap_or("");
-        if crate::data::join::is_iso_date(date) && (rest.is_empty() || rest.starts_with('T')) {
-            Ok(Some(date.to_string()))
-        } else {
-            Err(ApiError::bad_request(format!(
-                "datetime: {part:?} is not an RFC 3339 date or date-time"
-            )))
-        }
+        rfc3339_date(part)
+            .map(|date| Some(date.to_string()))
+            .map_err(|why| ApiError::bad_request(format!("datetime: {part:?} {why}")))
     };
     match text.split_once('/') {
-        None => {
-            let instant = date_of(text)?;
-            if instant.is_none() {
-                return Err(ApiError::bad_request("datetime: empty"));
-            }
-            Ok((None, instant))
-        }
+        None => match date_of(text)? {
+            None => Err(ApiError::bad_request(format!(
+                "datetime: {:?} is neither a date nor a date-time; '..' may only open one end of an interval",
+                text.trim()
+            ))),
+            instant => Ok((None, instant)),
+        },
         Some((start, end)) => {
             let (start, end) = (date_of(start)?, date_of(end)?);
-            if let (Some(s), Some(e)) = (&start, &end) {
-                if s > e {
-                    return Err(ApiError::bad_request(
-                        "datetime: the interval ends before it starts",
-                    ));
-                }
+            match (&start, &end) {
+                (None, None) => Err(ApiError::bad_request(format!(
+                    "datetime: {text:?} is open at both ends; give a start, an end or both (2019-01-01/.., ../2019-01-01)"
+                ))),
+                (Some(s), Some(e)) if s > e => Err(ApiError::bad_request(
+                    "datetime: the interval ends before it starts",
+                )),
+                _ => Ok((start, end)),
             }
-            Ok((start, end))
         }
+    }
+}
+
+/// Checks an RFC 3339 `full-date` (`2019-10-31`) or `date-time`
+/// (`2019-10-31T12:00:00Z`, `2019-10-31t12:00:00.5+03:00`) and returns its date part.
+/// Days must exist (leap years included), hours are 00-23, minutes 00-59, seconds 00-60
+/// (60 for a leap second), offsets `Z` or ±hh:mm. A space where the offset's `+` belongs is
+/// read as `+`, since an unencoded `+` in a query string arrives as a space.
+pub fn rfc3339_date(text: &str) -> Result<&str, String> {
+    const EXPECTED: &str =
+        "is not an RFC 3339 date (2019-10-31) or date-time (2019-10-31T12:00:00Z)";
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return Err(EXPECTED.into());
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return Err(EXPECTED.into());
+    }
+    if !(1..=12).contains(&month) {
+        return Err(format!("has no month {month:02}; months are 01 to 12"));
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=days).contains(&day) {
+        return Err(format!(
+            "is not a day: {year:04}-{month:02} has {days} days"
+        ));
+    }
+    let date = &text[..10];
+    if b.len() == 10 {
+        return Ok(date);
+    }
+    // full-time = hh:mm:ss[.frac] offset
+    if !matches!(b[10], b'T' | b't') {
+        return Err(EXPECTED.into());
+    }
+    let (Some(hour), Some(minute), Some(second)) = (digits(11..13), digits(14..16), digits(17..19))
+    else {
+        return Err(EXPECTED.into());
+    };
+    if b[13] != b':' || b[16] != b':' {
+        return Err(EXPECTED.into());
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err(format!(
+            "is not a time of day: hours are 00-23, minutes 00-59, seconds 00-60 (found {hour:02}:{minute:02}:{second:02})"
+        ));
+    }
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        let fraction = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if fraction == 0 {
+            return Err("has a '.' with no fraction of a second after it".into());
+        }
+        at += 1 + fraction;
+    }
+    match b.get(at) {
+        Some(b'Z' | b'z') if b.len() == at + 1 => Ok(date),
+        Some(b'+' | b'-' | b' ') => {
+            let (Some(hours), Some(minutes)) = (digits(at + 1..at + 3), digits(at + 4..at + 6))
+            else {
+                return Err("has an offset that is not Z or ±hh:mm".into());
+            };
+            if b.get(at + 3) != Some(&b':') || b.len() != at + 6 {
+                return Err("has an offset that is not Z or ±hh:mm".into());
+            }
+            if hours > 23 || minutes > 59 {
+                return Err(format!(
+                    "has an offset of {hours:02}:{minutes:02}, out of range"
+                ));
+            }
+            Ok(date)
+        }
+        None => Err("has a time but no offset; add Z (UTC) or ±hh:mm".into()),
+        Some(_) => Err(EXPECTED.into()),
     }
 }
 
@@ -519,4 +606,92 @@ pub fn page_links(
 /// Percent-encodes a path segment.
 pub fn percent_encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_calendar_dates_and_times_pass_and_their_date_is_returned() {
+        for (text, date) in [
+            ("2019-10-31", "2019-10-31"),
+            ("2020-02-29", "2020-02-29"),
+            ("2000-02-29", "2000-02-29"),
+            ("2019-01-01T00:00:00Z", "2019-01-01"),
+            ("2019-01-01t23:59:59z", "2019-01-01"),
+            ("2016-12-31T23:59:60Z", "2016-12-31"),
+            ("2019-01-01T12:00:00.123456+03:00", "2019-01-01"),
+            ("2019-01-01T12:00:00-05:30", "2019-01-01"),
+            ("2019-01-01T12:00:00 03:00", "2019-01-01"),
+            ("0000-01-01", "0000-01-01"),
+        ] {
+            assert_eq!(rfc3339_date(text), Ok(date), "{text}");
+        }
+    }
+
+    #[test]
+    fn impossible_dates_times_and_offsets_are_refused_with_the_reason() {
+        for (text, why) in [
+            ("2019-02-30", "has 28 days"),
+            ("2019-02-29", "has 28 days"),
+            ("1900-02-29", "has 28 days"),
+            ("2019-04-31", "has 30 days"),
+            ("2019-01-00", "has 31 days"),
+            ("9999-99-99", "no month 99"),
+            ("2016-13-01", "no month 13"),
+            ("2016-00-01", "no month 00"),
+            ("2019-01-01T25:00:00Z", "not a time of day"),
+            ("2019-01-01T23:60:00Z", "not a time of day"),
+            ("2019-01-01T23:59:61Z", "not a time of day"),
+            ("2019-01-01T12:00:00", "no offset"),
+            ("2019-01-01T12:00:00+24:00", "out of range"),
+            ("2019-01-01T12:00:00+03:60", "out of range"),
+            ("2019-01-01T12:00:00+0300", "not Z or"),
+            ("2019-01-01T12:00:00.Z", "no fraction"),
+            ("2019-01-01T12:00:00Zjunk", "not an RFC 3339"),
+            ("2019-01-01T12:00Z", "not an RFC 3339"),
+            ("2019-01-01X", "not an RFC 3339"),
+            ("2019-1-01", "not an RFC 3339"),
+            ("19-01-01", "not an RFC 3339"),
+            ("2019/01/01", "not an RFC 3339"),
+            ("yesterday", "not an RFC 3339"),
+            ("２０１９-01-01", "not an RFC 3339"),
+            ("", "not an RFC 3339"),
+        ] {
+            let message = rfc3339_date(text).unwrap_err();
+            assert!(message.contains(why), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn intervals_may_be_open_at_one_end_but_not_both() {
+        let ok = |text: &str| parse_datetime(text).unwrap();
+        let date = |d: &str| Some(d.to_string());
+        assert_eq!(ok("2019-01-01"), (None, date("2019-01-01")));
+        assert_eq!(ok("../2019-01-01"), (None, date("2019-01-01")));
+        assert_eq!(ok("2019-01-01/.."), (date("2019-01-01"), None));
+        assert_eq!(ok("/2019-01-01"), (None, date("2019-01-01")));
+        assert_eq!(
+            ok("2018-01-01T00:00:00Z/2019-01-01"),
+            (date("2018-01-01"), date("2019-01-01"))
+        );
+        for bad in [
+            "../..",
+            "/",
+            "../",
+            "..",
+            "",
+            "2019-01-01/2018-01-01",
+            "2019-01-01/2019-02-30",
+            "2019-01-01/2019-01-02/2019-01-03",
+        ] {
+            let message = parse_datetime(bad).unwrap_err().to_string();
+            assert!(message.starts_with("datetime: "), "{bad}: {message}");
+        }
+        assert!(parse_datetime("../..")
+            .unwrap_err()
+            .to_string()
+            .contains("open at both ends"));
+    }
 }

@@ -5,7 +5,7 @@
 use geo::{Geometry, InteriorPoint};
 use serde_json::Value;
 
-use crate::config::MAX_PAGE_BYTES;
+use crate::config::{MAX_PAGE_BYTES, MAX_PROPERTY_NAMES};
 use crate::model::{Layer, Round};
 
 /// Which properties go out.
@@ -29,14 +29,25 @@ impl PropertyChoice {
         }
     }
 
-    /// The properties named in `properties=a,b,c`; unknown names are an error message.
+    /// The properties named in `properties=a,b,c`, each once, in the order first named;
+    /// unknown names, or more than [`MAX_PROPERTY_NAMES`] names, are an error message.
     pub fn named(layer: &Layer, names: &[&str]) -> Result<PropertyChoice, String> {
+        if names.len() > MAX_PROPERTY_NAMES {
+            return Err(format!(
+                "properties: {} names given; at most {MAX_PROPERTY_NAMES} may be listed",
+                names.len()
+            ));
+        }
         let mut choice = PropertyChoice {
             fields: Vec::new(),
             counts: Vec::new(),
             round_info: false,
         };
+        let mut seen = std::collections::HashSet::new();
         for name in names {
+            if !seen.insert(*name) {
+                continue;
+            }
             if layer.fields.iter().any(|f| f == name) {
                 choice.fields.push(name.to_string());
             } else if let Some(at) = layer.count_column(name) {

@@ -3,6 +3,8 @@
 
 use geo::Rect;
 
+use crate::config::MAX_BBOX_PARTS;
+
 /// A checked bounding box.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bbox {
@@ -18,7 +20,14 @@ pub struct Bbox {
 
 impl Bbox {
     /// Parses `west,south,east,north` (4 numbers; 6 with heights, which are ignored).
+    /// More than [`MAX_BBOX_PARTS`] parts are refused before any is read.
     pub fn parse(text: &str) -> Result<Bbox, String> {
+        let parts = text.split(',').count();
+        if parts > MAX_BBOX_PARTS {
+            return Err(format!(
+                "bbox needs 4 numbers (west,south,east,north), or 6 with heights; got {parts} parts"
+            ));
+        }
         let numbers: Vec<f64> = text
             .split(',')
             .map(|part| {
@@ -95,6 +104,9 @@ mod tests {
         assert!(Bbox::parse("40,NaN,45,35").is_err());
         assert!(Bbox::parse("40,inf,45,35").is_err());
         assert!(Bbox::parse("a,b,c,d").is_err());
+        assert!(Bbox::parse("40,30,0,45,35,0").is_ok());
+        let long = format!("40,30,45,35{}", ",1".repeat(100_000));
+        assert!(Bbox::parse(&long).unwrap_err().contains("100004 parts"));
     }
 
     #[test]

@@ -51,16 +51,20 @@ use geo::{
 };
 use serde_json::Value as Json;
 
-use crate::config::{MAX_FILTER_CHARS, MAX_QUERY_VERTICES, MAX_RADIUS_METRES};
+pub use crate::config::MAX_FILTER_DEPTH;
+use crate::config::{
+    MAX_FILTER_CHARS, MAX_FILTER_JSON_NESTING, MAX_FILTER_TEXT_NESTING, MAX_GEOMETRY_NESTING,
+    MAX_QUERY_VERTICES, MAX_RADIUS_METRES,
+};
 use crate::error::ApiError;
+use crate::geometry::{nests_deeper_than, Brackets};
 use crate::model::Layer;
 use crate::query::bbox::Bbox;
 use crate::query::filter::CompareOp;
 use crate::query::spatial::{SpatialOp, SpatialPredicate};
 use crate::query::{FieldRef, Filter, Literal};
 
-/// Deepest nesting of parentheses, `NOT`s and JSON operators accepted.
-pub const MAX_FILTER_DEPTH: usize = 64;
+mod json_text;
 
 /// The `filter-lang` values accepted.
 const LANGUAGES: &str = "cql2-text (the default) or cql2-json";
@@ -77,6 +81,29 @@ fn parse_with_limits(
     lang: Option<&str>,
     max_vertices: usize,
 ) -> Result<Filter, ApiError> {
+    let json = match lang.map(str::trim) {
+        None => false,
+        Some(l) if l.eq_ignore_ascii_case("cql2-text") => false,
+        Some(l) if l.eq_ignore_ascii_case("cql2-json") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "filter-lang: {other:?} is not supported; use {LANGUAGES}"
+            )))
+        }
+    };
+    // Nesting first: the scan stops at the first bracket too deep, so a deeply nested
+    // filter is refused for what is wrong with it, however long it is.
+    let (brackets, limit) = if json {
+        (Brackets::Json, MAX_FILTER_JSON_NESTING)
+    } else {
+        (Brackets::Cql2Text, MAX_FILTER_TEXT_NESTING)
+    };
+    if nests_deeper_than(text, brackets, limit) {
+        return Err(ApiError::bad_request(format!(
+            "filter: the filter nests deeper than {MAX_FILTER_DEPTH} levels (more than {limit} {} deep)",
+            if json { "brackets and braces" } else { "parentheses" }
+        )));
+    }
     if text.len() > MAX_FILTER_CHARS && text.chars().count() > MAX_FILTER_CHARS {
         return Err(ApiError::TooLarge(format!(
             "filter: longer than {MAX_FILTER_CHARS} characters"
@@ -87,13 +114,10 @@ fn parse_with_limits(
         vertices_left: max_vertices,
         max_vertices,
     };
-    match lang.map(str::trim) {
-        None => TextParser::new(text, rules).parse(),
-        Some(l) if l.eq_ignore_ascii_case("cql2-text") => TextParser::new(text, rules).parse(),
-        Some(l) if l.eq_ignore_ascii_case("cql2-json") => JsonParser { rules }.parse(text),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "filter-lang: {other:?} is not supported; use {LANGUAGES}"
-        ))),
+    if json {
+        JsonParser { rules }.parse(text)
+    } else {
+        TextParser::new(text, rules).parse()
     }
 }
 
@@ -1053,6 +1077,23 @@ fn json_bad(path: &str, message: impl Into<String>) -> ApiError {
     located_json(path, Fault::bad(message))
 }
 
+/// Whether arrays and objects in `value` nest deeper than `limit`; no recursion.
+fn json_nests_deeper_than(value: &Json, limit: usize) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Vec<&Json> = match value {
+            Json::Array(items) => items.iter().collect(),
+            Json::Object(object) => object.values().collect(),
+            _ => continue,
+        };
+        if depth + 1 > limit {
+            return true;
+        }
+        stack.extend(children.into_iter().map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 fn kind_of(value: &Json) -> &'static str {
     match value {
         Json::Null => "null",
@@ -1066,7 +1107,8 @@ fn kind_of(value: &Json) -> &'static str {
 
 impl JsonParser<'_> {
     fn parse(mut self, text: &str) -> Result<Filter, ApiError> {
-        let value: Json = serde_json::from_str(text).map_err(|e| {
+        // Not serde_json::from_str: it stops at 127 brackets, short of 64 filter levels.
+        let value: Json = json_text::parse(text, MAX_FILTER_JSON_NESTING).map_err(|e| {
             ApiError::bad_request(format!("filter: not valid cql2-json (JSON): {e}"))
         })?;
         self.boolean(&value, "", 0)
@@ -1362,6 +1404,12 @@ impl JsonParser<'_> {
                 .map_err(|f| located_json(&bbox_path, f));
         }
         if object.contains_key("type") {
+            if json_nests_deeper_than(value, MAX_GEOMETRY_NESTING) {
+                return Err(json_bad(
+                    path,
+                    format!("the geometry nests arrays and objects more than {MAX_GEOMETRY_NESTING} deep; geometry collections are not supported"),
+                ));
+            }
             let geometry: geojson::GeometryValue = serde_json::from_value(value.clone())
                 .map_err(|e| json_bad(path, format!("not a valid GeoJSON geometry: {e}")))?;
             let geometry = crate::geometry::from_geojson(&geometry, self.rules.vertices_left)
@@ -1667,6 +1715,100 @@ mod tests {
             json = format!(r#"{{"op":"not","args":[{json}]}}"#);
         }
         assert!(parse_filter(sites(), &json, Some("cql2-json")).is_err());
+    }
+
+    fn parens(levels: usize, inner: &str) -> String {
+        format!("{}{inner}{}", "(".repeat(levels), ")".repeat(levels))
+    }
+
+    fn json_nots(levels: usize, inner: &str) -> String {
+        let mut json = inner.to_string();
+        for _ in 0..levels {
+            json = format!(r#"{{"op":"not","args":[{json}]}}"#);
+        }
+        json
+    }
+
+    fn json_ands(levels: usize, inner: &str) -> String {
+        let mut json = inner.to_string();
+        for _ in 0..levels {
+            json = format!(r#"{{"op":"and","args":[true,{json}]}}"#);
+        }
+        json
+    }
+
+    #[test]
+    fn a_filter_nested_exactly_64_levels_is_accepted_and_65_refused_in_both_encodings() {
+        assert_eq!(MAX_FILTER_DEPTH, 64);
+        let compare = "name_en = 'x'";
+        let multipolygon = "S_INTERSECTS(geometry, MULTIPOLYGON(((40 30, 41 30, 41 31, 40 30))))";
+        for inner in [compare, multipolygon] {
+            assert!(text(&parens(64, inner)).is_ok(), "{inner}");
+            assert!(message(text(&parens(65, inner))).contains("deeper than 64"));
+            let nots = format!("{}{inner}", "NOT ".repeat(64));
+            assert!(text(&nots).is_ok());
+            let nots = format!("{}{inner}", "NOT ".repeat(65));
+            assert!(message(text(&nots)).contains("deeper than 64"));
+        }
+        let json = |filter: &str| parse_filter(sites(), filter, Some("cql2-json"));
+        let compare = r#"{"op":"=","args":[{"property":"name_en"},"x"]}"#;
+        let multipolygon = r#"{"op":"s_intersects","args":[{"property":"geometry"},{"type":"MultiPolygon","coordinates":[[[[40,30],[41,30],[41,31],[40,30]]]]}]}"#;
+        let within = r#"{"op":"in","args":[{"property":"name_en"},["x","y"]]}"#;
+        for inner in [compare, multipolygon, within] {
+            for nest in [json_nots, json_ands] {
+                assert!(json(&nest(64, inner)).is_ok(), "{inner}");
+                let m = message(json(&nest(65, inner)));
+                assert!(m.contains("deeper than 64"), "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_100000_deep_is_a_400_about_nesting_in_both_encodings() {
+        let deep_text = [
+            parens(100_000, "name_en = 'x'"),
+            "(".repeat(100_000),
+            format!("S_INTERSECTS(geometry, {})", "POLYGON(".repeat(100_000)),
+        ];
+        for filter in &deep_text {
+            let result = text(filter);
+            assert!(matches!(result, Err(ApiError::BadRequest(_))), "{result:?}");
+            assert!(message(result).contains("deeper than 64"));
+        }
+        let deep_json = [
+            json_nots(100_000, r#"{"op":"=","args":[{"property":"name_en"},"x"]}"#),
+            "[".repeat(100_000),
+            format!(
+                r#"{{"op":"s_intersects","args":[{{"property":"geometry"}},{}"#,
+                r#"{"type":"GeometryCollection","geometries":["#.repeat(100_000)
+            ),
+        ];
+        for filter in &deep_json {
+            let result = parse_filter(sites(), filter, Some("cql2-json"));
+            assert!(matches!(result, Err(ApiError::BadRequest(_))), "{result:?}");
+            assert!(message(result).contains("deeper than 64"));
+        }
+    }
+
+    #[test]
+    fn geometry_collections_in_filters_are_refused_however_they_nest() {
+        let collection = format!(
+            "S_INTERSECTS(geometry, {}POINT(44 33){})",
+            "GEOMETRYCOLLECTION(".repeat(20),
+            ")".repeat(20)
+        );
+        assert!(message(text(&collection)).contains("not supported"));
+        let mut geometry = r#"{"type":"Point","coordinates":[44,33]}"#.to_string();
+        for _ in 0..20 {
+            geometry = format!(r#"{{"type":"GeometryCollection","geometries":[{geometry}]}}"#);
+        }
+        let filter =
+            format!(r#"{{"op":"s_intersects","args":[{{"property":"geometry"}},{geometry}]}}"#);
+        let m = message(parse_filter(sites(), &filter, Some("cql2-json")));
+        assert!(m.contains("more than 16 deep"), "{m}");
+        let shallow = r#"{"op":"s_intersects","args":[{"property":"geometry"},{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[44,33]}]}]}"#;
+        let m = message(parse_filter(sites(), shallow, Some("cql2-json")));
+        assert!(m.contains("not supported"), "{m}");
     }
 
     /// Random bytes and random soups of CQL2 words: every one is Ok or Err, never a panic,

@@ -7,6 +7,7 @@ mod dashboard;
 mod features;
 mod gdal;
 mod hardening;
+mod limits;
 mod loading;
 mod queries;
 mod reload;
