@@ -104,8 +104,11 @@ mod tests {
             .route("/big", get(|| async { vec![b'x'; 2 * 1024 * 1024] }))
             .layer(axum::middleware::from_fn_with_state(budget.clone(), charge));
         let call = || {
-            app.clone()
-                .oneshot(axum::http::Request::get("/big").body(Body::empty()).unwrap())
+            app.clone().oneshot(
+                axum::http::Request::get("/big")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
         };
         let held = call().await.unwrap();
         assert_eq!(held.status(), 200);
@@ -113,6 +116,10 @@ mod tests {
         assert_eq!(refused.status(), 503, "the second answer does not fit");
         drop(held);
         let again = call().await.unwrap();
-        assert_eq!(again.status(), 200, "the budget came back when the body was dropped");
+        assert_eq!(
+            again.status(),
+            200,
+            "the budget came back when the body was dropped"
+        );
     }
 }

@@ -485,3 +485,24 @@ async fn requests_hyper_cannot_parse_get_json_errors_too() {
         assert!(json["description"].as_str().is_some_and(|d| !d.is_empty()));
     }
 }
+
+#[tokio::test]
+async fn the_filter_length_limit_is_reachable_in_a_url_and_answered_413() {
+    let state = iraq_state();
+    let encoded = "%20".repeat(dtmap::config::MAX_FILTER_CHARS + 1);
+    let reply = get(
+        &state,
+        &format!("/collections/sites/items?filter={encoded}"),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(reply.json()["description"]
+        .as_str()
+        .unwrap()
+        .contains("filter"));
+}
