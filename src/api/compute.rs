@@ -1,40 +1,94 @@
-//! CPU-heavy work off the async workers. A [`ComputePool`] runs a request's work on a
-//! blocking thread, at most `threads` at once; at most `queue` more wait, and any request
-//! beyond that is shed at once with 503 (`Retry-After`) rather than queued without bound.
-//! Every piece of work has a deadline: when it passes, the request is answered 503 and the
-//! work is cancelled cooperatively (loops in the index, queries and exports watch
-//! [`crate::deadline`]); it keeps its thread until it stops, so abandoned work still counts
-//! against the bound.
+//! CPU work off the async workers. A [`ComputePool`] is a set of threads of its own that
+//! runs a request's work, at most `queue` more waiting; any request beyond that is shed at
+//! once with 503 (`Retry-After`) rather than queued without bound. Every piece of work has a
+//! deadline: when it passes, the request is answered 503 and the work is cancelled
+//! cooperatively (loops in the index, queries and exports watch [`crate::deadline`]); it
+//! keeps its thread until it stops, so abandoned work still counts against the bound.
+//!
+//! The server has two pools. The light one (tiles, queries over the data's own areas,
+//! small query polygons) runs at normal priority. The heavy one (large query polygons,
+//! workbooks, scans of large layers) runs its threads at the lowest scheduling priority,
+//! so that however much heavy work arrives, the cheap requests get the CPU first.
 
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::deadline::Deadline;
 use crate::error::ApiError;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// A bounded pool of threads for CPU work, with a deadline per piece of work.
 #[derive(Debug, Clone)]
 pub struct ComputePool {
     name: &'static str,
-    running: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     admitted: Arc<Semaphore>,
     timeout: Duration,
 }
 
+/// How a pool's threads are scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Like the async workers.
+    Normal,
+    /// Only what the CPU has left over once everything else has run.
+    Background,
+}
+
 impl ComputePool {
     /// A pool of `threads` (0: one per core) with `queue` waiting places and `timeout` per
-    /// piece of work; `name` appears in its 503 messages.
-    pub fn new(name: &'static str, threads: usize, queue: usize, timeout: Duration) -> Self {
+    /// piece of work; `name` names its threads and appears in its 503 messages.
+    pub fn new(
+        name: &'static str,
+        threads: usize,
+        queue: usize,
+        timeout: Duration,
+        priority: Priority,
+    ) -> Self {
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
             threads
         };
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..threads {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("dtmap-{name}-{i}"))
+                .spawn(move || {
+                    if priority == Priority::Background {
+                        // Best effort: where it cannot be lowered, the bound still holds.
+                        let _ = thread_priority::set_current_thread_priority(
+                            thread_priority::ThreadPriority::Min,
+                        );
+                    }
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panic drops the job's answer channel (the request gets a
+                            // 500) and leaves the thread serving.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return, // the pool is gone
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a {name} thread: {e}");
+            }
+        }
         ComputePool {
             name,
-            running: Arc::new(Semaphore::new(threads)),
+            jobs,
             admitted: Arc::new(Semaphore::new(threads + queue)),
             timeout,
         }
@@ -54,35 +108,28 @@ impl ComputePool {
                 self.name
             )));
         };
-        let running = match tokio::time::timeout_at(
-            deadline.instant().into(),
-            self.running.clone().acquire_owned(),
-        )
-        .await
-        {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(ApiError::Internal("the compute pool is closed".into())),
-            Err(_) => return Err(self.timed_out()),
-        };
+        let (done, result) = oneshot::channel();
         let inside = deadline.clone();
-        let handle = tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, running);
-            let result = inside.enter(work);
-            // Work that stopped early at its deadline returns a partial result: discard it.
-            if inside.expired() {
+        let job: Job = Box::new(move || {
+            let _admitted = admitted;
+            // Work still waiting when its deadline passed is not started at all.
+            let outcome = if inside.expired() {
                 None
             } else {
-                Some(result)
-            }
+                let result = inside.enter(work);
+                // Work that stopped early at its deadline returns a partial result.
+                (!inside.expired()).then_some(result)
+            };
+            let _ = done.send(outcome);
         });
-        match tokio::time::timeout_at(deadline.instant().into(), handle).await {
+        if self.jobs.send(job).is_err() {
+            return Err(ApiError::Internal(format!("the {} pool has stopped", self.name)));
+        }
+        match tokio::time::timeout_at(deadline.instant().into(), result).await {
             Ok(Ok(Some(result))) => result,
             Ok(Ok(None)) => Err(self.timed_out()),
-            Ok(Err(e)) if e.is_panic() => {
-                Err(ApiError::Internal(format!("{} work panicked", self.name)))
-            }
-            Ok(Err(e)) => Err(ApiError::Internal(format!(
-                "{} work failed: {e}",
+            Ok(Err(_)) => Err(ApiError::Internal(format!(
+                "{} work stopped without an answer (a panic?)",
                 self.name
             ))),
             Err(_) => {
@@ -106,7 +153,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_past_its_deadline_is_answered_503_and_cancelled() {
-        let pool = ComputePool::new("test", 1, 0, Duration::from_millis(50));
+        let pool = ComputePool::new("test", 1, 0, Duration::from_millis(50), Priority::Normal);
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let seen = stopped.clone();
         let result = pool
@@ -118,10 +165,7 @@ mod tests {
                 Ok(())
             })
             .await;
-        assert!(
-            matches!(result, Err(ApiError::Unavailable(_))),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(ApiError::Unavailable(_))), "{result:?}");
         // The work saw its deadline and stopped by itself.
         for _ in 0..200 {
             if stopped.load(std::sync::atomic::Ordering::SeqCst) {
@@ -134,7 +178,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_pool_sheds_work_at_once() {
-        let pool = ComputePool::new("test", 1, 0, Duration::from_secs(5));
+        let pool = ComputePool::new("test", 1, 0, Duration::from_secs(5), Priority::Background);
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let busy = pool.clone();
         let first = tokio::spawn(async move {
@@ -152,5 +196,13 @@ mod tests {
         release.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), 1);
         assert_eq!(pool.run(|| Ok(3)).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_work_is_an_error_and_the_thread_survives() {
+        let pool = ComputePool::new("test", 1, 4, Duration::from_secs(5), Priority::Normal);
+        let failed: Result<(), ApiError> = pool.run(|| panic!("boom")).await;
+        assert!(matches!(failed, Err(ApiError::Internal(_))), "{failed:?}");
+        assert_eq!(pool.run(|| Ok(7)).await.unwrap(), 7);
     }
 }

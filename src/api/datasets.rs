@@ -199,7 +199,7 @@ pub async fn download(
         _ => {
             // A workbook is a zip written at the end: built whole, on the compute pool.
             let bytes = state
-                .compute
+                .heavy
                 .run(move || {
                     let features: Vec<u32> = (0..layer.features.len() as u32).collect();
                     xlsx(&layer, round, &features, &choice)
@@ -234,7 +234,8 @@ fn xlsx(
         .from_reader(text.as_bytes());
     let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
+    // Rows go to a temporary file as they are written, not into memory.
+    let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name("data").map_err(internal)?;
     let numeric: Vec<bool> = {
         let mut flags = vec![false; 1 + choice.fields.len()];

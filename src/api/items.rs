@@ -69,8 +69,12 @@ pub async fn list(
     // A filter may hold a geometry as large as the vertex limit, whatever the layer's
     // size; sorting and full scans cost in proportion to the layer.
     let large = layer.features.len() > INLINE_SCAN_FEATURES;
-    let costly = request.selection.filter.is_some()
+    let filtered = request.selection.filter.is_some();
+    let costly = filtered
         || (large && (!request.selection.sort.is_empty() || request.selection.bbox.is_none()));
+    let heavy = (filtered && params.filter.as_ref().is_some_and(|f| f.len() > LIGHT_FILTER_CHARS))
+        || (large && !request.selection.sort.is_empty())
+        || layer.features.len() > HEAVY_SCAN_FEATURES;
     let href = format!("{base}/collections/{}/items", layer.id);
     let answer = move |layer: &Layer| {
         let matches = query::select(layer, &request.selection);
@@ -98,8 +102,14 @@ pub async fn list(
         return Ok(answer(layer));
     }
     let layer = layer.clone();
-    state.compute.run(move || Ok(answer(&layer))).await
+    let pool = if heavy { &state.heavy } else { &state.light };
+    pool.run(move || Ok(answer(&layer))).await
 }
+
+/// Filters longer than this (a large geometry literal) run on the heavy pool.
+const LIGHT_FILTER_CHARS: usize = 4_000;
+/// Scans of layers larger than this run on the heavy pool.
+const HEAVY_SCAN_FEATURES: usize = 200_000;
 
 /// Layers up to this size are scanned and sorted on the async workers; filters, and
 /// scans or sorting of larger layers, run on the compute pool.

@@ -106,6 +106,10 @@ impl Default for Settings {
     }
 }
 
+/// Requests that may wait for a light thread: each is a few milliseconds of work, so a long
+/// queue still drains quickly.
+const LIGHT_QUEUE: usize = 1024;
+
 /// Shared state: the current snapshot, settings and tile cache (each swapped whole on
 /// reload), the compute pools and the metrics.
 pub struct AppState {
@@ -119,11 +123,12 @@ pub struct AppState {
     /// Encoded hot tiles and prepared tile geometry (locks inside, held only briefly);
     /// a fresh one comes with every reload.
     pub tile_cache: ArcSwap<crate::tiles::TileCache>,
-    /// Threads for queries, totals and exports.
-    pub compute: compute::ComputePool,
-    /// Threads for rendering tiles that are not cached, apart so that tiles stay fast
-    /// while heavy queries run.
-    pub tile_pool: compute::ComputePool,
+    /// Threads at normal priority for cheap CPU work: tiles, queries over the data's own
+    /// areas, small query polygons.
+    pub light: compute::ComputePool,
+    /// Threads at background priority for heavy work: large query polygons, workbooks,
+    /// filters over large layers.
+    pub heavy: compute::ComputePool,
     /// How `POST /admin/reload` reloads (set by the binary; none in tests without files).
     pub reloader: std::sync::OnceLock<Arc<dyn admin::Reloader>>,
 }
@@ -141,25 +146,27 @@ impl AppState {
     pub fn new(snapshot: Snapshot, settings: Settings) -> Arc<AppState> {
         let tile_cache =
             crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
-        let compute = compute::ComputePool::new(
-            "query",
-            settings.compute_threads,
-            settings.compute_queue,
+        let light = compute::ComputePool::new(
+            "light",
+            0,
+            LIGHT_QUEUE,
             settings.request_timeout,
+            compute::Priority::Normal,
         );
-        let tile_pool = compute::ComputePool::new(
-            "tile",
+        let heavy = compute::ComputePool::new(
+            "heavy",
             settings.compute_threads,
             settings.compute_queue,
             settings.request_timeout,
+            compute::Priority::Background,
         );
         Arc::new(AppState {
             snapshot: ArcSwap::from_pointee(snapshot),
             settings: ArcSwap::from_pointee(settings),
             metrics: metrics::Metrics::default(),
             tile_cache: ArcSwap::from_pointee(tile_cache),
-            compute,
-            tile_pool,
+            light,
+            heavy,
             reloader: std::sync::OnceLock::new(),
         })
     }

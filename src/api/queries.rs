@@ -164,6 +164,37 @@ fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
     })
 }
 
+/// Query geometries with more positions than this go to the heavy pool.
+const LIGHT_GEOMETRY_POSITIONS: usize = 1_000;
+
+/// The pool for an area: the heavy one for a large geometry given in the request, the
+/// light one for the data's own areas, circles and small polygons.
+fn pool_for<'a>(state: &'a AppState, body: &AreaBody) -> &'a super::compute::ComputePool {
+    let positions = match &body.geometry {
+        None => 0,
+        // WKT or GeoJSON text: a position takes at least 4 characters ("1 2,").
+        Some(Value::String(text)) => text.len() / 4,
+        Some(value) => {
+            let mut numbers = 0;
+            let mut stack = vec![value];
+            while let Some(v) = stack.pop() {
+                match v {
+                    Value::Number(_) => numbers += 1,
+                    Value::Array(items) => stack.extend(items),
+                    Value::Object(members) => stack.extend(members.values()),
+                    _ => {}
+                }
+            }
+            numbers / 2
+        }
+    };
+    if positions > LIGHT_GEOMETRY_POSITIONS {
+        &state.heavy
+    } else {
+        &state.light
+    }
+}
+
 fn check_radius(metres: f64) -> Result<f64, ApiError> {
     if metres > 0.0 && metres <= MAX_RADIUS_METRES {
         Ok(metres)
@@ -318,8 +349,7 @@ async fn search(
     let offset = parse_offset(params.offset.as_deref())?;
     // Validating and indexing the area and searching are the costly parts: off the async
     // workers, with a deadline.
-    state
-        .compute
+    pool_for(&state, &body)
         .run(move || {
             let QueryArea::Polygon {
                 geometry,
@@ -460,7 +490,7 @@ pub async fn near(
         return Ok(answer(layer));
     }
     let layer = layer.clone();
-    state.compute.run(move || Ok(answer(&layer))).await
+    state.light.run(move || Ok(answer(&layer))).await
 }
 
 /// Query-string parameters of `contains`.
@@ -586,8 +616,8 @@ async fn totals(
         }
     };
     let layer = layer.clone();
-    state
-        .compute
+    pool_for(&state, &body)
+        .clone()
         .run(move || totals_answer(&snapshot, &layer, body, round, series, by_group, format))
         .await
 }

@@ -131,7 +131,7 @@ async fn serve_tile(
             let layers = layers.to_vec();
             // Cutting a tile is CPU work: on the tile pool, with a deadline.
             state
-                .tile_pool
+                .light
                 .run(move || {
                     let prepared = cache.prepared(&snapshot);
                     let mut requests = Vec::with_capacity(layers.len());
