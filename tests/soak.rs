@@ -45,7 +45,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -152,16 +152,8 @@ impl Dataset {
         let mut features = Vec::new();
         for (row, col) in (0..GRID).flat_map(|r| (0..GRID).map(move |c| (r, c))) {
             let (x0, y0) = (WEST + col as f64, SOUTH + row as f64);
-            // A square with 25 positions a side, anticlockwise.
             let corners = [(0., 0.), (1., 0.), (1., 1.), (0., 1.), (0., 0.)];
-            let mut ring: Vec<Value> = corners
-                .windows(2)
-                .flat_map(|w| (0..25).map(move |i| (w[0], w[1], i as f64 / 25.0)))
-                .map(|((ax, ay), (bx, by), t)| {
-                    json!([x0 + ax + (bx - ax) * t, y0 + ay + (by - ay) * t])
-                })
-                .collect();
-            ring.push(json!([x0, y0]));
+            let ring = corners.map(|(dx, dy)| [x0 + dx, y0 + dy]);
             let code = area_code(col, row);
             features.push(json!({"type": "Feature",
                 "properties": {"code": code, "name": format!("Area {code}")},
@@ -183,9 +175,8 @@ impl Dataset {
         }
         std::fs::write(dir.join("dtmap.toml"), CONFIG).unwrap();
         std::fs::write(dir.join("sites.csv"), csv).unwrap();
-        let dir = dir.to_path_buf();
         let data = Dataset {
-            dir,
+            dir: dir.into(),
             areas,
             counts_rest,
         };
@@ -251,6 +242,7 @@ impl Server {
             .arg(config)
             .args(["--bind", &addr])
             .env("DTMAP_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -272,18 +264,16 @@ impl Server {
                 }
             }
         });
-        let pid = child.id();
         Server {
+            pid: child.id(),
             child,
-            pid,
             addr,
             log,
         }
     }
 
     fn log_tail(&self) -> String {
-        let tail = self.log.tail.lock().unwrap();
-        tail.iter().cloned().collect::<Vec<_>>().join("\n")
+        Vec::from(self.log.tail.lock().unwrap().clone()).join("\n")
     }
 }
 
@@ -305,8 +295,7 @@ fn proc_mb(pid: u32, field: &str) -> Option<f64> {
 
 fn signal(pid: u32, name: &str) {
     let kill = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
+        .args([format!("-{name}"), pid.to_string()])
         .status();
     assert!(kill.unwrap().success(), "kill -{name} {pid} failed");
 }
@@ -418,25 +407,38 @@ struct Kind {
     largest: usize,
 }
 
+/// What the clients saw: requests by kind, connections opened, idle connections.
 #[derive(Default)]
 struct Tally {
     kinds: Mutex<BTreeMap<&'static str, Kind>>,
     opened: AtomicUsize,
+    idle_held: AtomicUsize,
+    idle_closed_by_server: AtomicUsize,
+    idle_connect_failures: AtomicUsize,
+}
+
+/// Whether an answer is acceptable: cheap requests must succeed; worst-case ones may be
+/// refused (4xx) or shed (503), and the nested collection, no area to search, must be.
+fn acceptable(kind: &str, status: u16) -> bool {
+    match kind {
+        _ if CHEAP.contains(&kind) => matches!(status, 200 | 204 | 304),
+        "nested_search" => (400..500).contains(&status) || status == 503,
+        _ => status == 200 || (400..500).contains(&status) || status == 503,
+    }
 }
 
 impl Tally {
-    /// Records a request; whether its answer was acceptable (`fine`).
+    /// Records a request; whether its answer was acceptable.
     fn record(
         &self,
         kind: &'static str,
         path: &str,
         started: Instant,
         result: &Result<Answer, String>,
-        fine: impl Fn(u16) -> bool,
     ) -> bool {
         let micros = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
         let (key, ok) = match result {
-            Ok(answer) => (answer.status.to_string(), fine(answer.status)),
+            Ok(answer) => (answer.status.to_string(), acceptable(kind, answer.status)),
             Err(e) => (e.clone(), false),
         };
         let mut kinds = self.kinds.lock().unwrap();
@@ -457,8 +459,18 @@ impl Tally {
 
 // ---------------------------------------------------------------- the traffic
 
-fn stopped(stop: &watch::Receiver<bool>) -> bool {
-    *stop.borrow()
+/// What every client task shares: where to go, when to stop, where to count.
+#[derive(Clone)]
+struct Ctx {
+    addr: String,
+    stop: watch::Receiver<bool>,
+    tally: Arc<Tally>,
+}
+
+impl Ctx {
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
 }
 
 /// A random position inside the data.
@@ -473,14 +485,13 @@ fn somewhere(rng: &mut SmallRng) -> (f64, f64) {
 fn cheap_path(kind: usize, rng: &mut SmallRng) -> String {
     let (lon, lat) = somewhere(rng);
     let area = area_code(rng.gen_range(0..GRID), rng.gen_range(0..GRID));
+    let (east, north) = (lon + 0.05, lat + 0.05);
     match kind {
         0 => "/health".into(),
         1 => "/collections".into(),
-        2 => format!(
-            "/collections/sites/items?limit=10&bbox={lon:.4},{lat:.4},{:.4},{:.4}",
-            lon + 0.05,
-            lat + 0.05
-        ),
+        2 => {
+            format!("/collections/sites/items?limit=10&bbox={lon:.4},{lat:.4},{east:.4},{north:.4}")
+        }
         3 => format!("/collections/areas/items/{area}"),
         4 => format!("/collections/sites/near?lon={lon:.5}&lat={lat:.5}&k=5"),
         5 => {
@@ -494,26 +505,6 @@ fn cheap_path(kind: usize, rng: &mut SmallRng) -> String {
         }
         _ => format!("/collections/sites/totals?area=areas/{area}"),
     }
-}
-
-async fn cheap_client(seed: u64, addr: String, stop: watch::Receiver<bool>, tally: Arc<Tally>) {
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let mut conn = Conn::new(&addr);
-    let mut kind = seed as usize;
-    while !stopped(&stop) {
-        kind = (kind + 1) % CHEAP.len();
-        let path = cheap_path(kind, &mut rng);
-        let started = Instant::now();
-        let result = conn
-            .send(CHEAP_TIMEOUT, Method::GET, &path, Bytes::new())
-            .await;
-        let fine = |s: u16| matches!(s, 200 | 204 | 304);
-        if !tally.record(CHEAP[kind], &path, started, &result, fine) {
-            // A dead or refusing server must not turn this into a busy loop.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    tally.opened.fetch_add(conn.opened, Relaxed);
 }
 
 /// The worst-case requests of each kind, built once.
@@ -530,20 +521,19 @@ fn worst_requests() -> Vec<(Method, String, Bytes)> {
         ring.push_str(&format!("{comma}[{x:.5},{y:.5}]"));
     }
     let star = format!(r#"{{"geometry":{{"type":"Polygon","coordinates":[[{ring}]]}}}}"#);
-    let nested = format!(
-        "/collections/sites/search?geometry={}POINT(44%2033){}",
-        "GEOMETRYCOLLECTION(".repeat(1600),
-        ")".repeat(1600)
-    );
+    let deep = ("GEOMETRYCOLLECTION(".repeat(1600), ")".repeat(1600));
     let names = vec!["name"; 5000].join(",");
     let get = |path: String| (Method::GET, path, Bytes::new());
     vec![
         (
             Method::POST,
             "/collections/sites/totals".into(),
-            Bytes::from(star),
+            star.into(),
         ),
-        get(nested),
+        get(format!(
+            "/collections/sites/search?geometry={}POINT(44%2033){}",
+            deep.0, deep.1
+        )),
         // `all.*` is only for layers without rounds: `latest` is the whole layer.
         get("/datasets/sites/latest.xlsx".into()),
         get("/datasets/sites/latest.csv".into()),
@@ -553,64 +543,54 @@ fn worst_requests() -> Vec<(Method, String, Bytes)> {
     ]
 }
 
-async fn worst_client(
-    client: usize,
-    addr: String,
-    stop: watch::Receiver<bool>,
-    kinds: Arc<Vec<usize>>,
-    requests: Arc<Vec<(Method, String, Bytes)>>,
-    tally: Arc<Tally>,
-) {
-    let mut conn = Conn::new(&addr);
-    for n in client.. {
-        if stopped(&stop) {
-            break;
-        }
-        let kind = kinds[n % kinds.len()];
-        let (method, path, body) = requests[kind].clone();
+/// One client on one keep-alive connection, sending what `next` gives until stopped.
+async fn client<F>(ctx: Ctx, limit: Duration, mut next: F)
+where
+    F: FnMut() -> (&'static str, Method, String, Bytes),
+{
+    let mut conn = Conn::new(&ctx.addr);
+    while !ctx.stopped() {
+        let (kind, method, path, body) = next();
         let started = Instant::now();
-        let result = conn.send(WORST_TIMEOUT, method, &path, body).await;
-        // The nested collection is no area to search in: it must be refused.
-        let fine = |s: u16| (s == 200 && kind != 1) || (400..500).contains(&s) || s == 503;
-        if !tally.record(WORST[kind], &path, started, &result, fine) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        let result = conn.send(limit, method, &path, body).await;
+        if !ctx.tally.record(kind, &path, started, &result) {
+            // A dead or refusing server must not turn this into a busy loop.
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    ctx.tally.opened.fetch_add(conn.opened, Relaxed);
 }
 
-#[derive(Default)]
-struct Idle {
-    held: AtomicUsize,
-    closed_by_server: AtomicUsize,
-    connect_failures: AtomicUsize,
-}
-
-/// Holds one idle connection until `stop`: silent (even `i`) or stopped halfway through a
-/// request header (odd `i`); reopened a second after the server lets it go.
-async fn idle_connection(i: usize, addr: String, mut stop: watch::Receiver<bool>, idle: Arc<Idle>) {
-    while !stopped(&stop) {
-        let connect = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&addr));
+/// Holds one idle connection until stopped: silent (even `i`) or stopped halfway through
+/// a request header (odd `i`); reopened a second after the server lets it go.
+async fn idle_connection(i: usize, mut ctx: Ctx) {
+    let tally = ctx.tally.clone();
+    while !ctx.stopped() {
+        let connect = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&ctx.addr));
         let Ok(Ok(mut stream)) = connect.await else {
-            idle.connect_failures.fetch_add(1, Relaxed);
+            tally.idle_connect_failures.fetch_add(1, Relaxed);
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
-        let half = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nX-Soak-Idle: ");
+        let half = format!(
+            "GET /health HTTP/1.1\r\nHost: {}\r\nX-Soak-Idle: ",
+            ctx.addr
+        );
         if i % 2 == 1 && stream.write_all(half.as_bytes()).await.is_err() {
             continue;
         }
-        idle.held.fetch_add(1, Relaxed);
+        tally.idle_held.fetch_add(1, Relaxed);
         let mut buffer = [0u8; 1024];
         // End of stream, an error, or an answer such as 408: the server let go.
         let let_go = tokio::select! {
             _ = stream.read(&mut buffer) => true,
-            _ = async { let _ = stop.wait_for(|s| *s).await; } => false,
+            _ = ctx.stop.wait_for(|s| *s) => false,
         };
-        idle.held.fetch_sub(1, Relaxed);
+        tally.idle_held.fetch_sub(1, Relaxed);
         if !let_go {
             return;
         }
-        idle.closed_by_server.fetch_add(1, Relaxed);
+        tally.idle_closed_by_server.fetch_add(1, Relaxed);
         drop(stream);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -639,23 +619,21 @@ async fn watched_figure(conn: &mut Conn) -> Option<i64> {
 /// count row and a cut GeoJSON file), each waited for (up to 60 s) and then checked by the
 /// served figure (polling up to 5 s).
 async fn reloads(
-    server: (u32, String, Arc<Log>),
+    ctx: Ctx,
+    (pid, log): (u32, Arc<Log>),
     data: Arc<Dataset>,
     (count, interval, start): (usize, Duration, Instant),
-    stop: watch::Receiver<bool>,
 ) -> Vec<Reload> {
-    let (pid, addr, log) = server;
-    let mut conn = Conn::new(&addr);
+    let mut conn = Conn::new(&ctx.addr);
     let (mut served, mut done) = (0u32, Vec::new());
     for n in 1..=count {
         tokio::time::sleep_until((start + interval.mul_f64(n as f64 - 0.5)).into()).await;
-        if stopped(&stop) {
+        if ctx.stopped() {
             break;
         }
         let corrupt = n % 5 == 0;
         let next = if corrupt { served } else { 1 - served };
-        let writer = data.clone();
-        let kind = corrupt.then_some((n / 5) % 2);
+        let (writer, kind) = (data.clone(), corrupt.then_some((n / 5) % 2));
         tokio::task::spawn_blocking(move || writer.write(next, kind))
             .await
             .unwrap();
@@ -669,7 +647,7 @@ async fn reloads(
             if log.refused.load(Relaxed) > refused {
                 break "refused";
             }
-            if sent.elapsed() > Duration::from_secs(60) || stopped(&stop) {
+            if sent.elapsed() > Duration::from_secs(60) || ctx.stopped() {
                 break "unanswered";
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -700,72 +678,72 @@ struct Run {
     secs: f64,
     tally: Arc<Tally>,
     reloads: Vec<Reload>,
-    idle: Arc<Idle>,
     idle_fewest: usize,
     idle_at_end: usize,
     died: bool,
 }
 
 async fn drive(settings: &Settings, server: &Server, data: Arc<Dataset>) -> Run {
-    let addr = &server.addr;
     let (stop_tx, stop) = watch::channel(false);
-    let idle = Arc::new(Idle::default());
-    let mut tasks = Vec::new();
-    for i in 0..settings.idle {
-        tasks.push(tokio::spawn(idle_connection(
-            i,
-            addr.clone(),
-            stop.clone(),
-            idle.clone(),
-        )));
-    }
+    let tally = Arc::new(Tally::default());
+    let ctx = Ctx {
+        addr: server.addr.clone(),
+        stop,
+        tally: tally.clone(),
+    };
+    let mut tasks: Vec<_> = (0..settings.idle)
+        .map(|i| tokio::spawn(idle_connection(i, ctx.clone())))
+        .collect();
     let ramp = Instant::now();
-    while idle.held.load(Relaxed) < settings.idle && ramp.elapsed() < Duration::from_secs(10) {
+    while tally.idle_held.load(Relaxed) < settings.idle && ramp.elapsed().as_secs() < 10 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let start = Instant::now();
-    let tally = Arc::new(Tally::default());
     for i in 0..settings.connections {
-        tasks.push(tokio::spawn(cheap_client(
-            i as u64,
-            addr.clone(),
-            stop.clone(),
-            tally.clone(),
-        )));
+        let (mut rng, mut kind) = (SmallRng::seed_from_u64(i as u64), i);
+        let next = move || {
+            kind = (kind + 1) % CHEAP.len();
+            (
+                CHEAP[kind],
+                Method::GET,
+                cheap_path(kind, &mut rng),
+                Bytes::new(),
+            )
+        };
+        tasks.push(tokio::spawn(client(ctx.clone(), CHEAP_TIMEOUT, next)));
     }
-    let (kinds, requests) = (Arc::new(settings.worst.clone()), Arc::new(worst_requests()));
-    for i in 0..4 {
-        let (kinds, requests) = (kinds.clone(), requests.clone());
-        let client = worst_client(
-            i,
-            addr.clone(),
-            stop.clone(),
-            kinds,
-            requests,
-            tally.clone(),
-        );
-        tasks.push(tokio::spawn(client));
+    let requests = Arc::new(worst_requests());
+    for mut n in 0..4 {
+        let (kinds, requests) = (settings.worst.clone(), requests.clone());
+        let next = move || {
+            let kind = kinds[n % kinds.len()];
+            n += 1;
+            let (method, path, body) = requests[kind].clone();
+            (WORST[kind], method, path, body)
+        };
+        tasks.push(tokio::spawn(client(ctx.clone(), WORST_TIMEOUT, next)));
     }
     let interval = Duration::from_secs(settings.secs).div_f64(settings.reloads.max(1) as f64);
+    let plan = (settings.reloads, interval, start);
     let reloader = tokio::spawn(reloads(
-        (server.pid, addr.clone(), server.log.clone()),
+        ctx.clone(),
+        (server.pid, server.log.clone()),
         data,
-        (settings.reloads, interval, start),
-        stop.clone(),
+        plan,
     ));
     // Runs for the time asked, longer only while reloads are due, never past the cap.
     let cap = Duration::from_secs(settings.secs * 3 + 60);
     let mut idle_fewest = settings.idle;
     let died = loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        idle_fewest = idle_fewest.min(idle.held.load(Relaxed));
+        idle_fewest = idle_fewest.min(tally.idle_held.load(Relaxed));
         let elapsed = start.elapsed();
         let due = elapsed < Duration::from_secs(settings.secs) || !reloader.is_finished();
         if !pid_alive(server.pid) || !due || elapsed >= cap {
             break !pid_alive(server.pid);
         }
     };
-    let (idle_at_end, secs) = (idle.held.load(Relaxed), start.elapsed().as_secs_f64());
+    let (idle_at_end, secs) = (tally.idle_held.load(Relaxed), start.elapsed().as_secs_f64());
     stop_tx.send(true).unwrap();
     for task in tasks {
         task.await.unwrap();
@@ -775,7 +753,6 @@ async fn drive(settings: &Settings, server: &Server, data: Arc<Dataset>) -> Run 
         secs,
         tally,
         reloads,
-        idle,
         idle_fewest,
         idle_at_end,
         died,
@@ -783,7 +760,7 @@ async fn drive(settings: &Settings, server: &Server, data: Arc<Dataset>) -> Run 
 }
 
 /// Count, statuses and latency percentiles (ms) of `micros`.
-fn summary(mut micros: Vec<u32>) -> serde_json::Map<String, Value> {
+fn summary(mut micros: Vec<u32>) -> Map<String, Value> {
     micros.sort_unstable();
     let at = |q: f64| {
         let i = ((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1));
@@ -795,11 +772,7 @@ fn summary(mut micros: Vec<u32>) -> serde_json::Map<String, Value> {
 }
 
 fn met(yes: bool) -> &'static str {
-    if yes {
-        "met"
-    } else {
-        "NOT met"
-    }
+    ["NOT met", "met"][yes as usize]
 }
 
 #[test]
@@ -810,13 +783,14 @@ fn soak() {
     let binary = std::env::var_os("DTMAP_BINARY")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_dtmap")));
+    let s = &settings;
+    let (secs, conns, idle, sites) = (s.secs, s.connections, s.idle, s.sites);
     println!(
-        "soak: {} s, {} connections, {} idle, {} sites, {} reloads, open files {soft} -> {hard}; {}",
-        settings.secs,
-        settings.connections,
-        settings.idle,
-        settings.sites,
-        settings.reloads,
+        "soak: {secs} s, {conns} connections, {idle} idle, {sites} sites, {} reloads",
+        s.reloads
+    );
+    println!(
+        "soak: open files {soft} -> {hard}; server {}",
         binary.display()
     );
     let dir = tempfile::tempdir().unwrap();
@@ -833,27 +807,20 @@ fn soak() {
     runtime.block_on(async {
         let mut conn = Conn::new(&server.addr);
         loop {
-            let health = conn
-                .send(CHEAP_TIMEOUT, Method::GET, "/health", Bytes::new())
-                .await;
-            if matches!(health, Ok(Answer { status: 200, .. })) {
+            let health = conn.send(CHEAP_TIMEOUT, Method::GET, "/health", Bytes::new());
+            if matches!(health.await, Ok(Answer { status: 200, .. })) {
                 break;
             }
-            assert!(
-                pid_alive(server.pid),
-                "the server stopped:\n{}",
-                server.log_tail()
-            );
+            let log = server.log_tail();
+            assert!(pid_alive(server.pid), "the server stopped:\n{log}");
             assert!(loading.elapsed().as_secs() < 180, "no /health in 3 minutes");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
     let load_secs = loading.elapsed().as_secs_f64();
     let rss_loaded = proc_mb(server.pid, "VmRSS");
-    println!(
-        "soak: up on {} after {load_secs:.1} s, RSS {rss_loaded:?} MB",
-        server.addr
-    );
+    let addr = &server.addr;
+    println!("soak: up on {addr} after {load_secs:.1} s, RSS {rss_loaded:?} MB");
 
     let run = runtime.block_on(drive(&settings, &server, data));
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -874,33 +841,15 @@ fn soak() {
     }
 
     // The report.
-    let (mut failures, mut targets) = (Vec::new(), Vec::new());
-    let mut kinds = std::mem::take(&mut *run.tally.kinds.lock().unwrap());
-    let all_cheap: Vec<u32> = CHEAP
-        .iter()
-        .flat_map(|k| kinds.get(k).map(|k| k.micros.clone()))
-        .flatten()
-        .collect();
-    let mut cheap = summary(all_cheap);
-    let failed: usize = CHEAP
-        .iter()
-        .filter_map(|k| kinds.get(k))
-        .map(|k| k.failed)
-        .sum();
-    let p99 = cheap["p99_ms"].as_f64().unwrap_or(0.0);
-    targets.push(format!(
-        "cheap p99 {p99} ms (target < 100 ms): {}",
-        met(p99 < 100.0)
-    ));
-    cheap.insert("failed".into(), json!(failed));
-    cheap.insert(
-        "connections_opened".into(),
-        json!(run.tally.opened.load(Relaxed)),
-    );
-    let (mut by_kind, mut worst) = (serde_json::Map::new(), serde_json::Map::new());
-    for (name, kind) in kinds.iter_mut() {
-        let is_cheap = CHEAP.contains(name);
-        let mut figures = summary(std::mem::take(&mut kind.micros));
+    let (mut failures, mut targets, mut all, mut failed) = (vec![], vec![], vec![], 0);
+    let (mut by_kind, mut worst) = (Map::new(), Map::new());
+    for (name, kind) in std::mem::take(&mut *run.tally.kinds.lock().unwrap()) {
+        let is_cheap = CHEAP.contains(&name);
+        if is_cheap {
+            all.extend_from_slice(&kind.micros);
+            failed += kind.failed;
+        }
+        let mut figures = summary(kind.micros);
         figures.insert("statuses".into(), json!(kind.statuses));
         figures.insert("failed".into(), json!(kind.failed));
         if kind.failed > 0 {
@@ -910,44 +859,50 @@ fn soak() {
             ));
         }
         if is_cheap {
-            by_kind.insert(name.to_string(), json!(figures));
+            by_kind.insert(name.into(), json!(figures));
             continue;
         }
-        let max_s = figures["max_ms"].as_f64().unwrap_or(0.0) / 1000.0;
-        let in_time = max_s <= settings.deadline_secs as f64;
-        let limit = settings.deadline_secs;
+        let (max_s, limit) = (
+            figures["max_ms"].as_f64().unwrap() / 1000.0,
+            settings.deadline_secs,
+        );
+        let in_time = max_s <= limit as f64;
         targets.push(format!(
             "{name}: slowest {max_s:.2} s (deadline {limit} s): {}",
             met(in_time)
         ));
         figures.insert("largest_mb".into(), json!(round(kind.largest as f64 / 1e6)));
         figures.insert("within_deadline".into(), json!(in_time));
-        worst.insert(name.to_string(), json!(figures));
+        worst.insert(name.into(), json!(figures));
     }
+    let mut cheap = summary(all);
+    let p99 = cheap["p99_ms"].as_f64().unwrap();
+    targets.insert(
+        0,
+        format!("cheap p99 {p99} ms (target < 100 ms): {}", met(p99 < 100.0)),
+    );
+    cheap.insert("failed".into(), json!(failed));
+    cheap.insert(
+        "connections_opened".into(),
+        json!(run.tally.opened.load(Relaxed)),
+    );
     cheap.insert("by_kind".into(), json!(by_kind));
-    let good = run.reloads.iter().filter(|r| !r.corrupt).count();
+    let reloads = &run.reloads;
+    let good = reloads.iter().filter(|r| !r.corrupt).count();
     let ok = |corrupt: bool| {
-        run.reloads
+        reloads
             .iter()
             .filter(|r| r.corrupt == corrupt && r.ok)
             .count()
     };
-    let wrong: Vec<_> = run
-        .reloads
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.note.clone())
-        .collect();
-    if run.reloads.len() < settings.reloads || !wrong.is_empty() {
-        let done = run.reloads.len();
-        failures.push(format!(
-            "reloads: {done} of {} done; wrong: {wrong:?}",
-            settings.reloads
-        ));
+    let wrong: Vec<_> = reloads.iter().filter(|r| !r.ok).map(|r| &r.note).collect();
+    if reloads.len() < settings.reloads || !wrong.is_empty() {
+        let (done, asked) = (reloads.len(), settings.reloads);
+        failures.push(format!("reloads: {done} of {asked} done; wrong: {wrong:?}"));
     }
     if !alive {
         failures.push(format!(
-            "the server process died; its log ends:\n{}",
+            "the server died; its log ends:\n{}",
             server.log_tail()
         ));
     } else if exit_secs.is_none() {
@@ -962,27 +917,23 @@ fn soak() {
         "traffic_s": round(run.secs),
         "cheap": cheap,
         "worst_case": worst,
-        "reloads": {"done": run.reloads.len(), "good": good, "good_applied": ok(false),
-            "corrupt": run.reloads.len() - good, "corrupt_refused": ok(true),
-            "slowest_s": round(run.reloads.iter().map(|r| r.secs).fold(0.0, f64::max))},
+        "reloads": {"done": reloads.len(), "good": good, "good_applied": ok(false),
+            "corrupt": reloads.len() - good, "corrupt_refused": ok(true),
+            "slowest_s": round(reloads.iter().map(|r| r.secs).fold(0.0, f64::max))},
         "idle": {"asked": settings.idle, "held_at_end": run.idle_at_end,
             "fewest_held": run.idle_fewest,
-            "closed_by_server": run.idle.closed_by_server.load(Relaxed),
-            "connect_failures": run.idle.connect_failures.load(Relaxed)},
+            "closed_by_server": run.tally.idle_closed_by_server.load(Relaxed),
+            "connect_failures": run.tally.idle_connect_failures.load(Relaxed)},
         "process": {"pid": server.pid, "alive_throughout": alive,
             "rss_after_load_mb": rss_loaded, "peak_rss_mb": peak_rss,
             "exit_after_sigterm_s": exit_secs},
         "targets": targets,
         "failures": failures,
     });
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    let target = target.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let path = std::env::var_os("DTMAP_SOAK_REPORT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
-            target
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-                .join("soak-report.json")
-        });
+        .map_or(target.join("soak-report.json"), PathBuf::from);
     let text = serde_json::to_string_pretty(&report).unwrap();
     let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
     std::fs::write(&path, &text).unwrap();
