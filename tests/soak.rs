@@ -17,18 +17,21 @@
 //!
 //! It then checks the process is the one it started and alive, reads its peak RSS, stops
 //! it with SIGTERM, prints a report and writes it to `<target dir>/soak-report.json`. It
-//! asserts behaviour only: no failed cheap request, every worst-case request answered with
-//! 200, 4xx or 503 (the nested collection: 4xx or 503), corrupt reloads refused and good
-//! ones applied, the process alive throughout and exiting within 15 s of SIGTERM. The
-//! latency targets (cheap p99 under 100 ms, worst case within the deadline) are printed
-//! and reported as met or not, never asserted.
+//! asserts behaviour only: no failed cheap request (connection error, no answer within
+//! 10 s, or a status other than 200, 204, 304), every worst-case request answered within
+//! 120 s with 200, 4xx or 503 (the nested collection: 4xx or 503), every corrupt reload
+//! refused and every good one applied, the process alive throughout and exiting within
+//! 15 s of SIGTERM. The targets (cheap p99 under 100 ms, worst case within the deadline,
+//! all reloads done within the run) are printed as met or not, never asserted. The run
+//! goes on past `DTMAP_SOAK_SECS` while reloads are due, never past 3 × that + 60 s.
 //!
 //! The defaults are the short CI run (8 s, 32 connections, 200 idle, 20,000 sites, 10
 //! reloads); `scripts/soak` runs the full one against the release binary (60 s, 256, 1,000,
-//! 200,000 and 50). Settings: `DTMAP_BINARY`,
-//! `DTMAP_SOAK_SECS`, `DTMAP_SOAK_CONNECTIONS`, `DTMAP_SOAK_IDLE`, `DTMAP_SOAK_SITES`,
-//! `DTMAP_SOAK_RELOADS`, `DTMAP_SOAK_DEADLINE_SECS` (30), `DTMAP_SOAK_WORST` (the
-//! worst-case kinds to send, comma-separated; default all) and `DTMAP_SOAK_REPORT`.
+//! 200,000 and 50). Settings: `DTMAP_BINARY`, `DTMAP_SOAK_SECS`, `DTMAP_SOAK_CONNECTIONS`,
+//! `DTMAP_SOAK_IDLE`, `DTMAP_SOAK_SITES`, `DTMAP_SOAK_RELOADS`, `DTMAP_SOAK_DEADLINE_SECS`
+//! (30), `DTMAP_SOAK_REPORT` (the report's path) and `DTMAP_SOAK_WORST`, the worst-case
+//! kinds to send, comma-separated (default all of `star_totals`, `nested_search`, `xlsx`,
+//! `csv`, `properties_x5000`; empty: none).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader};
