@@ -33,8 +33,7 @@
 //! kinds to send, comma-separated (default all of `star_totals`, `nested_search`, `xlsx`,
 //! `csv`, `properties_x5000`; empty: none).
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -214,20 +213,13 @@ impl Dataset {
 
 // ---------------------------------------------------------------- the server
 
-/// What the server's log told: reloads applied and refused, and its last lines.
-#[derive(Default)]
-struct Log {
-    applied: AtomicUsize,
-    refused: AtomicUsize,
-    tail: Mutex<VecDeque<String>>,
-}
-
 /// The server process; killed when dropped, so a failed test never leaves it running.
 struct Server {
     child: Child,
     pid: u32,
     addr: String,
-    log: Arc<Log>,
+    /// Its standard error: the log.
+    log: PathBuf,
 }
 
 impl Drop for Server {
@@ -244,33 +236,17 @@ impl Server {
         let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = free.local_addr().unwrap().to_string();
         drop(free);
-        let mut child = Command::new(binary)
+        let log = config.with_file_name("server.log");
+        let child = Command::new(binary)
             .arg("--config")
             .arg(config)
             .args(["--bind", &addr])
             .env("DTMAP_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let log = Arc::new(Log::default());
-        let (stderr, sink) = (child.stderr.take().unwrap(), log.clone());
-        // Drains the log (the server never blocks on a full pipe) and counts the reloads.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("reloaded") {
-                    sink.applied.fetch_add(1, Relaxed);
-                } else if line.contains("reload refused") || line.contains("reload failed") {
-                    sink.refused.fetch_add(1, Relaxed);
-                }
-                let mut tail = sink.tail.lock().unwrap();
-                tail.push_back(line);
-                if tail.len() > 40 {
-                    tail.pop_front();
-                }
-            }
-        });
         Server {
             pid: child.id(),
             child,
@@ -280,8 +256,17 @@ impl Server {
     }
 
     fn log_tail(&self) -> String {
-        Vec::from(self.log.tail.lock().unwrap().clone()).join("\n")
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
     }
+}
+
+/// How many reloads the log tells were applied, and how many refused.
+fn reloads_logged(log: &Path) -> (usize, usize) {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let refused = ["reload refused", "reload failed"].map(|m| log.matches(m).count());
+    (log.matches("reloaded").count(), refused[0] + refused[1])
 }
 
 /// Whether `pid` is a live process (not gone, not a zombie), without waiting for it.
@@ -627,7 +612,7 @@ async fn watched_figure(conn: &mut Conn) -> Option<i64> {
 /// served figure (polling up to 5 s).
 async fn reloads(
     ctx: Ctx,
-    (pid, log): (u32, Arc<Log>),
+    (pid, log): (u32, PathBuf),
     data: Arc<Dataset>,
     (count, interval, start): (usize, Duration, Instant),
 ) -> Vec<Reload> {
@@ -644,14 +629,15 @@ async fn reloads(
         tokio::task::spawn_blocking(move || writer.write(next, kind))
             .await
             .unwrap();
-        let (applied, refused) = (log.applied.load(Relaxed), log.refused.load(Relaxed));
+        let before = reloads_logged(&log);
         let sent = Instant::now();
         signal(pid, "HUP");
         let outcome = loop {
-            if log.applied.load(Relaxed) > applied {
+            let (applied, refused) = reloads_logged(&log);
+            if applied > before.0 {
                 break "applied";
             }
-            if log.refused.load(Relaxed) > refused {
+            if refused > before.1 {
                 break "refused";
             }
             if ctx.stopped() {
