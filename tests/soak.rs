@@ -576,7 +576,8 @@ where
 }
 
 /// Holds one idle connection until stopped: silent (even `i`) or stopped halfway through
-/// a request header (odd `i`); reopened a second after the server lets it go.
+/// a request header (odd `i`); reopened when the server lets it go (a second later when
+/// that was at once).
 async fn idle_connection(i: usize, mut ctx: Ctx) {
     let tally = ctx.tally.clone();
     while !ctx.stopped() {
@@ -594,6 +595,7 @@ async fn idle_connection(i: usize, mut ctx: Ctx) {
             continue;
         }
         tally.idle_held.fetch_add(1, Relaxed);
+        let opened = Instant::now();
         let mut buffer = [0u8; 1024];
         // End of stream, an error, or an answer such as 408: the server let go.
         let let_go = tokio::select! {
@@ -606,7 +608,9 @@ async fn idle_connection(i: usize, mut ctx: Ctx) {
         }
         tally.idle_closed_by_server.fetch_add(1, Relaxed);
         drop(stream);
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if opened.elapsed() < Duration::from_secs(1) {
+            tokio::time::sleep(Duration::from_secs(1)).await; // refused at once: no busy loop
+        }
     }
 }
 
