@@ -258,15 +258,43 @@ impl Server {
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 }
 
-/// How many reloads the log tells were applied, and how many refused.
-fn reloads_logged(log: &Path) -> (usize, usize) {
-    let log = std::fs::read_to_string(log).unwrap_or_default();
-    let refused = ["reload refused", "reload failed"].map(|m| log.matches(m).count());
-    (log.matches("reloaded").count(), refused[0] + refused[1])
+/// The server's log read as it grows, for the reloads it tells of.
+struct LogReader {
+    file: std::fs::File,
+    /// The last line, until it is whole.
+    partial: Vec<u8>,
+    applied: usize,
+    refused: usize,
+}
+
+impl LogReader {
+    fn open(path: &Path) -> LogReader {
+        let file = std::fs::File::open(path).unwrap();
+        let (partial, applied, refused) = (Vec::new(), 0, 0);
+        LogReader {
+            file,
+            partial,
+            applied,
+            refused,
+        }
+    }
+
+    /// Reads what the log gained; how many reloads it told were applied, and refused.
+    fn poll(&mut self) -> (usize, usize) {
+        let _ = std::io::Read::read_to_end(&mut self.file, &mut self.partial);
+        if let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') {
+            let lines: Vec<u8> = self.partial.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&lines);
+            self.applied += text.matches("reloaded").count();
+            self.refused += text.matches("reload refused").count();
+            self.refused += text.matches("reload failed").count();
+        }
+        (self.applied, self.refused)
+    }
 }
 
 /// Whether `pid` is a live process (not gone, not a zombie), without waiting for it.
@@ -642,7 +670,7 @@ async fn reloads(
     data: Arc<Dataset>,
     (count, interval, start): (usize, Duration, Instant),
 ) -> Vec<Reload> {
-    let mut conn = Conn::new(&ctx.addr);
+    let (mut conn, mut log) = (Conn::new(&ctx.addr), LogReader::open(&log));
     let (mut served, mut done) = (0u32, Vec::new());
     for n in 1..=count {
         tokio::time::sleep_until((start + interval.mul_f64(n as f64 - 0.5)).into()).await;
@@ -655,11 +683,11 @@ async fn reloads(
         tokio::task::spawn_blocking(move || writer.write(next, kind))
             .await
             .unwrap();
-        let before = reloads_logged(&log);
+        let before = log.poll();
         let sent = Instant::now();
         signal(pid, "HUP");
         let outcome = loop {
-            let (applied, refused) = reloads_logged(&log);
+            let (applied, refused) = log.poll();
             if applied > before.0 {
                 break "applied";
             }
