@@ -28,7 +28,8 @@
 //! The defaults are the short CI run (8 s, 32 connections, 200 idle, 20,000 sites, 10
 //! reloads); `scripts/soak` runs the full one against the release binary (60 s, 256, 1,000,
 //! 200,000 and 50). Settings: `DTMAP_BINARY`, `DTMAP_SOAK_SECS`, `DTMAP_SOAK_CONNECTIONS`,
-//! `DTMAP_SOAK_IDLE`, `DTMAP_SOAK_SITES`, `DTMAP_SOAK_RELOADS`, `DTMAP_SOAK_DEADLINE_SECS`
+//! `DTMAP_SOAK_IDLE`, `DTMAP_SOAK_SITES`, `DTMAP_SOAK_RELOADS`, `DTMAP_SOAK_PAUSE_MS` (50: each
+//! cheap connection's pause between requests), `DTMAP_SOAK_DEADLINE_SECS`
 //! (30), `DTMAP_SOAK_REPORT` (the report's path) and `DTMAP_SOAK_WORST`, the worst-case
 //! kinds to send, comma-separated (default all of `star_totals`, `nested_search`, `xlsx`,
 //! `csv`, `properties_x5000`; empty: none).
@@ -86,6 +87,7 @@ struct Settings {
     sites: usize,
     reloads: usize,
     deadline_secs: u64,
+    pause_ms: u64,
     worst: Vec<usize>,
 }
 
@@ -106,6 +108,7 @@ impl Settings {
             sites: env_or("DTMAP_SOAK_SITES", 20_000).max(10) as usize,
             reloads: env_or("DTMAP_SOAK_RELOADS", 10) as usize,
             deadline_secs: env_or("DTMAP_SOAK_DEADLINE_SECS", 30),
+            pause_ms: env_or("DTMAP_SOAK_PAUSE_MS", 50),
             worst: match std::env::var("DTMAP_SOAK_WORST") {
                 Ok(names) => names
                     .split(',')
@@ -584,8 +587,11 @@ fn worst_requests() -> Vec<(Method, String, Bytes)> {
     ]
 }
 
+/// How late after the deadline an answer may arrive and still count as in time.
+const DEADLINE_GRACE_SECS: f64 = 1.0;
+
 /// One client on one keep-alive connection, sending what `next` gives until stopped.
-async fn client<F>(ctx: Ctx, limit: Duration, mut next: F)
+async fn client<F>(ctx: Ctx, limit: Duration, pause: Duration, mut next: F)
 where
     F: FnMut() -> (&'static str, Method, String, Bytes),
 {
@@ -597,6 +603,9 @@ where
         if !ctx.tally.record(kind, &path, started, &result) {
             // A dead or refusing server must not turn this into a busy loop.
             tokio::time::sleep(Duration::from_millis(50)).await;
+        } else if !pause.is_zero() {
+            // A user's think time: traffic at a rate, not the machine's saturation point.
+            tokio::time::sleep(pause).await;
         }
     }
     ctx.tally.opened.fetch_add(conn.opened, Relaxed);
@@ -760,7 +769,13 @@ async fn drive(settings: &Settings, server: &Server, data: Arc<Dataset>) -> Run 
                 Bytes::new(),
             )
         };
-        tasks.push(tokio::spawn(client(ctx.clone(), CHEAP_TIMEOUT, next)));
+        let pause = Duration::from_millis(settings.pause_ms);
+        tasks.push(tokio::spawn(client(
+            ctx.clone(),
+            CHEAP_TIMEOUT,
+            pause,
+            next,
+        )));
     }
     let requests = Arc::new(worst_requests());
     for mut n in (0..4).filter(|_| !settings.worst.is_empty()) {
@@ -771,7 +786,12 @@ async fn drive(settings: &Settings, server: &Server, data: Arc<Dataset>) -> Run 
             let (method, path, body) = requests[kind].clone();
             (WORST[kind], method, path, body)
         };
-        tasks.push(tokio::spawn(client(ctx.clone(), WORST_TIMEOUT, next)));
+        tasks.push(tokio::spawn(client(
+            ctx.clone(),
+            WORST_TIMEOUT,
+            Duration::ZERO,
+            next,
+        )));
     }
     let interval = Duration::from_secs(settings.secs).div_f64(settings.reloads.max(1) as f64);
     let plan = (settings.reloads, interval, start);
@@ -916,8 +936,9 @@ fn soak() {
             figures["max_ms"].as_f64().unwrap() / 1000.0,
             settings.deadline_secs,
         );
-        // Met when every one was answered acceptably, and in time.
-        let in_time = kind.failed == 0 && max_s <= limit as f64;
+        // Met when every one was answered acceptably, and in time: a 503 is sent when the
+        // deadline fires, so allow the time it takes to reach the client.
+        let in_time = kind.failed == 0 && max_s <= limit as f64 + DEADLINE_GRACE_SECS;
         let (slowest, bad) = (format!("slowest {max_s:.2} s"), kind.failed);
         let verdict = met(in_time);
         targets.push(format!(

@@ -123,7 +123,10 @@ impl ComputePool {
             let _ = done.send(outcome);
         });
         if self.jobs.send(job).is_err() {
-            return Err(ApiError::Internal(format!("the {} pool has stopped", self.name)));
+            return Err(ApiError::Internal(format!(
+                "the {} pool has stopped",
+                self.name
+            )));
         }
         match tokio::time::timeout_at(deadline.instant().into(), result).await {
             Ok(Ok(Some(result))) => result,
@@ -165,7 +168,10 @@ mod tests {
                 Ok(())
             })
             .await;
-        assert!(matches!(result, Err(ApiError::Unavailable(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(ApiError::Unavailable(_))),
+            "{result:?}"
+        );
         // The work saw its deadline and stopped by itself.
         for _ in 0..200 {
             if stopped.load(std::sync::atomic::Ordering::SeqCst) {

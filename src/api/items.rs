@@ -72,7 +72,11 @@ pub async fn list(
     let filtered = request.selection.filter.is_some();
     let costly = filtered
         || (large && (!request.selection.sort.is_empty() || request.selection.bbox.is_none()));
-    let heavy = (filtered && params.filter.as_ref().is_some_and(|f| f.len() > LIGHT_FILTER_CHARS))
+    let heavy = (filtered
+        && params
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.len() > LIGHT_FILTER_CHARS))
         || (large && !request.selection.sort.is_empty())
         || layer.features.len() > HEAVY_SCAN_FEATURES;
     let href = format!("{base}/collections/{}/items", layer.id);
