@@ -94,6 +94,7 @@ pub fn collection_json(layer: &Layer, base: &str) -> Value {
             { "href": format!("{href}/items"), "rel": "items", "type": super::GEOJSON, "title": "the features" },
             { "href": format!("{href}/items?f=csv"), "rel": "items", "type": super::CSV, "title": "the features as CSV" },
             { "href": format!("{href}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "queryable properties" },
+            { "href": format!("{href}/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": JSON, "title": "vector tilesets" },
         ],
     })
 }
@@ -109,7 +110,7 @@ pub async fn queryables(
     let mut properties = serde_json::Map::new();
     properties.insert(
         "geometry".into(),
-        json!({ "format": format!("geometry-{}", match layer.kind {
+        json!({ "title": "geometry", "x-ogc-role": "primary-geometry", "format": format!("geometry-{}", match layer.kind {
             crate::model::GeometryKind::Point => "point-or-multipoint",
             crate::model::GeometryKind::Line => "linestring-or-multilinestring",
             crate::model::GeometryKind::Polygon => "polygon-or-multipolygon",
@@ -118,37 +119,27 @@ pub async fn queryables(
     );
     properties.insert(
         "id".into(),
-        json!({ "type": "string", "title": "feature id" }),
+        json!({ "type": "string", "title": "feature id", "x-ogc-role": "id" }),
     );
     for field in &layer.fields {
-        let sample = layer
-            .features
-            .iter()
-            .filter_map(|f| f.properties.get(field))
-            .find(|v| !v.is_null());
-        let kind = match sample {
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "integer",
-            Some(Value::Number(_)) => "number",
-            Some(Value::Bool(_)) => "boolean",
-            _ => "string",
-        };
-        properties.insert(field.clone(), json!({ "type": kind }));
+        let kind = property_type(layer, field);
+        properties.insert(field.clone(), json!({ "title": field, "type": kind }));
     }
     for column in &layer.count_columns {
         properties.insert(
             column.clone(),
-            json!({ "type": "integer", "minimum": 0, "description": "count in the selected round" }),
+            json!({ "title": column, "type": "integer", "minimum": 0, "description": "count in the selected round" }),
         );
     }
     if !layer.count_columns.is_empty() {
         properties.insert(
             "synthetic".into(),
-            json!({ "type": "boolean", "description": "the round's counts are synthetic (illustrative)" }),
+            json!({ "title": "synthetic", "type": "boolean", "description": "the round's counts are synthetic (illustrative)" }),
         );
     }
     Ok(json_response(
         &json!({
-            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": format!("{base}/collections/{}/queryables", layer.id),
             "type": "object",
             "title": layer.title,
@@ -157,4 +148,26 @@ pub async fn queryables(
         }),
         "application/schema+json",
     ))
+}
+
+/// The JSON Schema type of a property: of its first non-null value for a field, `integer`
+/// for a count column, `boolean` for `synthetic`, `string` otherwise (and for `id`).
+pub fn property_type(layer: &Layer, name: &str) -> &'static str {
+    if layer.count_column(name).is_some() {
+        return "integer";
+    }
+    if name == "synthetic" && !layer.count_columns.is_empty() {
+        return "boolean";
+    }
+    let sample = layer
+        .features
+        .iter()
+        .filter_map(|f| f.properties.get(name))
+        .find(|v| !v.is_null());
+    match sample {
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "integer",
+        Some(Value::Number(_)) => "number",
+        Some(Value::Bool(_)) => "boolean",
+        _ => "string",
+    }
 }

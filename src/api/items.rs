@@ -16,10 +16,29 @@ use crate::error::ApiError;
 use crate::model::Layer;
 use crate::query::{self, Bbox, FieldRef, Filter, Literal, Selection, SortKey};
 
-/// The query parameters of the items endpoint, as given. Anything not named here is an
-/// equality filter on a property (`?governorate=IQG15`).
+/// The query parameters of the items endpoint, as given: the standard ones, and any other
+/// as an equality filter on a property (`?governorate=IQG15`).
 #[derive(Debug, Default, Deserialize)]
 pub struct ItemsParams {
+    /// The standard parameters.
+    #[serde(flatten)]
+    pub standard: ItemsStandard,
+    /// Property equality filters.
+    #[serde(flatten)]
+    pub equals: BTreeMap<String, String>,
+}
+
+impl std::ops::Deref for ItemsParams {
+    type Target = ItemsStandard;
+
+    fn deref(&self) -> &ItemsStandard {
+        &self.standard
+    }
+}
+
+/// The standard query parameters of the items endpoint.
+#[derive(Debug, Default, Deserialize)]
+pub struct ItemsStandard {
     /// Page size.
     pub limit: Option<String>,
     /// Features to skip.
@@ -49,9 +68,6 @@ pub struct ItemsParams {
     pub crs: Option<String>,
     /// Output format.
     pub f: Option<String>,
-    /// Property equality filters.
-    #[serde(flatten)]
-    pub equals: BTreeMap<String, String>,
 }
 
 /// `GET /collections/{id}/items`
@@ -81,7 +97,11 @@ pub async fn list(
         || layer.features.len() > HEAVY_SCAN_FEATURES;
     let href = format!("{base}/collections/{}/items", layer.id);
     let answer = move |layer: &Layer| {
-        let matches = query::select(layer, &request.selection);
+        let matches = if request.no_round {
+            Vec::new()
+        } else {
+            query::select(layer, &request.selection)
+        };
         let page = paged(&matches, request.offset, request.limit);
         let page = FeaturePage {
             layer,
@@ -139,6 +159,7 @@ pub struct ItemParams {
 pub async fn one(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
+    Negotiated(format): Negotiated,
     Path((id, fid)): Path<(String, String)>,
     QueryParams(params): QueryParams<ItemParams>,
 ) -> Result<Response, ApiError> {
@@ -151,14 +172,26 @@ pub async fn one(
         .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let properties = property_choice(layer, params.properties.as_deref())?;
+    if format == super::Format::Csv {
+        let page = FeaturePage {
+            layer,
+            round,
+            features: &[feature],
+            choice: &properties,
+            distances: None,
+        };
+        return Ok(page.respond(format, 1, &|_| Value::Null, None));
+    }
     let mut body = String::new();
     render::write_feature(&mut body, layer, round, feature, &properties, None);
     // Add links after the fact: the feature is a JSON object ending with '}'.
     body.pop();
     let collection = format!("{base}/collections/{}", layer.id);
+    let item = format!("{collection}/items/{}", percent_encode(&fid));
     let links = json!([
-        { "href": format!("{collection}/items/{}", percent_encode(&fid)), "rel": "self", "type": super::GEOJSON },
-        { "href": collection, "rel": "collection", "type": super::JSON },
+        { "href": item, "rel": "self", "type": super::GEOJSON, "title": "this feature" },
+        { "href": format!("{item}?f=csv"), "rel": "alternate", "type": "text/csv", "title": "this feature as CSV" },
+        { "href": collection, "rel": "collection", "type": super::JSON, "title": "the collection" },
     ]);
     body.push_str(r#","links":"#);
     body.push_str(&links.to_string());
@@ -210,6 +243,8 @@ pub async fn rounds(
 pub struct ItemsRequest {
     /// What to select.
     pub selection: Selection,
+    /// `datetime` matched no round: the answer is empty.
+    pub no_round: bool,
     /// Page start.
     pub offset: usize,
     /// Page size.
@@ -239,7 +274,9 @@ impl ItemsRequest {
             .map(Bbox::parse)
             .transpose()
             .map_err(ApiError::BadRequest)?;
-        let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+        let matched = match_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
+        let no_round = matched.is_none();
+        let round = matched.unwrap_or(None);
         let mut filters = Vec::new();
         for (name, value) in &params.equals {
             let field = FieldRef::resolve(layer, name).ok_or_else(|| {
@@ -285,6 +322,7 @@ impl ItemsRequest {
                 filter,
                 sort,
             },
+            no_round,
             offset,
             limit,
             properties,
@@ -292,17 +330,26 @@ impl ItemsRequest {
     }
 }
 
-/// `limit`: default [`DEFAULT_ITEMS_LIMIT`], at most [`MAX_ITEMS_LIMIT`].
+/// `limit`: default [`DEFAULT_ITEMS_LIMIT`]; a whole number above [`MAX_ITEMS_LIMIT`] is
+/// capped to it (OGC API – Features, /req/core/fc-limit-response-1); 0, negative or not a
+/// number is a 400.
 pub fn parse_limit(text: Option<&str>) -> Result<usize, ApiError> {
-    match text {
-        None => Ok(DEFAULT_ITEMS_LIMIT),
-        Some(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_ITEMS_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(format!(
-                "limit: {text:?} must be a whole number from 1 to {MAX_ITEMS_LIMIT}"
-            ))),
-        },
+    let Some(text) = text else {
+        return Ok(DEFAULT_ITEMS_LIMIT);
+    };
+    let digits = text.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let whole = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    let significant = digits.trim_start_matches('0');
+    if !whole || significant.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "limit: {text:?} must be a whole number of 1 or more (at most {MAX_ITEMS_LIMIT} are returned)"
+        )));
     }
+    // Longer than the maximum's digits: above it, however large (no overflow).
+    Ok(significant
+        .parse::<usize>()
+        .map_or(MAX_ITEMS_LIMIT, |n| n.min(MAX_ITEMS_LIMIT)))
 }
 
 fn check_crs(crs: Option<&str>, name: &str) -> Result<(), ApiError> {
@@ -339,19 +386,41 @@ pub fn property_choice(layer: &Layer, names: Option<&str>) -> Result<PropertyCho
 
 /// The round of a request: `round=` by id, or `datetime=` (the latest round dated on or
 /// before the instant, or within the interval); the latest round when neither is given.
+/// A `datetime` that no round matches is a 400 here; the items endpoint answers it with an
+/// empty page instead (see [`match_round`]).
 pub fn select_round(
     layer: &Layer,
     round: Option<&str>,
     datetime: Option<&str>,
 ) -> Result<Option<usize>, ApiError> {
-    let known = || {
-        layer
-            .rounds
-            .iter()
-            .map(|r| r.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    match_round(layer, round, datetime)?.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "datetime: no round of {} falls in {:?}; the rounds are {}",
+            layer.id,
+            datetime.unwrap_or_default(),
+            known_rounds(layer)
+        ))
+    })
+}
+
+fn known_rounds(layer: &Layer) -> String {
+    layer
+        .rounds
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`select_round`] with the semantics of OGC API – Features for `datetime`: `None` when
+/// the layer has dated rounds and none of them matches (an empty result), and a
+/// `datetime` on a layer without any dated round (no temporal dimension) is ignored once
+/// checked to be valid. `round=` keeps its own rules: an unknown round is a 400.
+pub fn match_round(
+    layer: &Layer,
+    round: Option<&str>,
+    datetime: Option<&str>,
+) -> Result<Option<Option<usize>>, ApiError> {
     match (round, datetime) {
         (Some(_), Some(_)) => Err(ApiError::bad_request(
             "give either round or datetime, not both",
@@ -365,26 +434,26 @@ pub fn select_round(
             }
             let id = id.trim();
             if id == "latest" {
-                return Ok(layer.latest_round());
+                return Ok(Some(layer.latest_round()));
             }
-            layer.round_position(id).map(Some).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "round: no round {id:?} in {}; the rounds are {}",
-                    layer.id,
-                    known()
-                ))
-            })
+            layer
+                .round_position(id)
+                .map(|r| Some(Some(r)))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "round: no round {id:?} in {}; the rounds are {}",
+                        layer.id,
+                        known_rounds(layer)
+                    ))
+                })
         }
         (None, Some(text)) => {
             let (start, end) = parse_datetime(text)?;
             if layer.rounds.iter().all(|r| r.date.is_none()) {
-                return Err(ApiError::bad_request(format!(
-                    "datetime: the rounds of {} have no dates; use round= ({})",
-                    layer.id,
-                    known()
-                )));
+                // No temporal dimension: the parameter does not apply.
+                return Ok(Some(layer.latest_round()));
             }
-            layer
+            Ok(layer
                 .rounds
                 .iter()
                 .enumerate()
@@ -396,16 +465,9 @@ pub fn select_round(
                             && end.as_deref().is_none_or(|e| date <= e)
                     }
                 })
-                .map(|(i, _)| Some(i))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "datetime: no round of {} falls in {text:?}; the rounds are {}",
-                        layer.id,
-                        known()
-                    ))
-                })
+                .map(|(i, _)| Some(i)))
         }
-        (None, None) => Ok(layer.latest_round()),
+        (None, None) => Ok(Some(layer.latest_round())),
     }
 }
 
@@ -601,9 +663,30 @@ pub fn page_links(
             serde_urlencoded::to_string(&kept).unwrap_or_default()
         )
     };
-    let mut links = vec![json!({
-        "href": with_offset(offset), "rel": "self", "type": super::GEOJSON, "title": "this page"
-    })];
+    let as_csv = {
+        let mut kept: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "offset" && k != "limit" && k != "f")
+            .cloned()
+            .collect();
+        kept.push(("limit".into(), limit.to_string()));
+        if offset > 0 {
+            kept.push(("offset".into(), offset.to_string()));
+        }
+        kept.push(("f".into(), "csv".into()));
+        format!(
+            "{href}?{}",
+            serde_urlencoded::to_string(&kept).unwrap_or_default()
+        )
+    };
+    let mut links = vec![
+        json!({
+            "href": with_offset(offset), "rel": "self", "type": super::GEOJSON, "title": "this page"
+        }),
+        json!({
+            "href": as_csv, "rel": "alternate", "type": "text/csv", "title": "this page as CSV"
+        }),
+    ];
     if offset.saturating_add(returned) < matched {
         links.push(json!({
             "href": with_offset(offset + returned), "rel": "next", "type": super::GEOJSON, "title": "next page"

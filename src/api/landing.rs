@@ -52,6 +52,7 @@ pub async fn landing(
                 { "href": format!("{base}/"), "rel": "self", "type": JSON, "title": "this document" },
                 { "href": format!("{base}/?f=html"), "rel": "alternate", "type": "text/html", "title": "the map" },
                 { "href": format!("{base}/api"), "rel": "service-desc", "type": super::OPENAPI, "title": "the API definition (OpenAPI 3.0)" },
+                { "href": format!("{base}/api.html"), "rel": "service-doc", "type": "text/html", "title": "the API documentation" },
                 { "href": format!("{base}/conformance"), "rel": "conformance", "type": JSON, "title": "conformance classes" },
                 { "href": format!("{base}/collections"), "rel": "data", "type": JSON, "title": "the collections" },
             ],

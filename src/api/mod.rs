@@ -3,6 +3,7 @@
 //! helpers. Handlers read the current [`Snapshot`] and never touch files.
 
 pub mod admin;
+pub mod apidoc;
 pub mod collections;
 pub mod compute;
 pub mod dashboard;
@@ -11,8 +12,10 @@ pub mod items;
 pub mod landing;
 pub mod metrics;
 pub mod openapi;
+pub mod params;
 pub mod queries;
 pub mod render;
+pub mod routes;
 pub mod stream;
 pub mod styles;
 pub mod tiles;

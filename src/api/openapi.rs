@@ -1,17 +1,23 @@
-//! `/api`: the OpenAPI 3.0 document of every endpoint, with the collection ids, rounds and
-//! limits of the data being served, and examples that run against it.
+//! `/api`: the OpenAPI 3.0 document, generated from the route table
+//! ([`super::routes::ROUTES`]: paths, methods, media types) and the query-parameter types of
+//! the handlers ([`super::params`]: names), so that it lists exactly what the router serves
+//! and what each handler accepts. What is said of each parameter (description, schema) and
+//! the examples, which run against the data being served, are looked up by name here.
+//! Each collection also gets its own items path with one parameter per queryable property,
+//! as OGC API – Features servers do, so that clients (GDAL) can send equality filters.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use super::routes::{self, media, Op, Route, ROUTES};
 use super::{json_response, AppState, BaseUrl};
 use crate::config::{
     DEFAULT_ITEMS_LIMIT, MAX_ITEMS_LIMIT, MAX_NEAREST_K, MAX_QUERY_VERTICES, MAX_RADIUS_METRES,
 };
-use crate::model::Snapshot;
+use crate::model::{GeometryKind, Layer, Snapshot};
 
 /// `GET /api`
 pub async fn document(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl) -> Response {
@@ -19,7 +25,206 @@ pub async fn document(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl
     json_response(&build(&snapshot, &base), super::OPENAPI)
 }
 
-fn param(name: &str, location: &str, description: &str, schema: Value, example: Value) -> Value {
+/// Examples drawn from the data being served.
+struct Examples<'a> {
+    ids: Vec<&'a str>,
+    data_layer: Option<&'a Layer>,
+    point_layer: Option<&'a Layer>,
+    polygon_layer: Option<&'a Layer>,
+    feature: String,
+    round: String,
+    area: String,
+    center: (f64, f64),
+    tile: (u32, u32, u32),
+    tile_layers: String,
+}
+
+impl<'a> Examples<'a> {
+    fn new(snapshot: &'a Snapshot) -> Self {
+        let layers = || snapshot.layers.iter().map(|l| &**l);
+        let data_layer = layers()
+            .find(|l| !l.count_columns.is_empty())
+            .or_else(|| layers().next());
+        let point_layer = layers().find(|l| l.points.is_some() && !l.count_columns.is_empty());
+        let polygon_layer = layers().find(|l| l.kind == GeometryKind::Polygon && !l.basemap);
+        let center = data_layer
+            .and_then(|l| l.extent)
+            .map(|r| r.center())
+            .unwrap_or(geo::coord! { x: 0.0, y: 0.0 });
+        let (cx, cy) = (
+            (center.x * 100.0).round() / 100.0,
+            (center.y * 100.0).round() / 100.0,
+        );
+        let z = 5u32;
+        let n = f64::from(1u32 << z);
+        let x = ((cx + 180.0) / 360.0 * n).floor() as u32;
+        let lat = cy.to_radians();
+        let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+            .floor() as u32;
+        Examples {
+            ids: layers().map(|l| l.id.as_str()).collect(),
+            data_layer,
+            point_layer,
+            polygon_layer,
+            feature: data_layer
+                .and_then(|l| l.features.first())
+                .map(|f| f.id.clone())
+                .unwrap_or_default(),
+            round: data_layer
+                .and_then(|l| l.latest_round().map(|r| l.rounds[r].id.clone()))
+                .unwrap_or_default(),
+            area: polygon_layer
+                .and_then(|l| l.features.first().map(|f| format!("{}/{}", l.id, f.id)))
+                .unwrap_or_default(),
+            center: (cx, cy),
+            tile: (z, x, y),
+            tile_layers: layers()
+                .filter(|l| !l.basemap)
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    fn square(&self) -> [[f64; 2]; 5] {
+        let (cx, cy) = self.center;
+        [
+            [cx - 1.0, cy - 1.0],
+            [cx + 1.0, cy - 1.0],
+            [cx + 1.0, cy + 1.0],
+            [cx - 1.0, cy + 1.0],
+            [cx - 1.0, cy - 1.0],
+        ]
+    }
+
+    fn polygon_wkt(&self) -> String {
+        let ring: Vec<String> = self
+            .square()
+            .iter()
+            .map(|[x, y]| format!("{x} {y}"))
+            .collect();
+        format!("POLYGON(({}))", ring.join(","))
+    }
+
+    /// The example of parameter `name` of `path`, if it has one.
+    fn of(&self, path: &str, name: &str) -> Option<Value> {
+        let id = |layer: Option<&Layer>| {
+            layer
+                .or(self.data_layer)
+                .map(|l| json!(l.id))
+                .unwrap_or(json!(""))
+        };
+        let (cx, cy) = self.center;
+        let (z, x, y) = self.tile;
+        let items = path == "/collections/{collectionId}/items";
+        Some(match name {
+            "collectionId" if path.ends_with("/contains") => id(self.polygon_layer),
+            "collectionId"
+                if path.ends_with("/search")
+                    || path.ends_with("/near")
+                    || path.ends_with("/totals") =>
+            {
+                id(self.point_layer)
+            }
+            "collectionId" | "layer" => id(None),
+            "featureId" => json!(self.feature),
+            "tileMatrixSetId" => json!("WebMercatorQuad"),
+            "tileMatrix" | "z" => json!(z),
+            "tileRow" => json!(y),
+            "tileCol" | "x" => json!(x),
+            "y" => json!(y.to_string()),
+            "layers" if path == "/tiles/{layers}" => json!(format!("{}.json", self.tile_layers)),
+            "layers" => json!(self.tile_layers),
+            "styleId" => json!("default.json"),
+            "fontstack" => json!(crate::tiles::glyphs::FONT_STACK),
+            "range" => json!("0-255.pbf"),
+            "file" => json!("latest.csv"),
+            "version" => json!(crate::web::version()),
+            "path" => json!("style.css"),
+            "bbox" if items => json!([cx - 1.0, cy - 1.0, cx + 1.0, cy + 1.0]),
+            "sortby" if items => json!("-idp_individuals"),
+            "round" if path.ends_with("/{featureId}") => json!(self.round),
+            "geometry" if path.ends_with("/search") => json!(self.polygon_wkt()),
+            "lon" if path.ends_with("/near") || path.ends_with("/contains") => json!(cx),
+            "lat" if path.ends_with("/near") || path.ends_with("/contains") => json!(cy),
+            "radius" if path.ends_with("/near") => json!(50000),
+            "area" if path.ends_with("/totals") => json!(self.area),
+            "lang" if path == "/embed" => json!("ar"),
+            _ => return None,
+        })
+    }
+}
+
+/// Description and schema of a parameter, by name (and path where the meaning differs).
+fn describe(ex: &Examples, path: &str, name: &str, formats: Vec<&str>) -> (String, Value) {
+    let text = |s: &str| s.to_string();
+    let string = json!({ "type": "string" });
+    let crs = json!({ "type": "string", "enum": [super::collections::CRS84], "default": super::collections::CRS84 });
+    match name {
+        "collectionId" => (text("Collection (layer) id."), json!({ "type": "string", "enum": ex.ids })),
+        "layer" => (text("Layer id."), json!({ "type": "string", "enum": ex.ids })),
+        "featureId" => (text("Feature id."), string),
+        "tileMatrixSetId" => (text("Tile matrix set: WebMercatorQuad only."), json!({ "type": "string", "enum": ["WebMercatorQuad"] })),
+        "tileMatrix" => (text("Zoom level."), json!({ "type": "integer", "minimum": 0, "maximum": 22 })),
+        "tileRow" => (text("Row (y) in the tile matrix."), json!({ "type": "integer", "minimum": 0 })),
+        "tileCol" => (text("Column (x) in the tile matrix; may end in .pbf."), json!({ "type": "integer", "minimum": 0 })),
+        "layers" if path == "/tiles/{layers}" => (text("Layer id, or ids joined with commas, followed by .json."), string),
+        "layers" if path.starts_with("/tiles/") => (text("Layer id, or ids joined with commas."), string),
+        "layers" => (text("Layers the map shows, comma-separated (read by the page)."), string),
+        "z" => (text("Zoom."), json!({ "type": "integer", "minimum": 0, "maximum": 22 })),
+        "x" => (text("Column."), json!({ "type": "integer", "minimum": 0 })),
+        "y" => (text("Row; may end in .pbf or .mvt."), string),
+        "styleId" => (text("Style: default.json."), string),
+        "fontstack" => (text("Font stack."), string),
+        "range" => (text("Unicode range, e.g. 0-255.pbf."), string),
+        "file" => (text("`{round}.{geojson|csv|xlsx}`; `latest` for the newest round, `all` for layers without rounds."), string),
+        "version" => (text("Hash of the bundled files."), string),
+        "path" => (text("File."), string),
+        "f" => (text("Output format (wins over Accept)."), json!({ "type": "string", "enum": formats })),
+        "lang" => (text("Language of the page: en or ar."), json!({ "type": "string", "enum": ["en", "ar"] })),
+        "metric" => (text("Count column the map colours by (read by the page)."), string),
+        "embed" => (text("1 for the embeddable variant."), json!({ "type": "string", "enum": ["1", "true"] })),
+        "round" => (text("Round whose counts are joined: a round id, or `latest` (the default)."), string),
+        "datetime" => (text("Instant or interval (RFC 3339, `..` for an open end): the latest round dated on or before the instant, or within the interval. No round matching is an empty result; a layer without dated rounds ignores it."), string),
+        "limit" => (format!("Page size; larger values are capped at {MAX_ITEMS_LIMIT}."), json!({ "type": "integer", "minimum": 1, "default": DEFAULT_ITEMS_LIMIT })),
+        "offset" => (text("Features to skip."), json!({ "type": "integer", "minimum": 0, "default": 0 })),
+        "bbox" => (text("west,south,east,north in WGS84 lon/lat (6 numbers with heights); west > east crosses the antimeridian."), json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } })),
+        "bbox-crs" => (text("CRS of bbox: CRS84 only."), crs),
+        "crs" => (text("CRS of the answer: CRS84 only."), crs),
+        "filter-crs" => (text("CRS of the filter's geometries: CRS84 only."), crs),
+        "properties" => (text("Comma-separated properties to include."), string),
+        "sortby" => (text("Comma-separated properties; prefix `-` for descending."), string),
+        "filter" => (text("CQL2 filter (OGC API – Features Part 3)."), string),
+        "filter-lang" => (text("Language of filter."), json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" })),
+        "geometry" => (format!("WKT or GeoJSON Polygon or MultiPolygon (lon/lat), at most {MAX_QUERY_VERTICES} vertices."), string),
+        "area" if path.starts_with("/dashboard") => (text("Restrict to one area (e.g. a governorate p-code)."), string),
+        "area" => (text("A polygon feature of another layer, `layer/featureId`."), string),
+        "relation" => (text("intersects (boundary included, default) or within."), json!({ "type": "string", "enum": ["intersects", "within"], "default": "intersects" })),
+        "lon" => (text("Longitude."), json!({ "type": "number", "minimum": -180, "maximum": 180 })),
+        "lat" => (text("Latitude."), json!({ "type": "number", "minimum": -90, "maximum": 90 })),
+        "radius" => (format!("Metres, at most {MAX_RADIUS_METRES}."), json!({ "type": "number", "minimum": 0, "maximum": MAX_RADIUS_METRES })),
+        "k" => (format!("How many nearest, at most {MAX_NEAREST_K}."), json!({ "type": "integer", "minimum": 1, "maximum": MAX_NEAREST_K })),
+        "rounds" => (text("`all` for a series over every round."), json!({ "type": "string", "enum": ["all"] })),
+        "group" => (text("Break down by group (default true where configured)."), json!({ "type": "boolean" })),
+        _ => (String::new(), string),
+    }
+}
+
+/// The values of `f` for a list of media types.
+fn formats(media_types: &[&str]) -> Vec<&'static str> {
+    let mut out = vec!["json"];
+    if media_types.contains(&media::CSV) {
+        out.push("csv");
+    }
+    if media_types.contains(&media::HTML) {
+        out.push("html");
+    }
+    out
+}
+
+fn parameter(ex: &Examples, path: &str, name: &str, location: &str, formats: Vec<&str>) -> Value {
+    let (description, schema) = describe(ex, path, name, formats);
+    let array = schema["type"] == "array";
     let mut p = json!({
         "name": name,
         "in": location,
@@ -27,427 +232,162 @@ fn param(name: &str, location: &str, description: &str, schema: Value, example: 
         "required": location == "path",
         "schema": schema,
     });
-    if !example.is_null() {
+    if array {
+        p["style"] = json!("form");
+        p["explode"] = json!(false);
+    }
+    if let Some(example) = ex.of(path, name) {
         p["example"] = example;
     }
     p
 }
 
-fn ok(description: &str, media: &str) -> Value {
-    json!({
-        "200": { "description": description, "content": { media: { "schema": { "type": "object" } } } },
+/// A longer description of some operations.
+fn description(id: &str) -> Option<String> {
+    Some(match id {
+        "getFeatures" => format!("Paged with limit/offset (next/prev links). Any other parameter named after a property is an equality filter, e.g. `?governorate=IQG15` (see each collection's own path). Default limit {DEFAULT_ITEMS_LIMIT}, maximum {MAX_ITEMS_LIMIT}."),
+        "searchArea" | "searchAreaPost" => format!("The area is a WKT or GeoJSON Polygon/MultiPolygon (`geometry`), or a polygon feature of another layer (`area=layer/featureId`). At most {MAX_QUERY_VERTICES} vertices; invalid polygons (crossing rings, holes outside, overlapping parts) are refused with the reason."),
+        "near" => format!("Distances are geodesic metres on WGS84, returned as `distance_m`. Radius at most {MAX_RADIUS_METRES} m; k at most {MAX_NEAREST_K}."),
+        "totals" | "totalsPost" => "The number of sites inside, the sum of each count column, and the breakdown by group (e.g. governorate); for one round, or every round with rounds=all.".into(),
+        "getTile" | "getCollectionTile" => "Web Mercator tiles, extent 4096; 204 when the tile is empty.".into(),
+        _ => return None,
+    })
+}
+
+fn schema_of(media_type: &str) -> Value {
+    match media_type {
+        media::JSON | media::GEOJSON | media::OPENAPI | media::SCHEMA => {
+            json!({ "type": "object" })
+        }
+        media::CSV | media::HTML | media::TEXT => json!({ "type": "string" }),
+        _ => json!({ "type": "string", "format": "binary" }),
+    }
+}
+
+fn responses(path: &str, method: &str, op: &Op) -> Value {
+    let content: Map<String, Value> = op
+        .media
+        .iter()
+        .map(|m| (m.to_string(), json!({ "schema": schema_of(m) })))
+        .collect();
+    let mut out = json!({
+        "200": { "description": op.summary, "content": content },
         "400": { "$ref": "#/components/responses/BadRequest" },
         "404": { "$ref": "#/components/responses/NotFound" },
-    })
+        "414": { "$ref": "#/components/responses/UriTooLong" },
+        "503": { "$ref": "#/components/responses/Unavailable" },
+    });
+    let operational = matches!(path, "/health" | "/metrics") || path.starts_with("/admin/");
+    if method == "get" && !operational {
+        out["304"] = json!({ "$ref": "#/components/responses/NotModified" });
+    }
+    if op.media.contains(&media::MVT) {
+        out["204"] = json!({ "description": "The tile is empty" });
+    }
+    if path.starts_with("/admin/") {
+        out["401"] = json!({ "$ref": "#/components/responses/Unauthorized" });
+        out["422"] = json!({ "description": "The new data was refused; the body is the report", "content": { media::JSON: { "schema": { "type": "object" } } } });
+    }
+    out
+}
+
+fn operation(ex: &Examples, route: &Route, path: &str, method: &str, op: &Op) -> Value {
+    let formats = formats(op.media);
+    let mut parameters: Vec<Value> = routes::path_parameters(path)
+        .into_iter()
+        .map(|name| parameter(ex, path, name, "path", formats.clone()))
+        .collect();
+    parameters.extend(
+        (route.query.fields)()
+            .into_iter()
+            .filter(|name| !op.except.contains(name))
+            .map(|name| parameter(ex, path, name, "query", formats.clone())),
+    );
+    let mut out = json!({
+        "summary": op.summary,
+        "operationId": op.id,
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": responses(path, method, op),
+    });
+    if let Some(text) = description(op.id) {
+        out["description"] = json!(text);
+    }
+    if op.body {
+        let example = if path.ends_with("/totals") {
+            json!({ "lon": ex.center.0, "lat": ex.center.1, "radius": 50000 })
+        } else {
+            json!({ "geometry": { "type": "Polygon", "coordinates": [ex.square()] }, "relation": "intersects" })
+        };
+        out["requestBody"] = json!({ "required": true, "content": { media::JSON: {
+            "schema": { "$ref": "#/components/schemas/AreaBody" },
+            "example": example,
+        } } });
+    }
+    if path.starts_with("/admin/") {
+        out["security"] = json!([{ "bearer": [] }]);
+    }
+    out
+}
+
+/// `/collections/{id}/items` of one collection: the items parameters and one equality
+/// filter per queryable property.
+fn collection_items(ex: &Examples, route: &Route, op: &Op, layer: &Layer) -> Value {
+    let path = format!("/collections/{}/items", layer.id);
+    let mut operation = operation(ex, route, &path, "get", op);
+    operation["operationId"] = json!(format!("getFeatures.{}", layer.id));
+    operation["summary"] = json!(format!("Features of {}", layer.title));
+    let standard = (route.query.fields)();
+    let mut names = vec!["id".to_string()];
+    names.extend(super::render::all_property_names(layer));
+    if let Some(parameters) = operation["parameters"].as_array_mut() {
+        for name in names {
+            if standard.contains(&name.as_str())
+                || crate::query::FieldRef::resolve(layer, &name).is_none()
+            {
+                continue;
+            }
+            let kind = super::collections::property_type(layer, &name);
+            parameters.push(json!({
+                "name": name,
+                "in": "query",
+                "description": format!("Features whose {name} equals this value."),
+                "required": false,
+                "schema": { "type": kind },
+            }));
+        }
+    }
+    operation
 }
 
 /// The OpenAPI document for a snapshot served at `base`.
 pub fn build(snapshot: &Snapshot, base: &str) -> Value {
-    let ids: Vec<&str> = snapshot.layers.iter().map(|l| l.id.as_str()).collect();
-    let data_layer = snapshot
-        .layers
-        .iter()
-        .find(|l| !l.count_columns.is_empty())
-        .or_else(|| snapshot.layers.first());
-    let example_id = data_layer.map(|l| l.id.as_str()).unwrap_or("");
-    let example_fid = data_layer
-        .and_then(|l| l.features.first())
-        .map(|f| f.id.as_str())
-        .unwrap_or("");
-    let example_round = data_layer
-        .and_then(|l| l.latest_round().map(|r| l.rounds[r].id.clone()))
-        .unwrap_or_default();
-    let example_bbox = data_layer
-        .and_then(|l| l.extent)
-        .map(|r| {
-            let (cx, cy) = (r.center().x, r.center().y);
-            format!("{},{},{},{}", cx - 1.0, cy - 1.0, cx + 1.0, cy + 1.0)
-        })
-        .unwrap_or_else(|| "-180,-90,180,90".into());
-    let collection_id = param(
-        "collectionId",
-        "path",
-        "Collection (layer) id.",
-        json!({ "type": "string", "enum": ids }),
-        json!(example_id),
-    );
-    let round = param(
-        "round",
-        "query",
-        "Round whose counts are joined (`latest` by default).",
-        json!({ "type": "string" }),
-        json!(example_round),
-    );
-    let datetime = param(
-        "datetime",
-        "query",
-        "Instant or interval (RFC 3339): selects the latest round dated on or before the instant, or within the interval.",
-        json!({ "type": "string" }),
-        Value::Null,
-    );
-    let properties = param(
-        "properties",
-        "query",
-        "Comma-separated properties to include.",
-        json!({ "type": "string" }),
-        Value::Null,
-    );
-    let limit = param(
-        "limit",
-        "query",
-        "Page size.",
-        json!({"type": "integer", "minimum": 1, "maximum": MAX_ITEMS_LIMIT, "default": DEFAULT_ITEMS_LIMIT}),
-        Value::Null,
-    );
-    let offset = param(
-        "offset",
-        "query",
-        "Features to skip.",
-        json!({"type": "integer", "minimum": 0, "default": 0}),
-        Value::Null,
-    );
-    let point_layer = snapshot
-        .layers
-        .iter()
-        .find(|l| l.points.is_some() && !l.count_columns.is_empty());
-    let polygon_layer = snapshot
-        .layers
-        .iter()
-        .find(|l| l.kind == crate::model::GeometryKind::Polygon && !l.basemap);
-    let point_collection = param(
-        "collectionId",
-        "path",
-        "Collection (layer) id; totals need a point layer.",
-        json!({ "type": "string", "enum": ids }),
-        json!(point_layer.map(|l| l.id.as_str()).unwrap_or(example_id)),
-    );
-    let area_collection = param(
-        "collectionId",
-        "path",
-        "Collection (layer) id.",
-        json!({ "type": "string", "enum": ids }),
-        json!(polygon_layer.map(|l| l.id.as_str()).unwrap_or(example_id)),
-    );
-    let example_area = polygon_layer
-        .and_then(|l| l.features.first().map(|f| format!("{}/{}", l.id, f.id)))
-        .unwrap_or_default();
-    let center = data_layer
-        .and_then(|l| l.extent)
-        .map(|r| r.center())
-        .unwrap_or(geo::coord! { x: 0.0, y: 0.0 });
-    let example_center = (
-        (center.x * 100.0).round() / 100.0,
-        (center.y * 100.0).round() / 100.0,
-    );
-    let (cx, cy) = example_center;
-    let example_polygon = format!(
-        "POLYGON(({} {},{} {},{} {},{} {},{} {}))",
-        cx - 1.0,
-        cy - 1.0,
-        cx + 1.0,
-        cy - 1.0,
-        cx + 1.0,
-        cy + 1.0,
-        cx - 1.0,
-        cy + 1.0,
-        cx - 1.0,
-        cy - 1.0
-    );
-    let example_polygon_json = json!({ "type": "Polygon", "coordinates": [[[cx - 1.0, cy - 1.0], [cx + 1.0, cy - 1.0], [cx + 1.0, cy + 1.0], [cx - 1.0, cy + 1.0], [cx - 1.0, cy - 1.0]]] });
-    let example_tile = {
-        let z = 5u32;
-        let n = f64::from(1u32 << z);
-        let x = ((cx + 180.0) / 360.0 * n).floor() as u32;
-        let lat = cy.to_radians();
-        let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
-            .floor() as u32;
-        (z, x, y)
-    };
-    let example_tile_layers = snapshot
-        .layers
-        .iter()
-        .filter(|l| !l.basemap)
-        .map(|l| l.id.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    let f = param(
-        "f",
-        "query",
-        "Output format.",
-        json!({ "type": "string", "enum": ["json", "csv", "html"] }),
-        Value::Null,
-    );
-    // Split into several json! calls: one would exceed the macro recursion limit.
-    let mut paths = serde_json::Map::new();
-    if let Value::Object(part) = json!({
-            "/": { "get": { "summary": "Landing page (JSON; the map for browsers)", "operationId": "getLandingPage", "tags": ["Capabilities"], "parameters": [f], "responses": ok("Links to the API", "application/json") } },
-            "/conformance": { "get": { "summary": "Conformance classes", "operationId": "getConformance", "tags": ["Capabilities"], "responses": ok("The conformance classes", "application/json") } },
-            "/api": { "get": { "summary": "This document", "operationId": "getApi", "tags": ["Capabilities"], "responses": ok("OpenAPI 3.0", super::OPENAPI) } },
-            "/collections": { "get": { "summary": "The collections (layers)", "operationId": "getCollections", "tags": ["Data"], "responses": ok("Collections with extent, rounds and count columns", "application/json") } },
-            "/collections/{collectionId}": { "get": { "summary": "One collection", "operationId": "describeCollection", "tags": ["Data"], "parameters": [collection_id], "responses": ok("The collection", "application/json") } },
-            "/collections/{collectionId}/queryables": { "get": { "summary": "Properties that filters and sortby can use", "operationId": "getQueryables", "tags": ["Data"], "parameters": [collection_id], "responses": ok("JSON Schema of the queryables", "application/schema+json") } },
-    }) {
-        paths.extend(part);
+    let ex = Examples::new(snapshot);
+    let mut paths = Map::new();
+    let mut tags: Vec<&str> = Vec::new();
+    for route in ROUTES {
+        let path = routes::openapi_path(route.path);
+        let mut item = Map::new();
+        for (method, op) in [("get", &route.get), ("post", &route.post)] {
+            if let Some(op) = op {
+                if !tags.contains(&op.tag) {
+                    tags.push(op.tag);
+                }
+                item.insert(method.into(), operation(&ex, route, &path, method, op));
+                if route.path == "/collections/{collectionId}/items" {
+                    for layer in &snapshot.layers {
+                        paths.insert(
+                            format!("/collections/{}/items", layer.id),
+                            json!({ "get": collection_items(&ex, route, op, layer) }),
+                        );
+                    }
+                }
+            }
+        }
+        paths.insert(path, Value::Object(item));
     }
-    if let Value::Object(part) = json!({
-            "/collections/{collectionId}/items": { "get": {
-                "summary": "Features with the counts of one round",
-                "description": format!("Paged with limit/offset (next/prev links). Any other parameter named after a property is an equality filter, e.g. `?governorate=IQG15`. Default limit {DEFAULT_ITEMS_LIMIT}, maximum {MAX_ITEMS_LIMIT}."),
-                "operationId": "getFeatures", "tags": ["Data"],
-                "parameters": [
-                    collection_id,
-                    param("bbox", "query", "west,south,east,north in WGS84 lon/lat; west > east crosses the antimeridian.", json!({"type": "string"}), json!(example_bbox)),
-                    param("bbox-crs", "query", "Only CRS84.", json!({"type": "string"}), Value::Null),
-                    param("limit", "query", "Page size.", json!({"type": "integer", "minimum": 1, "maximum": MAX_ITEMS_LIMIT, "default": DEFAULT_ITEMS_LIMIT}), Value::Null),
-                    param("offset", "query", "Features to skip.", json!({"type": "integer", "minimum": 0, "default": 0}), Value::Null),
-                    round, datetime, properties,
-                    param("sortby", "query", "Comma-separated properties; prefix `-` for descending.", json!({"type": "string"}), json!("-idp_individuals")),
-                    param("filter", "query", "CQL2 filter (OGC API – Features Part 3).", json!({"type": "string"}), Value::Null),
-                    param("filter-lang", "query", "cql2-text (default) or cql2-json.", json!({"type": "string", "enum": ["cql2-text", "cql2-json"]}), Value::Null),
-                    f,
-                ],
-                "responses": ok("A GeoJSON FeatureCollection (or CSV with f=csv)", super::GEOJSON),
-            } },
-            "/collections/{collectionId}/items/{featureId}": { "get": {
-                "summary": "One feature", "operationId": "getFeature", "tags": ["Data"],
-                "parameters": [collection_id, param("featureId", "path", "Feature id.", json!({"type": "string"}), json!(example_fid)), round, datetime, properties],
-                "responses": ok("A GeoJSON Feature", super::GEOJSON),
-            } },
-            "/collections/{collectionId}/items/{featureId}/rounds": { "get": {
-                "summary": "One feature's counts in every round, with their source",
-                "operationId": "getFeatureRounds", "tags": ["Data"],
-                "parameters": [collection_id, param("featureId", "path", "Feature id.", json!({"type": "string"}), json!(example_fid))],
-                "responses": ok("The series", "application/json"),
-            } },
-            "/collections/{collectionId}/search": {
-                "get": {
-                    "summary": "Features in an area",
-                    "description": format!("The area is a WKT or GeoJSON Polygon/MultiPolygon (`geometry`), or a polygon feature of another layer (`area=layer/featureId`). At most {MAX_QUERY_VERTICES} vertices; invalid polygons (crossing rings, holes outside, overlapping parts) are refused with the reason."),
-                    "operationId": "searchArea", "tags": ["Queries"],
-                    "parameters": [
-                        point_collection,
-                        param("geometry", "query", "WKT or GeoJSON Polygon or MultiPolygon (lon/lat).", json!({"type": "string"}), json!(example_polygon)),
-                        param("area", "query", "A polygon feature of another layer, `layer/featureId`.", json!({"type": "string"}), Value::Null),
-                        param("relation", "query", "intersects (boundary included, default) or within.", json!({"type": "string", "enum": ["intersects", "within"]}), Value::Null),
-                        round, datetime, limit, offset, properties, f,
-                    ],
-                    "responses": ok("A GeoJSON FeatureCollection (or CSV)", super::GEOJSON),
-                },
-                "post": {
-                    "summary": "Features in an area given in the body",
-                    "operationId": "searchAreaPost", "tags": ["Queries"],
-                    "parameters": [point_collection, round, datetime, limit, offset, properties, f],
-                    "requestBody": { "required": true, "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/AreaBody" },
-                        "example": { "geometry": example_polygon_json, "relation": "intersects" },
-                    } } },
-                    "responses": ok("A GeoJSON FeatureCollection (or CSV)", super::GEOJSON),
-                },
-            },
-            "/collections/{collectionId}/near": { "get": {
-                "summary": "Features within a distance of a point, or the k nearest, nearest first",
-                "description": format!("Distances are geodesic metres on WGS84, returned as `distance_m`. Radius at most {MAX_RADIUS_METRES} m; k at most {MAX_NEAREST_K}."),
-                "operationId": "near", "tags": ["Queries"],
-                "parameters": [
-                    point_collection,
-                    param("lon", "query", "Longitude.", json!({"type": "number"}), json!(example_center.0)),
-                    param("lat", "query", "Latitude.", json!({"type": "number"}), json!(example_center.1)),
-                    param("radius", "query", "Metres.", json!({"type": "number", "maximum": MAX_RADIUS_METRES}), json!(50000)),
-                    param("k", "query", "How many nearest.", json!({"type": "integer", "minimum": 1, "maximum": MAX_NEAREST_K}), Value::Null),
-                    round, datetime, limit, offset, properties, f,
-                ],
-                "responses": ok("A GeoJSON FeatureCollection with distance_m (or CSV)", super::GEOJSON),
-            } },
-            "/collections/{collectionId}/contains": { "get": {
-                "summary": "The features containing a point (e.g. which governorate)",
-                "operationId": "contains", "tags": ["Queries"],
-                "parameters": [
-                    area_collection,
-                    param("lon", "query", "Longitude.", json!({"type": "number"}), json!(example_center.0)),
-                    param("lat", "query", "Latitude.", json!({"type": "number"}), json!(example_center.1)),
-                    round, datetime, properties, f,
-                ],
-                "responses": ok("A GeoJSON FeatureCollection", super::GEOJSON),
-            } },
-    }) {
-        paths.extend(part);
-    }
-    if let Value::Object(part) = json!({
-            "/collections/{collectionId}/totals": {
-                "get": {
-                    "summary": "Totals of every count column over an area or a circle",
-                    "description": "The number of sites inside, the sum of each count column, and the breakdown by group (e.g. governorate); for one round, or every round with rounds=all.",
-                    "operationId": "totals", "tags": ["Queries"],
-                    "parameters": [
-                        point_collection,
-                        param("geometry", "query", "WKT or GeoJSON Polygon or MultiPolygon.", json!({"type": "string"}), Value::Null),
-                        param("area", "query", "A polygon feature of another layer, `layer/featureId`.", json!({"type": "string"}), json!(example_area)),
-                        param("lon", "query", "Circle centre longitude.", json!({"type": "number"}), Value::Null),
-                        param("lat", "query", "Circle centre latitude.", json!({"type": "number"}), Value::Null),
-                        param("radius", "query", "Circle radius, metres.", json!({"type": "number"}), Value::Null),
-                        param("relation", "query", "intersects or within.", json!({"type": "string", "enum": ["intersects", "within"]}), Value::Null),
-                        param("rounds", "query", "`all` for a series over every round.", json!({"type": "string", "enum": ["all"]}), Value::Null),
-                        param("group", "query", "Break down by group (default true where configured).", json!({"type": "boolean"}), Value::Null),
-                        round, datetime, f,
-                    ],
-                    "responses": ok("Totals (JSON, or CSV)", "application/json"),
-                },
-                "post": {
-                    "summary": "Totals over an area or circle given in the body",
-                    "operationId": "totalsPost", "tags": ["Queries"],
-                    "parameters": [point_collection, round, datetime, f],
-                    "requestBody": { "required": true, "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/AreaBody" },
-                        "example": { "lon": example_center.0, "lat": example_center.1, "radius": 50000 },
-                    } } },
-                    "responses": ok("Totals", "application/json"),
-                },
-            },
-            "/tiles/{layers}/{z}/{x}/{y}": { "get": {
-                "summary": "A Mapbox Vector Tile of one layer or several (comma-separated)",
-                "description": "Web Mercator tiles, extent 4096; 204 when the tile is empty. Accepts a .pbf or .mvt suffix on y.",
-                "operationId": "getTile", "tags": ["Tiles"],
-                "parameters": [
-                    param("layers", "path", "Layer id, or ids joined with commas.", json!({"type": "string"}), json!(example_tile_layers)),
-                    param("z", "path", "Zoom.", json!({"type": "integer", "minimum": 0, "maximum": 22}), json!(example_tile.0)),
-                    param("x", "path", "Column.", json!({"type": "integer"}), json!(example_tile.1)),
-                    param("y", "path", "Row.", json!({"type": "string"}), json!(example_tile.2.to_string())),
-                    round, datetime,
-                ],
-                "responses": { "200": { "description": "MVT", "content": { "application/vnd.mapbox-vector-tile": { "schema": { "type": "string", "format": "binary" } } } }, "204": { "description": "Empty tile" }, "400": { "$ref": "#/components/responses/BadRequest" }, "404": { "$ref": "#/components/responses/NotFound" } },
-            } },
-            "/tiles/{layers}/tilejson.json": { "get": {
-                "summary": "TileJSON 3.0 of one layer or several",
-                "operationId": "getTileJson", "tags": ["Tiles"],
-                "parameters": [param("layers", "path", "Layer id(s).", json!({"type": "string"}), json!(example_tile_layers)), round, datetime],
-                "responses": ok("TileJSON", "application/json"),
-            } },
-            "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}": { "get": {
-                "summary": "The same tiles by the OGC API – Tiles path",
-                "operationId": "getCollectionTile", "tags": ["Tiles"],
-                "parameters": [
-                    collection_id,
-                    param("z", "path", "Zoom.", json!({"type": "integer"}), json!(example_tile.0)),
-                    param("y", "path", "Row.", json!({"type": "integer"}), json!(example_tile.2)),
-                    param("x", "path", "Column.", json!({"type": "integer"}), json!(example_tile.1)),
-                    round, datetime,
-                ],
-                "responses": { "200": { "description": "MVT", "content": { "application/vnd.mapbox-vector-tile": { "schema": { "type": "string", "format": "binary" } } } }, "204": { "description": "Empty tile" }, "400": { "$ref": "#/components/responses/BadRequest" } },
-            } },
-            "/collections/{collectionId}/tiles": { "get": {
-                "summary": "The tilesets of a collection (OGC API – Tiles)",
-                "operationId": "getTilesets", "tags": ["Tiles"],
-                "parameters": [collection_id],
-                "responses": ok("Tileset list", "application/json"),
-            } },
-            "/styles/{styleId}": { "get": {
-                "summary": "A MapLibre style (default.json: the displacement map, offline basemap included)",
-                "operationId": "getStyle", "tags": ["Tiles"],
-                "parameters": [param("styleId", "path", "Style.", json!({"type": "string"}), json!("default.json")), round],
-                "responses": ok("MapLibre style", "application/json"),
-            } },
-    }) {
-        paths.extend(part);
-    }
-    if let Value::Object(part) = json!({
-            "/fonts/{fontstack}/{range}": { "get": {
-                "summary": "Glyphs (SDF protobuf) for the style's labels",
-                "operationId": "getGlyphs", "tags": ["Tiles"],
-                "parameters": [
-                    param("fontstack", "path", "Font stack.", json!({"type": "string"}), json!(crate::tiles::glyphs::FONT_STACK)),
-                    param("range", "path", "Unicode range, e.g. 0-255.pbf.", json!({"type": "string"}), json!("0-255.pbf")),
-                ],
-                "responses": { "200": { "description": "Glyph protobuf", "content": { "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } } } }, "404": { "$ref": "#/components/responses/NotFound" } },
-            } },
-            "/dashboard/summary": { "get": {
-                "summary": "Headline figures of a round, with change against the previous round and provenance",
-                "operationId": "dashboardSummary", "tags": ["Dashboard"],
-                "parameters": [
-                    param("round", "query", "Round id (latest by default).", json!({"type": "string"}), Value::Null),
-                    param("area", "query", "Restrict to one area (e.g. a governorate p-code).", json!({"type": "string"}), Value::Null),
-                    f,
-                ],
-                "responses": ok("Figures (JSON or CSV)", "application/json"),
-            } },
-            "/dashboard/ranking": { "get": {
-                "summary": "Areas ranked by the main count, with share of the total",
-                "operationId": "dashboardRanking", "tags": ["Dashboard"],
-                "parameters": [param("round", "query", "Round id.", json!({"type": "string"}), Value::Null), f],
-                "responses": ok("Ranking (JSON or CSV)", "application/json"),
-            } },
-            "/dashboard/trend": { "get": {
-                "summary": "The main count over every round, nationally and for one area",
-                "operationId": "dashboardTrend", "tags": ["Dashboard"],
-                "parameters": [param("area", "query", "An area id.", json!({"type": "string"}), Value::Null), f],
-                "responses": ok("Trend (JSON or CSV)", "application/json"),
-            } },
-            "/dashboard/origins": { "get": {
-                "summary": "Published figures by governorate of origin",
-                "operationId": "dashboardOrigins", "tags": ["Dashboard"],
-                "parameters": [f],
-                "responses": ok("Figures (JSON or CSV)", "application/json"),
-            } },
-            "/published": { "get": {
-                "summary": "Every published figure, exactly as published, with its source",
-                "operationId": "published", "tags": ["Dashboard"],
-                "parameters": [f],
-                "responses": ok("Figures (JSON or CSV)", "application/json"),
-            } },
-    }) {
-        paths.extend(part);
-    }
-    if let Value::Object(part) = json!({
-            "/datasets": { "get": {
-                "summary": "The downloadable datasets: every layer per round, with source and licence",
-                "operationId": "datasets", "tags": ["Datasets"],
-                "parameters": [f],
-                "responses": ok("The list (JSON, or HTML for browsers)", "application/json"),
-            } },
-            "/datasets/{layer}/{file}": { "get": {
-                "summary": "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM) or XLSX",
-                "operationId": "dataset", "tags": ["Datasets"],
-                "parameters": [
-                    param("layer", "path", "Layer id.", json!({"type": "string", "enum": ids}), json!(example_id)),
-                    param("file", "path", "`{round}.{geojson|csv|xlsx}`; `latest` for the newest round, `all` for layers without rounds.", json!({"type": "string"}), json!("latest.csv")),
-                ],
-                "responses": ok("The file", super::CSV),
-            } },
-            "/embed": { "get": {
-                "summary": "The map with minimal chrome, for iframes (framing allowed by server.frame_ancestors)",
-                "operationId": "embed", "tags": ["Web"],
-                "parameters": [
-                    param("layers", "query", "Layers to show, comma-separated.", json!({"type": "string"}), json!(example_tile_layers)),
-                    param("round", "query", "Round id.", json!({"type": "string"}), Value::Null),
-                    param("lang", "query", "en or ar.", json!({"type": "string", "enum": ["en", "ar"]}), json!("ar")),
-                ],
-                "responses": { "200": { "description": "HTML page; the view is kept in the URL hash #zoom/lat/lon", "content": { "text/html": {} } } },
-            } },
-            "/dashboard": { "get": {
-                "summary": "The dashboard page: headline figures, ranking, trend, origins (embed=1 for iframes)",
-                "operationId": "dashboardPage", "tags": ["Web"],
-                "parameters": [
-                    param("round", "query", "Round id.", json!({"type": "string"}), Value::Null),
-                    param("area", "query", "An area id.", json!({"type": "string"}), Value::Null),
-                    param("lang", "query", "en or ar.", json!({"type": "string", "enum": ["en", "ar"]}), Value::Null),
-                    param("embed", "query", "1 for the embeddable variant.", json!({"type": "string"}), Value::Null),
-                ],
-                "responses": { "200": { "description": "HTML page", "content": { "text/html": {} } } },
-            } },
-            "/assets/{version}/{path}": { "get": {
-                "summary": "The web client's files (MapLibre GL JS and its licence, scripts, styles), cached for a year",
-                "operationId": "asset", "tags": ["Web"],
-                "parameters": [
-                    param("version", "path", "Hash of the bundled files.", json!({"type": "string"}), json!(crate::web::version())),
-                    param("path", "path", "File.", json!({"type": "string"}), json!("style.css")),
-                ],
-                "responses": { "200": { "description": "The file" }, "404": { "$ref": "#/components/responses/NotFound" } },
-            } },
-            "/health": { "get": { "summary": "Liveness and the data version", "operationId": "getHealth", "tags": ["Operations"], "responses": ok("Status", "application/json") } },
-            "/metrics": { "get": { "summary": "Prometheus metrics", "operationId": "getMetrics", "tags": ["Operations"], "responses": { "200": { "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
-
-    }) {
-        paths.extend(part);
-    }
+    let exception =
+        json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } });
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -457,11 +397,16 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
             "license": { "name": "Data: see each collection's attribution" },
         },
         "servers": [{ "url": base }],
+        "tags": tags.iter().map(|t| json!({ "name": t })).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "responses": {
-                "BadRequest": { "description": "A parameter or body is wrong; the body says which and why.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } } },
-                "NotFound": { "description": "No such collection, feature or resource.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Exception" } } } },
+                "BadRequest": { "description": "A parameter or body is wrong; the body says which and why.", "content": exception },
+                "NotFound": { "description": "No such collection, feature or resource.", "content": exception },
+                "NotModified": { "description": "The answer has not changed since the ETag given in If-None-Match." },
+                "UriTooLong": { "description": "The request target is over the limit; POST the geometry instead.", "content": exception },
+                "Unauthorized": { "description": "A valid bearer token is needed.", "content": exception },
+                "Unavailable": { "description": "The server is busy or the request took too long; try again.", "content": exception },
             },
             "schemas": {
                 "AreaBody": { "type": "object", "properties": {
@@ -471,6 +416,9 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                     "lon": { "type": "number" }, "lat": { "type": "number" }, "radius": { "type": "number", "description": "metres (totals only)" },
                 } },
                 "Exception": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "description": { "type": "string" } } },
+            },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
             },
         },
     })

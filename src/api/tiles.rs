@@ -29,9 +29,9 @@ use crate::tiles::{TileId, TileIdError, ADVERTISED_MAX_ZOOM, MEDIA_TYPE};
 /// Media type of TileJSON.
 const TILEJSON: &str = "application/json";
 
-/// The query parameters of tile and TileJSON requests. Others are ignored (clients add
-/// cache-busting parameters).
+/// The query parameters of tile, TileJSON and style requests; others are a 400.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TileParams {
     /// Round id, or `latest`.
     pub round: Option<String>,
@@ -57,14 +57,16 @@ pub async fn tile(
     serve_tile(&state, &snapshot, &layers, tile, &params).await
 }
 
-/// `GET /collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}` (`{x}` may end in `.pbf`).
+/// `GET /collections/{id}/tiles/{tileMatrixSetId}/{z}/{y}/{x}` (`{x}` may end in `.pbf`);
+/// the only tile matrix set is WebMercatorQuad.
 pub async fn ogc_tile(
     State(state): State<Arc<AppState>>,
-    Path((id, z, y, x)): Path<(String, String, String, String)>,
+    Path((id, matrix_set, z, y, x)): Path<(String, String, String, String, String)>,
     QueryParams(params): QueryParams<TileParams>,
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layers = vec![layer(&snapshot, &id)?.clone()];
+    web_mercator_quad(&matrix_set)?;
     let tile = TileId::parse_ogc(&z, &y, &x)?;
     serve_tile(&state, &snapshot, &layers, tile, &params).await
 }
@@ -253,11 +255,23 @@ pub async fn tilesets(
 pub async fn tileset_one(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
+    Path((id, matrix_set)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
+    web_mercator_quad(&matrix_set)?;
     Ok(json_response(&tileset(layer, &base), JSON))
+}
+
+/// The tile matrix sets served: WebMercatorQuad only; any other is a 404.
+fn web_mercator_quad(matrix_set: &str) -> Result<(), ApiError> {
+    if matrix_set == "WebMercatorQuad" {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no tile matrix set {matrix_set:?}; the tilesets are WebMercatorQuad"
+        )))
+    }
 }
 
 fn tileset(layer: &Layer, base: &str) -> serde_json::Value {

@@ -1,6 +1,6 @@
-//! The HTTP server: `app(state)` builds the router (routes are declared here and nowhere
-//! else) with the middleware applied once, and `run` serves it until shutdown with bounded
-//! connections: a cap on open connections, a deadline for each request head (which also
+//! The HTTP server: `app(state)` builds the router (from the route table
+//! [`crate::api::routes::ROUTES`], where routes are declared and nowhere else) with the
+//! middleware applied once, and `run` serves it until shutdown with bounded connections: a cap on open connections, a deadline for each request head (which also
 //! closes idle keep-alive connections), and a deadline on shutdown after which the
 //! connections still open are dropped.
 
@@ -14,7 +14,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
@@ -27,62 +26,14 @@ use tower_http::trace::TraceLayer;
 mod budget;
 mod canned;
 
-use crate::api::{
-    self, admin, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
-    styles, tiles, AppState, Peer,
-};
+use crate::api::{self, metrics, AppState, Peer};
 use crate::config::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
 use crate::error::ApiError;
 
 /// The whole application as a router, ready to serve or to test with `oneshot`.
 pub fn app(state: Arc<AppState>) -> Router {
-    let routes = Router::new()
-        .route("/", get(api::web::root))
-        .route("/embed", get(api::web::embed))
-        .route("/assets/{version}/{*path}", get(api::web::versioned_asset))
-        .route("/conformance", get(landing::conformance))
-        .route("/api", get(openapi::document))
-        .route("/collections", get(collections::list))
-        .route("/collections/{id}", get(collections::one))
-        .route("/collections/{id}/queryables", get(collections::queryables))
-        .route("/collections/{id}/items", get(items::list))
-        .route("/collections/{id}/items/{fid}", get(items::one))
-        .route("/collections/{id}/items/{fid}/rounds", get(items::rounds))
-        .route(
-            "/collections/{id}/search",
-            get(queries::search_get).post(queries::search_post),
-        )
-        .route("/collections/{id}/near", get(queries::near))
-        .route("/collections/{id}/contains", get(queries::contains))
-        .route(
-            "/collections/{id}/totals",
-            get(queries::totals_get).post(queries::totals_post),
-        )
-        .route("/collections/{id}/tiles", get(tiles::tilesets))
-        .route(
-            "/collections/{id}/tiles/WebMercatorQuad",
-            get(tiles::tileset_one),
-        )
-        .route(
-            "/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}",
-            get(tiles::ogc_tile),
-        )
-        .route("/tiles/{layers}", get(tiles::tilejson))
-        .route("/tiles/{layers}/tilejson.json", get(tiles::tilejson_named))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
-        .route("/styles/{name}", get(styles::style))
-        .route("/fonts/{fontstack}/{range}", get(styles::glyph_range))
-        .route("/dashboard", get(api::web::dashboard))
-        .route("/dashboard/summary", get(dashboard::summary))
-        .route("/dashboard/ranking", get(dashboard::ranking))
-        .route("/dashboard/trend", get(dashboard::trend))
-        .route("/dashboard/origins", get(dashboard::origins))
-        .route("/published", get(dashboard::published))
-        .route("/datasets", get(datasets::list))
-        .route("/datasets/{layer}/{file}", get(datasets::download))
-        .route("/health", get(metrics::health))
-        .route("/metrics", get(metrics::metrics))
-        .route("/admin/reload", post(admin::reload))
+    // The routes are declared once, in api::routes::ROUTES, with /api generated from them.
+    let routes = api::routes::router()
         .fallback(api::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), caching))

@@ -86,12 +86,15 @@ async fn the_openapi_document_describes_every_route() {
         .as_array()
         .unwrap();
     let example = |name: &str| {
-        params
-            .iter()
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["example"].as_str())
-            .unwrap()
-            .to_string()
+        let value = &params.iter().find(|p| p["name"] == name).unwrap()["example"];
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.as_str().unwrap().to_string(),
+        }
     };
     let uri = format!(
         "/collections/{}/items?bbox={}&sortby={}",
@@ -448,7 +451,7 @@ async fn every_bad_request_gets_a_json_400_or_404_saying_what_is_wrong() {
         ("/collections/sites/items?bbox=40,35,45,30", 400, "south"),
         ("/collections/sites/items?bbox=40,NaN,45,35", 400, "finite"),
         ("/collections/sites/items?limit=0", 400, "limit"),
-        ("/collections/sites/items?limit=100001", 400, "limit"),
+        ("/collections/sites/items?limit=-5", 400, "limit"),
         ("/collections/sites/items?limit=ten", 400, "limit"),
         ("/collections/sites/items?offset=-1", 400, "offset"),
         ("/collections/sites/items?round=1999-01-01", 400, "no round"),
@@ -461,11 +464,6 @@ async fn every_bad_request_gets_a_json_400_or_404_saying_what_is_wrong() {
             "/collections/sites/items?datetime=yesterday",
             400,
             "datetime",
-        ),
-        (
-            "/collections/sites/items?datetime=2010-01-01",
-            400,
-            "no round",
         ),
         (
             "/collections/sites/items?datetime=2019-01-01/2018-01-01",
@@ -580,11 +578,13 @@ async fn metrics_count_requests_by_route() {
     let text = String::from_utf8(reply.body).unwrap();
     assert!(
         text.contains(
-            r#"dtmap_http_requests_total{route="/collections/{id}/items",status="200"} 1"#
+            r#"dtmap_http_requests_total{route="/collections/{collectionId}/items",status="200"} 1"#
         ),
         "{text}"
     );
-    assert!(text.contains(r#"dtmap_http_requests_total{route="/collections/{id}",status="404"} 1"#));
+    assert!(text.contains(
+        r#"dtmap_http_requests_total{route="/collections/{collectionId}",status="404"} 1"#
+    ));
     assert!(text.contains(r#"dtmap_features{layer="sites"} 169"#));
 }
 
@@ -629,6 +629,12 @@ fn example_url(path: &str, parameters: &[Value]) -> String {
         };
         let text = match example {
             Value::String(s) => s.clone(),
+            // Arrays are form style, not exploded: comma-separated.
+            Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(","),
             other => other.to_string(),
         };
         let name = p["name"].as_str().unwrap();
@@ -680,6 +686,10 @@ async fn every_get_example_in_the_openapi_document_runs() {
         let Some(post_op) = item.get("post") else {
             continue;
         };
+        if post_op.get("security").is_some() {
+            // Needs a token (admin): covered by its own tests.
+            continue;
+        }
         let parameters = post_op["parameters"]
             .as_array()
             .cloned()

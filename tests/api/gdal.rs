@@ -88,3 +88,60 @@ async fn ogr2ogr_with_spat_returns_exactly_the_sites_the_rtree_finds() {
     // GDAL kept the joined counts.
     assert!(written["features"][0]["properties"]["idp_families"].is_i64());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ogr2ogr_pushes_a_simple_where_to_the_server_as_a_property_parameter() {
+    let state = iraq_state();
+    let expected = get_json(
+        &state,
+        "/collections/sites/items?governorate=IQG15&limit=10000",
+    )
+    .await;
+    let mut expected: Vec<String> = ids(&expected);
+    expected.sort();
+    assert!(expected.len() > 5, "IQG15 should hold a good sample");
+
+    let server = Server::start(state.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("sites.geojson");
+    let out = out_path.to_str().unwrap().to_string();
+    let url = format!("OAPIF:{}/", server.base);
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("ogr2ogr")
+            .args([
+                "-f",
+                "GeoJSON",
+                &out,
+                &url,
+                "sites",
+                "-where",
+                "governorate = 'IQG15'",
+            ])
+            .env("GDAL_HTTP_TIMEOUT", "60")
+            .env("CPL_DEBUG", "ON")
+            .output()
+            .expect("ogr2ogr is needed for this test (Debian gdal-bin)")
+    })
+    .await
+    .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{log}");
+    // GDAL found the parameter in the collection's own items path of /api and sent it:
+    // the server did the filtering.
+    assert!(
+        log.lines().any(|l| l.contains("HTTP: Fetch(")
+            && l.contains("/collections/sites/items?")
+            && l.contains("governorate=IQG15")),
+        "the filter was not sent to the server:\n{log}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    let mut got: Vec<String> = written["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["id"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+}

@@ -9,6 +9,7 @@ mod gdal;
 mod hardening;
 mod limits;
 mod loading;
+mod ogc;
 mod queries;
 mod reload;
 mod spatial;
