@@ -263,7 +263,8 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/dashboard",
-        query: Query::of::<DashboardPageParams>(),
+        // Pages people share: a link with tracking parameters still opens.
+        query: Query::open::<DashboardPageParams>(),
         get: op("dashboardPage", "Web", "The dashboard page: headline figures, ranking, trend, origins (embed=1 for iframes)", &[HTML]),
         post: None,
         handlers: || get(web::dashboard),
@@ -319,7 +320,7 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/embed",
-        query: Query::of::<EmbedParams>(),
+        query: Query::open::<EmbedParams>(),
         get: op("embed", "Web", "The map with minimal chrome, for iframes (framing allowed by server.frame_ancestors)", &[HTML]),
         post: None,
         handlers: || get(web::embed),
