@@ -164,6 +164,26 @@ fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
     })
 }
 
+/// Geometry text nested too deep is refused at once, by a linear scan, before it waits for
+/// a pool thread where its parser would refuse it anyway.
+fn refuse_deep_text(body: &AreaBody) -> Result<(), ApiError> {
+    if let Some(Value::String(text)) = &body.geometry {
+        let syntax = if text.trim_start().starts_with('{') {
+            geometry::Brackets::Json
+        } else {
+            geometry::Brackets::Wkt
+        };
+        if geometry::nests_deeper_than(text, syntax, crate::config::MAX_GEOMETRY_NESTING) {
+            return Err(ApiError::bad_request(format!(
+                "geometry: the text nests brackets more than {} deep; a polygon needs 3 \
+                 (WKT) and geometry collections are not supported",
+                crate::config::MAX_GEOMETRY_NESTING
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Query geometries with more positions than this go to the heavy pool.
 const LIGHT_GEOMETRY_POSITIONS: usize = 1_000;
 
@@ -347,6 +367,7 @@ async fn search(
     let choice = property_choice(&layer, params.properties.as_deref())?;
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = parse_offset(params.offset.as_deref())?;
+    refuse_deep_text(&body)?;
     // Validating and indexing the area and searching are the costly parts: off the async
     // workers, with a deadline.
     pool_for(&state, &body)
@@ -615,6 +636,7 @@ async fn totals(
             )))
         }
     };
+    refuse_deep_text(&body)?;
     let layer = layer.clone();
     pool_for(&state, &body)
         .clone()
