@@ -74,6 +74,15 @@ impl ApiError {
     }
 }
 
+impl From<crate::query::QueryError> for ApiError {
+    fn from(e: crate::query::QueryError) -> ApiError {
+        match e.kind {
+            crate::query::QueryErrorKind::BadRequest => ApiError::BadRequest(e.message),
+            crate::query::QueryErrorKind::TooLarge => ApiError::TooLarge(e.message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

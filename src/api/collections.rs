@@ -131,6 +131,12 @@ pub async fn queryables(
             json!({ "title": column, "type": "integer", "minimum": 0, "description": "count in the selected round" }),
         );
     }
+    if crate::query::FieldRef::resolve(layer, crate::query::filter::ROUND_DATE).is_some() {
+        properties.insert(
+            crate::query::filter::ROUND_DATE.into(),
+            json!({ "type": "string", "format": "date", "description": "date of the selected round (temporal: T_AFTER(round_date, DATE('2019-01-01')))" }),
+        );
+    }
     if !layer.count_columns.is_empty() {
         properties.insert(
             "synthetic".into(),

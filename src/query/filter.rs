@@ -1,6 +1,12 @@
 //! Property filters: a small expression tree (comparisons, `IN`, `BETWEEN`, `IS NULL`,
 //! `AND`/`OR`/`NOT`) evaluated per feature against its properties and the counts of the
-//! selected round. Query parameters like `?governorate=IQG15` and CQL2 both compile to it.
+//! selected round. Query parameters like `?governorate=IQG15` and CQL2 both compile to it;
+//! what CQL2 says beyond these variants is a general [`Condition`] (`query::cql2::eval`).
+//!
+//! Logic has three values (SQL's and CQL2's): a comparison with a NULL (a missing property,
+//! an empty count) is neither TRUE nor FALSE but NULL; `NOT NULL` is NULL; `AND` is FALSE if
+//! one part is FALSE, `OR` TRUE if one part is TRUE, NULL otherwise when a part is NULL. A
+//! feature matches only when its filter is TRUE.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -8,6 +14,10 @@ use std::cmp::Ordering;
 use serde_json::Value as Json;
 
 use crate::model::Layer;
+use crate::query::cql2::eval::{Condition, Row};
+
+/// The name of the temporal queryable: the date of the selected round.
+pub const ROUND_DATE: &str = "round_date";
 
 /// A field a filter or sort can refer to.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +30,8 @@ pub enum FieldRef {
     Count(usize),
     /// Whether the round's counts are synthetic.
     Synthetic,
+    /// The date of the selected round (`YYYY-MM-DD`), a temporal queryable.
+    RoundDate,
 }
 
 impl FieldRef {
@@ -33,6 +45,8 @@ impl FieldRef {
             Some(FieldRef::Id)
         } else if name == "synthetic" && !layer.count_columns.is_empty() {
             Some(FieldRef::Synthetic)
+        } else if name == ROUND_DATE && layer.rounds.iter().any(|r| r.date.is_some()) {
+            Some(FieldRef::RoundDate)
         } else {
             None
         }
@@ -64,6 +78,11 @@ impl FieldRef {
             FieldRef::Synthetic => round
                 .and_then(|r| layer.count(r, feature))
                 .map(|record| Value::Bool(record.synthetic))
+                .unwrap_or(Value::Null),
+            FieldRef::RoundDate => round
+                .and_then(|r| layer.rounds.get(r))
+                .and_then(|r| r.date.as_deref())
+                .map(|d| Value::Text(Cow::Borrowed(d)))
                 .unwrap_or(Value::Null),
         }
     }
@@ -131,55 +150,97 @@ pub enum Filter {
     Like(FieldRef, String),
     /// A spatial predicate on the feature's geometry.
     Spatial(crate::query::spatial::SpatialPredicate),
+    /// A CQL2 condition the variants above cannot express.
+    Cql2(Box<Condition>),
 }
 
 impl Filter {
-    /// Whether a feature passes, with the counts of `round`.
+    /// Whether a feature passes (its filter is TRUE), with the counts of `round`.
     pub fn matches(&self, layer: &Layer, round: Option<usize>, feature: u32) -> bool {
+        self.eval(layer, round, feature) == Some(true)
+    }
+
+    /// TRUE, FALSE or NULL (`None`) for one feature, with the counts of `round`.
+    pub fn eval(&self, layer: &Layer, round: Option<usize>, feature: u32) -> Option<bool> {
         match self {
-            Filter::And(all) => all.iter().all(|f| f.matches(layer, round, feature)),
-            Filter::Or(any) => any.iter().any(|f| f.matches(layer, round, feature)),
-            Filter::Not(inner) => !inner.matches(layer, round, feature),
+            Filter::And(all) => {
+                let mut result = Some(true);
+                for f in all {
+                    match f.eval(layer, round, feature) {
+                        Some(false) => return Some(false),
+                        None => result = None,
+                        Some(true) => {}
+                    }
+                }
+                result
+            }
+            Filter::Or(any) => {
+                let mut result = Some(false);
+                for f in any {
+                    match f.eval(layer, round, feature) {
+                        Some(true) => return Some(true),
+                        None => result = None,
+                        Some(false) => {}
+                    }
+                }
+                result
+            }
+            Filter::Not(inner) => inner.eval(layer, round, feature).map(|b| !b),
             Filter::Compare(field, op, literal) => {
                 let value = field.value(layer, round, feature);
-                match compare(&value, literal) {
-                    None => false,
-                    Some(ord) => match op {
-                        CompareOp::Eq => ord == Ordering::Equal,
-                        CompareOp::Ne => ord != Ordering::Equal,
-                        CompareOp::Lt => ord == Ordering::Less,
-                        CompareOp::Le => ord != Ordering::Greater,
-                        CompareOp::Gt => ord == Ordering::Greater,
-                        CompareOp::Ge => ord != Ordering::Less,
-                    },
-                }
+                let ord = compare(&value, literal)?;
+                Some(match op {
+                    CompareOp::Eq => ord == Ordering::Equal,
+                    CompareOp::Ne => ord != Ordering::Equal,
+                    CompareOp::Lt => ord == Ordering::Less,
+                    CompareOp::Le => ord != Ordering::Greater,
+                    CompareOp::Gt => ord == Ordering::Greater,
+                    CompareOp::Ge => ord != Ordering::Less,
+                })
             }
             Filter::In(field, literals) => {
                 let value = field.value(layer, round, feature);
-                literals
-                    .iter()
-                    .any(|l| compare(&value, l) == Some(Ordering::Equal))
+                if value == Value::Null {
+                    return None;
+                }
+                let mut unknown = false;
+                for l in literals {
+                    match compare(&value, l) {
+                        Some(Ordering::Equal) => return Some(true),
+                        None => unknown = true,
+                        Some(_) => {}
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(false)
+                }
             }
             Filter::Between(field, low, high) => {
                 let value = field.value(layer, round, feature);
-                matches!(
-                    compare(&value, low),
-                    Some(Ordering::Greater | Ordering::Equal)
-                ) && matches!(
-                    compare(&value, high),
-                    Some(Ordering::Less | Ordering::Equal)
-                )
+                let above = compare(&value, low).map(|o| o != Ordering::Less);
+                if above == Some(false) {
+                    return above;
+                }
+                let below = compare(&value, high).map(|o| o != Ordering::Greater);
+                crate::query::cql2::eval::and3(above, below)
             }
-            Filter::IsNull(field) => field.value(layer, round, feature) == Value::Null,
+            Filter::IsNull(field) => Some(field.value(layer, round, feature) == Value::Null),
             Filter::Like(field, pattern) => match field.value(layer, round, feature) {
-                Value::Text(text) => like(&text, pattern),
-                Value::Number(n) => like(&n.to_string(), pattern),
-                Value::Bool(b) => like(&b.to_string(), pattern),
-                Value::Null => false,
+                Value::Text(text) => Some(like(&text, pattern)),
+                Value::Number(n) => Some(like(&n.to_string(), pattern)),
+                Value::Bool(b) => Some(like(&b.to_string(), pattern)),
+                Value::Null => None,
             },
             Filter::Spatial(predicate) => {
-                predicate.matches(&layer.features[feature as usize].geometry)
+                Some(predicate.matches(&layer.features[feature as usize].geometry))
             }
+            Filter::Cql2(condition) => condition.eval(Row {
+                layer,
+                round,
+                feature,
+            }),
         }
     }
 }
@@ -190,6 +251,7 @@ impl Filter {
     pub fn candidate_box(&self) -> Option<geo::Rect<f64>> {
         match self {
             Filter::Spatial(predicate) => predicate.candidate_box(),
+            Filter::Cql2(condition) => condition.candidate_box(),
             Filter::And(all) => all.iter().find_map(Filter::candidate_box),
             _ => None,
         }

@@ -1,6 +1,7 @@
 //! Selecting features of a layer: by bounding box (R-tree, then exact test), by property
 //! filters, sorted and ready to page. No HTTP here: the API turns requests into a
-//! [`Selection`] and the matches back into responses.
+//! [`Selection`] and the matches back into responses, and a [`QueryError`] into its
+//! status (`From<QueryError> for ApiError` in `crate::error`).
 
 pub mod area;
 pub mod bbox;
@@ -19,6 +20,47 @@ pub use bbox::Bbox;
 pub use filter::{FieldRef, Filter, Literal};
 
 use crate::model::Layer;
+
+/// What kind of error a query is, for the API to answer with the right status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryErrorKind {
+    /// The request is wrong (400).
+    BadRequest,
+    /// Over a documented size limit (413).
+    TooLarge,
+}
+
+/// A query the client got wrong: a message that says what and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryError {
+    /// 400 or 413.
+    pub kind: QueryErrorKind,
+    /// What is wrong, and where (the message names the character or JSON pointer).
+    pub message: String,
+    /// The 1-based character of a cql2-text filter where the problem is, when known.
+    pub position: Option<usize>,
+}
+
+impl QueryError {
+    /// A 400.
+    pub fn bad(message: impl Into<String>) -> QueryError {
+        QueryError {
+            kind: QueryErrorKind::BadRequest,
+            message: message.into(),
+            position: None,
+        }
+    }
+
+    /// A 413.
+    pub fn too_large(message: impl Into<String>) -> QueryError {
+        QueryError {
+            kind: QueryErrorKind::TooLarge,
+            message: message.into(),
+            position: None,
+        }
+    }
+}
 
 /// A sort key: a field and a direction.
 #[derive(Debug, Clone, PartialEq)]

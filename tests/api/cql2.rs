@@ -184,11 +184,13 @@ async fn s_dwithin_equals_a_brute_force_geodesic_distance() {
 }
 
 #[tokio::test]
-async fn not_excludes_one_governorate_and_keeps_sites_without_one() {
+async fn not_excludes_one_governorate_and_sites_without_one_under_three_valued_logic() {
     let snapshot = iraq_snapshot();
     let sites = snapshot.layer("sites").unwrap();
+    // `governorate = 'IQG08'` is NULL, not FALSE, where a site has no governorate, and
+    // NOT NULL is NULL: such sites do not match (CQL2's three-valued logic).
     let expected = brute_force(sites, |_, f| {
-        text_property(f, "governorate") != Some("IQG08")
+        text_property(f, "governorate").is_some_and(|g| g != "IQG08")
     });
     assert_both_select(
         sites,
@@ -475,8 +477,85 @@ fn a_polygon_literal_over_the_vertex_limit_is_413() {
         .collect();
     ring.push("40 33".into());
     let filter = format!("S_INTERSECTS(geometry, POLYGON(({})))", ring.join(","));
-    match dtmap::query::cql2::parse_filter(sites, &filter, None) {
+    match dtmap::query::cql2::parse_filter(sites, &filter, None).map_err(ApiError::from) {
         Err(ApiError::TooLarge(message)) => assert!(message.starts_with("filter:"), "{message}"),
         other => panic!("expected 413, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn not_over_a_missing_value_is_null_so_not_equal_and_not_select_the_same_sites() {
+    let snapshot = iraq_snapshot();
+    let sites = snapshot.layer("sites").unwrap();
+    let state = iraq_state();
+    let negated = selected(&state, "sites", "NOT (name_ar = 'x')", None).await;
+    let unequal = selected(&state, "sites", "name_ar <> 'x'", None).await;
+    assert_eq!(negated, unequal);
+    let expected = brute_force(sites, |_, f| {
+        text_property(f, "name_ar").is_some_and(|n| n != "x")
+    });
+    assert_eq!(negated, expected);
+    assert!(
+        expected.len() < sites.features.len(),
+        "some sites have no Arabic name"
+    );
+    let json = r#"{"op":"not","args":[{"op":"=","args":[{"property":"name_ar"},"x"]}]}"#;
+    assert_eq!(
+        selected(&state, "sites", json, Some("cql2-json")).await,
+        expected
+    );
+}
+
+#[tokio::test]
+async fn round_date_is_a_temporal_queryable_holding_the_date_of_the_selected_round() {
+    let snapshot = iraq_snapshot();
+    let sites = snapshot.layer("sites").unwrap();
+    let latest = sites.rounds.last().unwrap().date.clone().unwrap();
+    let state = iraq_state();
+    let every_site = brute_force(sites, |_, _| true);
+    assert_eq!(
+        selected(
+            &state,
+            "sites",
+            &format!("T_EQUALS(round_date, DATE('{latest}'))"),
+            None
+        )
+        .await,
+        every_site
+    );
+    assert!(selected(
+        &state,
+        "sites",
+        &format!("T_AFTER(round_date, DATE('{latest}'))"),
+        None
+    )
+    .await
+    .is_empty());
+    let json = r#"{"op":"t_before","args":[{"property":"round_date"},{"date":"2100-01-01"}]}"#;
+    assert_eq!(
+        selected(&state, "sites", json, Some("cql2-json")).await,
+        every_site
+    );
+    let queryables = get_json(&state, "/collections/sites/queryables").await;
+    assert_eq!(
+        queryables["properties"]["round_date"]["format"], "date",
+        "{queryables}"
+    );
+    let conformance = get_json(&state, "/conformance").await;
+    for class in [
+        "basic-cql2",
+        "temporal-functions",
+        "arithmetic",
+        "functions",
+    ] {
+        let uri = format!("http://www.opengis.net/spec/cql2/1.0/conf/{class}");
+        assert!(
+            conformance["conformsTo"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == &uri),
+            "{class}"
+        );
     }
 }
