@@ -111,7 +111,6 @@ impl ComputePool {
         let (done, result) = oneshot::channel();
         let inside = deadline.clone();
         let job: Job = Box::new(move || {
-            let _admitted = admitted;
             // Work still waiting when its deadline passed is not started at all.
             let outcome = if inside.expired() {
                 None
@@ -120,6 +119,9 @@ impl ComputePool {
                 // Work that stopped early at its deadline returns a partial result.
                 (!inside.expired()).then_some(result)
             };
+            // The place is free before the answer goes out, so a client that sends its next
+            // request as soon as it has the answer finds it free.
+            drop(admitted);
             let _ = done.send(outcome);
         });
         if self.jobs.send(job).is_err() {
