@@ -134,7 +134,7 @@ pub async fn queryables(
     if crate::query::FieldRef::resolve(layer, crate::query::filter::ROUND_DATE).is_some() {
         properties.insert(
             crate::query::filter::ROUND_DATE.into(),
-            json!({ "type": "string", "format": "date", "description": "date of the selected round (temporal: T_AFTER(round_date, DATE('2019-01-01')))" }),
+            json!({ "title": "round date", "type": "string", "format": "date", "x-ogc-role": "primary-instant", "description": "date of the selected round (temporal: T_AFTER(round_date, DATE('2019-01-01')))" }),
         );
     }
     if !layer.count_columns.is_empty() {
