@@ -77,8 +77,8 @@ impl FileReloader {
             }
         };
         let for_loading = config.clone();
-        let loaded = tokio::task::spawn_blocking(move || crate::data::load(&for_loading)).await;
-        let Ok((snapshot, report)) = loaded else {
+        let loaded = load_in_background(for_loading).await;
+        let Ok((snapshot, report, tile_cache)) = loaded else {
             return ReloadOutcome {
                 applied: false,
                 data_version: current_version,
@@ -109,7 +109,7 @@ impl FileReloader {
             tracing::warn!("server.{setting} changed; it takes effect after a restart");
         }
         let version = format!("{:016x}", snapshot.version);
-        state.install(snapshot, Settings::from_config(&config));
+        state.install_prepared(snapshot, Settings::from_config(&config), tile_cache);
         tracing::info!("reloaded: data version {version}");
         *running = config;
         ReloadOutcome {
@@ -120,6 +120,46 @@ impl FileReloader {
             report: report.to_string(),
             needs_restart,
         }
+    }
+}
+
+/// Loads a config's data, and prepares its tiles, on a thread of the lowest scheduling
+/// priority: a reload takes what CPU the requests leave.
+async fn load_in_background(
+    config: Config,
+) -> Result<
+    (
+        crate::model::Snapshot,
+        crate::data::LoadReport,
+        crate::tiles::TileCache,
+    ),
+    (),
+> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("dtmap-reload".into())
+        .spawn(move || {
+            let _ =
+                thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
+            let (snapshot, report) = crate::data::load(&config);
+            let tile_cache = report
+                .is_ok()
+                .then(|| AppState::tile_cache_for(&snapshot, &Settings::from_config(&config)));
+            let _ = done.send((snapshot, report, tile_cache));
+        });
+    if spawned.is_err() {
+        return Err(());
+    }
+    match result.await {
+        Ok((snapshot, report, Some(tile_cache))) => Ok((snapshot, report, tile_cache)),
+        Ok((snapshot, report, None)) => {
+            // Refused anyway: an empty cache stands in.
+            let settings = Settings::from_config(&Config::builtin());
+            let tile_cache =
+                crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
+            Ok((snapshot, report, tile_cache))
+        }
+        Err(_) => Err(()),
     }
 }
 

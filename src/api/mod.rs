@@ -187,8 +187,27 @@ impl AppState {
     /// Swaps in a new snapshot with its settings and a fresh tile cache, all at once for
     /// every request that starts after this.
     pub fn install(&self, snapshot: Snapshot, settings: Settings) {
+        let tile_cache = AppState::tile_cache_for(&snapshot, &settings);
+        self.install_prepared(snapshot, settings, tile_cache);
+    }
+
+    /// A tile cache for `snapshot` with its tile geometry already prepared, so the first
+    /// tiles after a reload do not pay for it (slow on large layers: call it off the async
+    /// workers).
+    pub fn tile_cache_for(snapshot: &Snapshot, settings: &Settings) -> crate::tiles::TileCache {
         let tile_cache =
             crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
+        tile_cache.prepared(snapshot);
+        tile_cache
+    }
+
+    /// [`AppState::install`] with a tile cache made by [`AppState::tile_cache_for`].
+    pub fn install_prepared(
+        &self,
+        snapshot: Snapshot,
+        settings: Settings,
+        tile_cache: crate::tiles::TileCache,
+    ) {
         self.tile_cache.store(Arc::new(tile_cache));
         self.settings.store(Arc::new(settings));
         self.snapshot.store(Arc::new(snapshot));
