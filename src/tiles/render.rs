@@ -17,6 +17,7 @@ use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, Cell};
 use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
+use super::repair::repair_polygon;
 use super::simplify::WorldPoint;
 use super::{TileId, TileOptions, EXTENT};
 use crate::model::{GeometryKind, Layer};
@@ -201,11 +202,13 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
         Shape::Polygons(polygons) => {
             let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
                 .iter()
-                .filter_map(|rings| {
-                    let (exterior, holes) = rings.split_first()?;
+                .flat_map(|rings| {
+                    let Some((exterior, holes)) = rings.split_first() else {
+                        return Vec::new();
+                    };
                     let exterior = clip_ring(exterior, clip);
                     if exterior.is_empty() {
-                        return None;
+                        return Vec::new();
                     }
                     let mut polygon = vec![to_local(exterior)];
                     polygon.extend(
@@ -215,7 +218,8 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
                             .filter(|hole| !hole.is_empty())
                             .map(to_local),
                     );
-                    Some(polygon)
+                    // Clipping and simplification can leave rings that cross or touch.
+                    repair_polygon(polygon)
                 })
                 .collect();
             (!kept.is_empty()).then_some(TileGeometry::Polygons(kept))

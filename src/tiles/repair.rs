@@ -1,0 +1,335 @@
+//! Valid polygon rings in integer tile coordinates, as MVT 2.1 asks: every ring simple (no
+//! self-intersection, no self-tangency), with area, and every hole inside its exterior.
+//!
+//! Clipping and simplification can break a valid source polygon: Sutherland–Hodgman joins
+//! the pieces of a polygon that leaves the box and comes back on the same side with a
+//! bridge along the box's side (two edges overlapping, walked both ways), Douglas–Peucker
+//! can make one arc of a ring cross another, and snapping to the grid can make a ring touch
+//! itself. [`repair_polygon`] first checks a clipped polygon exactly (integer orientation
+//! tests, a sweep over the edges sorted by x), which passes for almost every polygon and
+//! leaves it untouched, so shared borders stay identical between neighbours. Only a polygon
+//! that fails is rebuilt by [`i_overlay`] (even-odd fill of all its rings, OGC-valid output
+//! on the same integer grid): bridges cancel out, a ring touching itself becomes separate
+//! rings, crossings are noded. Each ring of the result is checked again and dropped if it
+//! still fails (a sliver), so what is written is always valid.
+
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, ShapeType};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::i_float::int::point::IntPoint;
+
+use super::prepare::doubled_area;
+use super::simplify::{remove_spikes, WorldPoint};
+
+/// A ring without its closing vertex.
+pub type Ring = Vec<WorldPoint>;
+
+/// One clipped polygon (exterior ring first, then holes, any winding) as valid polygons:
+/// usually the same one with repeats and spikes removed, or the parts of its rebuilt
+/// outline when it was not valid; empty when nothing with area is left. Each polygon is an
+/// exterior ring then its holes, each ring simple and with area; winding is left to the
+/// encoder. Coordinates must fit in `i32` (tile coordinates do).
+pub fn repair_polygon(mut rings: Vec<Ring>) -> Vec<Vec<Ring>> {
+    for ring in &mut rings {
+        remove_spikes(ring);
+    }
+    if rings.first().is_none_or(|exterior| exterior.len() < 3) {
+        return Vec::new();
+    }
+    // A ring without area may still be a bow tie with area on each side: rebuilt below.
+    rings.retain(|ring| ring.len() >= 3);
+    if is_valid_polygon(&rings) {
+        return vec![rings];
+    }
+    rebuild(&rings)
+}
+
+/// Whether a ring has three or more vertices and non-zero area.
+fn has_area(ring: &[WorldPoint]) -> bool {
+    ring.len() >= 3 && doubled_area(ring) != 0
+}
+
+/// The polygon rebuilt by an overlay of its rings (even-odd), in OGC-valid parts, each ring
+/// checked again.
+fn rebuild(rings: &[Ring]) -> Vec<Vec<Ring>> {
+    let options = IntOverlayOptions {
+        preserve_input_collinear: true,
+        output_direction: ContourDirection::Clockwise,
+        preserve_output_collinear: true,
+        min_output_area: 0,
+        ogc: true,
+    };
+    let capacity = rings.iter().map(Vec::len).sum();
+    let mut overlay = Overlay::new_custom(capacity, options, Default::default());
+    for ring in rings {
+        let Some(contour) = ring
+            .iter()
+            .map(|p| {
+                Some(IntPoint::new(
+                    i32::try_from(p[0]).ok()?,
+                    i32::try_from(p[1]).ok()?,
+                ))
+            })
+            .collect::<Option<Vec<IntPoint>>>()
+        else {
+            return Vec::new();
+        };
+        overlay.add_contour(&contour, ShapeType::Subject);
+    }
+    overlay
+        .overlay(OverlayRule::Subject, FillRule::EvenOdd)
+        .into_iter()
+        .filter_map(|shape| {
+            let mut rings = shape.into_iter().map(|contour| {
+                let mut ring: Ring = contour
+                    .into_iter()
+                    .map(|p| [i64::from(p.x), i64::from(p.y)])
+                    .collect();
+                remove_spikes(&mut ring);
+                ring
+            });
+            let exterior = rings.next().filter(|r| is_simple_ring(r))?;
+            let mut polygon = vec![exterior];
+            polygon.extend(rings.filter(|r| is_simple_ring(r)));
+            Some(polygon)
+        })
+        .collect()
+}
+
+/// Whether one ring is simple and has area.
+pub fn is_simple_ring(ring: &[WorldPoint]) -> bool {
+    has_area(ring) && edges_are_clear(&[ring])
+}
+
+/// Whether a polygon is valid in the strictest sense: every ring simple with area, no two
+/// rings touching, every hole inside the exterior and outside the other holes.
+pub fn is_valid_polygon(rings: &[Ring]) -> bool {
+    let Some((exterior, holes)) = rings.split_first() else {
+        return false;
+    };
+    if !rings.iter().all(|r| has_area(r)) {
+        return false;
+    }
+    let slices: Vec<&[WorldPoint]> = rings.iter().map(Vec::as_slice).collect();
+    if !edges_are_clear(&slices) {
+        return false;
+    }
+    // No ring touches another, so one vertex tells on which side a whole ring is.
+    holes.iter().enumerate().all(|(i, hole)| {
+        inside(hole[0], exterior)
+            && holes
+                .iter()
+                .enumerate()
+                .all(|(j, other)| i == j || !inside(hole[0], other))
+    })
+}
+
+/// One edge of the rings checked by [`edges_are_clear`].
+#[derive(Clone, Copy)]
+struct Edge {
+    a: WorldPoint,
+    b: WorldPoint,
+    ring: u32,
+    index: u32,
+    min_x: i64,
+    max_x: i64,
+}
+
+/// Whether no two edges of `rings` meet, except consecutive edges of one ring at their
+/// common vertex (and those must not fold back over each other).
+fn edges_are_clear(rings: &[&[WorldPoint]]) -> bool {
+    let total: usize = rings.iter().map(|r| r.len()).sum();
+    let mut edges: Vec<Edge> = Vec::with_capacity(total);
+    for (r, ring) in rings.iter().enumerate() {
+        let n = ring.len();
+        for i in 0..n {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            if a == b {
+                return false;
+            }
+            edges.push(Edge {
+                a,
+                b,
+                ring: r as u32,
+                index: i as u32,
+                min_x: a[0].min(b[0]),
+                max_x: a[0].max(b[0]),
+            });
+        }
+    }
+    let lengths: Vec<u32> = rings.iter().map(|r| r.len() as u32).collect();
+    edges.sort_unstable_by_key(|e| e.min_x);
+    for (i, e) in edges.iter().enumerate() {
+        let (e_min_y, e_max_y) = (e.a[1].min(e.b[1]), e.a[1].max(e.b[1]));
+        for f in &edges[i + 1..] {
+            if f.min_x > e.max_x {
+                break;
+            }
+            if f.a[1].max(f.b[1]) < e_min_y || f.a[1].min(f.b[1]) > e_max_y {
+                continue;
+            }
+            let clear = if e.ring == f.ring {
+                let n = lengths[e.ring as usize];
+                if (e.index + 1) % n == f.index {
+                    consecutive_are_clear(e.a, e.b, f.b, n)
+                } else if (f.index + 1) % n == e.index {
+                    consecutive_are_clear(f.a, f.b, e.b, n)
+                } else {
+                    !segments_meet(e.a, e.b, f.a, f.b)
+                }
+            } else {
+                !segments_meet(e.a, e.b, f.a, f.b)
+            };
+            if !clear {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Consecutive edges `a`–`b`, `b`–`c` of a ring of `n` vertices meet only at `b`: they do
+/// not fold back along one line (and in a triangle, `c` is `a`, which is fine).
+fn consecutive_are_clear(a: WorldPoint, b: WorldPoint, c: WorldPoint, n: u32) -> bool {
+    if n < 3 {
+        return false;
+    }
+    let folded = orientation(a, b, c) == 0
+        && (i128::from(b[0] - a[0]) * i128::from(c[0] - b[0])
+            + i128::from(b[1] - a[1]) * i128::from(c[1] - b[1]))
+            < 0;
+    !folded
+}
+
+/// The sign of the turn `a` → `b` → `c`: 1, -1, or 0 when collinear. Exact.
+fn orientation(a: WorldPoint, b: WorldPoint, c: WorldPoint) -> i8 {
+    let cross = i128::from(b[0] - a[0]) * i128::from(c[1] - a[1])
+        - i128::from(b[1] - a[1]) * i128::from(c[0] - a[0]);
+    cross.signum() as i8
+}
+
+/// Whether `p`, collinear with `a`–`b`, lies on that segment.
+fn on_segment(a: WorldPoint, b: WorldPoint, p: WorldPoint) -> bool {
+    p[0] >= a[0].min(b[0])
+        && p[0] <= a[0].max(b[0])
+        && p[1] >= a[1].min(b[1])
+        && p[1] <= a[1].max(b[1])
+}
+
+/// Whether closed segments `a`–`b` and `c`–`d` have any point in common. Exact.
+pub fn segments_meet(a: WorldPoint, b: WorldPoint, c: WorldPoint, d: WorldPoint) -> bool {
+    let (o1, o2) = (orientation(a, b, c), orientation(a, b, d));
+    let (o3, o4) = (orientation(c, d, a), orientation(c, d, b));
+    if o1 != o2 && o3 != o4 && o1 != 0 && o2 != 0 && o3 != 0 && o4 != 0 {
+        return true;
+    }
+    (o1 == 0 && on_segment(a, b, c))
+        || (o2 == 0 && on_segment(a, b, d))
+        || (o3 == 0 && on_segment(c, d, a))
+        || (o4 == 0 && on_segment(c, d, b))
+}
+
+/// Whether `p` is inside `ring` (crossing number; a point on the boundary may go either
+/// way, callers rule that out first).
+fn inside(p: WorldPoint, ring: &[WorldPoint]) -> bool {
+    let n = ring.len();
+    let mut inside = false;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            // x of the edge at p's y, compared exactly: p.x < a.x + (p.y-a.y)(b.x-a.x)/(b.y-a.y).
+            let lhs = i128::from(p[0] - a[0]) * i128::from(b[1] - a[1]);
+            let rhs = i128::from(p[1] - a[1]) * i128::from(b[0] - a[0]);
+            let left = if b[1] > a[1] { lhs < rhs } else { lhs > rhs };
+            if left {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x: i64, y: i64, side: i64) -> Ring {
+        vec![[x, y], [x + side, y], [x + side, y + side], [x, y + side]]
+    }
+
+    #[test]
+    fn a_valid_polygon_is_kept_as_it_is() {
+        let polygon = vec![square(0, 0, 10), square(2, 2, 3)];
+        assert!(is_valid_polygon(&polygon));
+        assert_eq!(repair_polygon(polygon.clone()), vec![polygon]);
+    }
+
+    #[test]
+    fn a_bridge_along_the_clip_line_is_cut_into_two_rings() {
+        // Two squares joined by a zero-width bridge along y = 0, as Sutherland–Hodgman
+        // makes them.
+        let ring = vec![
+            [0, 0],
+            [4, 0],
+            [6, 0],
+            [10, 0],
+            [10, 4],
+            [6, 4],
+            [6, 0],
+            [4, 0],
+            [4, 4],
+            [0, 4],
+        ];
+        assert!(!is_valid_polygon(&[ring.clone()]));
+        let repaired = repair_polygon(vec![ring]);
+        assert_eq!(repaired.len(), 2, "{repaired:?}");
+        for polygon in &repaired {
+            assert!(is_valid_polygon(polygon), "{polygon:?}");
+            assert_eq!(doubled_area(&polygon[0]).abs(), 32);
+        }
+    }
+
+    #[test]
+    fn a_ring_touching_itself_at_a_vertex_is_split() {
+        let ring = vec![
+            [0, 0],
+            [4, 0],
+            [4, 4],
+            [8, 4],
+            [8, 8],
+            [4, 8],
+            [4, 4],
+            [0, 4],
+        ];
+        let repaired = repair_polygon(vec![ring]);
+        let area: i128 = repaired.iter().map(|p| doubled_area(&p[0]).abs()).sum();
+        assert_eq!(area, 64);
+        assert!(repaired.iter().all(|p| is_valid_polygon(p)), "{repaired:?}");
+    }
+
+    #[test]
+    fn a_bow_tie_becomes_two_triangles_and_a_sliver_goes() {
+        let repaired = repair_polygon(vec![vec![[0, 0], [10, 10], [10, 0], [0, 10]]]);
+        assert_eq!(repaired.len(), 2);
+        assert!(repaired.iter().all(|p| is_valid_polygon(p)));
+        assert!(repair_polygon(vec![vec![[0, 0], [5, 0], [10, 0]]]).is_empty());
+    }
+
+    #[test]
+    fn a_hole_on_the_exterior_line_becomes_a_notch() {
+        let repaired = repair_polygon(vec![square(0, 0, 10), vec![[0, 2], [4, 2], [4, 6], [0, 6]]]);
+        assert_eq!(repaired.len(), 1);
+        assert_eq!(repaired[0].len(), 1);
+        assert_eq!(doubled_area(&repaired[0][0]).abs(), 2 * (100 - 16));
+        assert!(is_valid_polygon(&repaired[0]));
+    }
+
+    #[test]
+    fn segments_meet_when_touching_or_overlapping() {
+        assert!(segments_meet([0, 0], [4, 0], [2, 0], [6, 0]));
+        assert!(segments_meet([0, 0], [4, 4], [4, 0], [0, 4]));
+        assert!(segments_meet([0, 0], [4, 0], [2, 0], [2, 5]));
+        assert!(!segments_meet([0, 0], [4, 0], [5, 0], [6, 0]));
+        assert!(!segments_meet([0, 0], [4, 0], [0, 1], [4, 1]));
+    }
+}
