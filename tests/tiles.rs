@@ -605,6 +605,23 @@ async fn a_tile_outside_the_grid_or_too_deep_or_malformed_is_a_400() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(answer.json()["code"], "InvalidParameterValue", "{uri}");
     }
+    // The message gives the columns and rows there are, 0 to 2^z − 1.
+    let answer = get(&app, "/tiles/governorates/2/4/0").await;
+    let description = answer.json()["description"].to_string();
+    assert!(
+        description.contains("x: 4 is outside 0..3 at zoom 2"),
+        "{description}"
+    );
+    let answer = get(
+        &app,
+        "/collections/governorates/tiles/WebMercatorQuad/2/0/4",
+    )
+    .await;
+    let description = answer.json()["description"].to_string();
+    assert!(
+        description.contains("x: 4 is outside 0..3 at zoom 2"),
+        "{description}"
+    );
 }
 
 #[tokio::test]
@@ -809,6 +826,10 @@ async fn tilejson_of_one_layer_has_absolute_urls_bounds_and_fields() {
         let bounds: Vec<f64> = serde_json::from_value(doc["bounds"].clone()).unwrap();
         assert!(bounds[0] > 38.0 && bounds[2] < 49.0 && bounds[1] > 29.0 && bounds[3] < 38.0);
         assert_eq!(doc["center"].as_array().unwrap().len(), 3);
+        assert!(
+            doc["center"][2].is_u64(),
+            "the centre zoom is a whole number"
+        );
         assert_eq!(doc["minzoom"], 0);
         assert!(doc["attribution"]
             .as_str()
@@ -831,18 +852,33 @@ async fn tilejson_of_one_layer_has_absolute_urls_bounds_and_fields() {
 
 #[tokio::test]
 async fn tilejson_honours_forwarded_headers_and_the_public_url() {
-    let app = app();
-    let answer = get_with(
-        &app,
-        "/tiles/governorates,sites.json?round=latest",
-        &[
-            ("x-forwarded-proto", "https"),
-            ("x-forwarded-host", "proxy.example.org"),
-            ("x-forwarded-prefix", "/dtmap"),
-        ],
-    )
-    .await;
-    let doc = answer.json();
+    // Forwarded headers count only from a trusted proxy.
+    let behind_proxy = dtmap::server::app(AppState::new(
+        load_builtin(),
+        Settings {
+            trusted_proxies: vec!["10.0.0.0/8".parse().expect("a block")],
+            ..settings(None)
+        },
+    ));
+    let mut request = Request::builder()
+        .uri("/tiles/governorates,sites.json?round=latest")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "proxy.example.org")
+        .header("x-forwarded-prefix", "/dtmap")
+        .body(Body::empty())
+        .expect("a request");
+    request.extensions_mut().insert(dtmap::api::Peer {
+        remote: "10.1.2.3:40000".parse().expect("an address"),
+        local: "10.9.9.9:8080".parse().expect("an address"),
+    });
+    let response = behind_proxy.oneshot(request).await.expect("an answer");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let doc: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
         doc["tiles"][0],
         "https://proxy.example.org/dtmap/tiles/governorates,sites/{z}/{x}/{y}?round=latest"
