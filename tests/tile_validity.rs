@@ -19,7 +19,7 @@ use dtmap::config::Config;
 use dtmap::model::Snapshot;
 use dtmap::tiles::clip::{Chain, ClipBox};
 use dtmap::tiles::encode::{encode_geometry, TileGeometry};
-use dtmap::tiles::prepare::{PreparedSnapshot, Shape};
+use dtmap::tiles::prepare::{PolygonRings, PreparedSnapshot, Shape};
 use dtmap::tiles::render::{clip_shape, render_tile, LayerRequest};
 use dtmap::tiles::simplify::{SourcePoint, Topology};
 use dtmap::tiles::{lonlat_to_world, world_to_lonlat, TileId, TileOptions, EXTENT};
@@ -495,7 +495,7 @@ fn render_polygons(polygons: &[Vec<Vec<SourcePoint>>], tile: TileId) -> Vec<u32>
         ids.push(ring_ids);
     }
     let topology = Topology::build(paths);
-    let kept: Vec<Vec<Chain>> = ids
+    let kept: Vec<PolygonRings> = ids
         .iter()
         .filter_map(|rings| {
             let mut rings = rings
@@ -505,7 +505,7 @@ fn render_polygons(polygons: &[Vec<Vec<SourcePoint>>], tile: TileId) -> Vec<u32>
             let exterior = rings.next()?;
             let mut polygon = vec![Chain::new(exterior)];
             polygon.extend(rings.map(Chain::new));
-            Some(polygon)
+            Some(PolygonRings::new(polygon))
         })
         .collect();
     let clip = ClipBox::around(tile, options.buffer);

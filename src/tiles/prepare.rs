@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use geo::{Area, Geometry, InteriorPoint, LineString, Polygon};
 
 use super::clip::Chain;
+use super::repair::{repair_polygon, Ring};
 use super::simplify::{SourcePoint, Topology, WorldPoint};
 use super::{lonlat_to_world, TileOptions, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
@@ -29,7 +30,38 @@ pub enum Shape {
     Lines(Vec<Chain>),
     /// Polygons, each an exterior ring then its holes; rings do not repeat their first
     /// vertex and their winding is not yet fixed.
-    Polygons(Vec<Vec<Chain>>),
+    Polygons(Vec<PolygonRings>),
+}
+
+/// One polygon of a [`Shape`]: its exterior ring then its holes as simplified, and the same
+/// polygon made valid ([`repair_polygon`]), made on first use and kept for every tile that
+/// holds the whole polygon (those that clip it repair their own clipped rings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolygonRings {
+    rings: Vec<Chain>,
+    valid: OnceLock<Vec<Vec<Ring>>>,
+}
+
+impl PolygonRings {
+    /// A polygon of `rings`: exterior first, then holes.
+    pub fn new(rings: Vec<Chain>) -> PolygonRings {
+        PolygonRings {
+            rings,
+            valid: OnceLock::new(),
+        }
+    }
+
+    /// The rings as simplified: exterior first, then holes.
+    pub fn rings(&self) -> &[Chain] {
+        &self.rings
+    }
+
+    /// The polygon as valid polygons (usually itself), in world coordinates.
+    pub fn valid(&self) -> &[Vec<Ring>] {
+        self.valid.get_or_init(|| {
+            repair_polygon(self.rings.iter().map(|r| r.points().to_vec()).collect())
+        })
+    }
 }
 
 /// A feature's geometry as paths of the layer's topology.
@@ -131,7 +163,7 @@ impl PreparedLayer {
                 }
             }
             SourceShape::Polygons(polygons) => {
-                let kept: Vec<Vec<Chain>> = polygons
+                let kept: Vec<PolygonRings> = polygons
                     .iter()
                     .filter_map(|rings| {
                         let mut rings = rings
@@ -140,18 +172,18 @@ impl PreparedLayer {
                         let exterior = rings.next().filter(|r| is_area(r))?;
                         let mut polygon = vec![Chain::new(exterior)];
                         polygon.extend(rings.filter(|r| is_area(r)).map(Chain::new));
-                        Some(polygon)
+                        Some(PolygonRings::new(polygon))
                     })
                     .collect();
                 if kept.is_empty() && !polygons.is_empty() {
                     let [x, y] = project(centre, zoom);
                     let h = TINY_POLYGON_HALF_SIDE;
-                    Shape::Polygons(vec![vec![Chain::new(vec![
+                    Shape::Polygons(vec![PolygonRings::new(vec![Chain::new(vec![
                         [x - h, y - h],
                         [x + h, y - h],
                         [x + h, y + h],
                         [x - h, y + h],
-                    ])]])
+                    ])])])
                 } else if kept.is_empty() {
                     Shape::Empty
                 } else {

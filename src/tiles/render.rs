@@ -200,28 +200,36 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
             (!kept.is_empty()).then_some(TileGeometry::Lines(kept))
         }
         Shape::Polygons(polygons) => {
-            let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
-                .iter()
-                .flat_map(|rings| {
-                    let Some((exterior, holes)) = rings.split_first() else {
-                        return Vec::new();
-                    };
-                    let exterior = clip_ring(exterior, clip);
-                    if exterior.is_empty() {
-                        return Vec::new();
-                    }
-                    let mut polygon = vec![to_local(exterior)];
-                    polygon.extend(
-                        holes
+            let mut kept: Vec<Vec<Vec<WorldPoint>>> = Vec::new();
+            for polygon in polygons {
+                let Some((exterior, holes)) = polygon.rings().split_first() else {
+                    continue;
+                };
+                if polygon.rings().iter().all(|ring| ring.is_within(clip)) {
+                    // The whole polygon is in the tile: its valid form, made once per zoom.
+                    kept.extend(
+                        polygon
+                            .valid()
                             .iter()
-                            .map(|hole| clip_ring(hole, clip))
-                            .filter(|hole| !hole.is_empty())
-                            .map(to_local),
+                            .map(|rings| rings.iter().map(|ring| to_local(ring.clone())).collect()),
                     );
-                    // Clipping and simplification can leave rings that cross or touch.
-                    repair_polygon(polygon)
-                })
-                .collect();
+                    continue;
+                }
+                let exterior = clip_ring(exterior, clip);
+                if exterior.is_empty() {
+                    continue;
+                }
+                let mut rings = vec![to_local(exterior)];
+                rings.extend(
+                    holes
+                        .iter()
+                        .map(|hole| clip_ring(hole, clip))
+                        .filter(|hole| !hole.is_empty())
+                        .map(to_local),
+                );
+                // Clipping (and simplification) can leave rings that cross or touch.
+                kept.extend(repair_polygon(rings));
+            }
             (!kept.is_empty()).then_some(TileGeometry::Polygons(kept))
         }
     }

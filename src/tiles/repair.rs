@@ -28,7 +28,8 @@ pub type Ring = Vec<WorldPoint>;
 /// usually the same one with repeats and spikes removed, or the parts of its rebuilt
 /// outline when it was not valid; empty when nothing with area is left. Each polygon is an
 /// exterior ring then its holes, each ring simple and with area; winding is left to the
-/// encoder. Coordinates must fit in `i32` (tile coordinates do).
+/// encoder. A polygon wider than `i32` can count, which no tile holds, is left out
+/// when it needs rebuilding.
 pub fn repair_polygon(mut rings: Vec<Ring>) -> Vec<Vec<Ring>> {
     for ring in &mut rings {
         remove_spikes(ring);
@@ -59,6 +60,10 @@ fn rebuild(rings: &[Ring]) -> Vec<Vec<Ring>> {
         min_output_area: 0,
         ogc: true,
     };
+    // i_overlay works in i32: coordinates are taken from the least corner of the rings.
+    let origin = rings.iter().flatten().fold([i64::MAX, i64::MAX], |o, p| {
+        [o[0].min(p[0]), o[1].min(p[1])]
+    });
     let capacity = rings.iter().map(Vec::len).sum();
     let mut overlay = Overlay::new_custom(capacity, options, Default::default());
     for ring in rings {
@@ -66,8 +71,8 @@ fn rebuild(rings: &[Ring]) -> Vec<Vec<Ring>> {
             .iter()
             .map(|p| {
                 Some(IntPoint::new(
-                    i32::try_from(p[0]).ok()?,
-                    i32::try_from(p[1]).ok()?,
+                    i32::try_from(p[0] - origin[0]).ok()?,
+                    i32::try_from(p[1] - origin[1]).ok()?,
                 ))
             })
             .collect::<Option<Vec<IntPoint>>>()
@@ -83,7 +88,7 @@ fn rebuild(rings: &[Ring]) -> Vec<Vec<Ring>> {
             let mut rings = shape.into_iter().map(|contour| {
                 let mut ring: Ring = contour
                     .into_iter()
-                    .map(|p| [i64::from(p.x), i64::from(p.y)])
+                    .map(|p| [i64::from(p.x) + origin[0], i64::from(p.y) + origin[1]])
                     .collect();
                 remove_spikes(&mut ring);
                 ring
