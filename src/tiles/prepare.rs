@@ -33,13 +33,14 @@ pub enum Shape {
     Polygons(Vec<PolygonRings>),
 }
 
-/// One polygon of a [`Shape`]: its exterior ring then its holes as simplified, and the same
-/// polygon made valid ([`repair_polygon`]), made on first use and kept for every tile that
-/// holds the whole polygon (those that clip it repair their own clipped rings).
+/// One polygon of a [`Shape`]: its exterior ring then its holes as simplified, and, made on
+/// first use, the same polygon made valid ([`repair_polygon`]) when it is not: tiles clip
+/// the valid form, so a tile only has to look at the edges its clipping makes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolygonRings {
     rings: Vec<Chain>,
-    valid: OnceLock<Vec<Vec<Ring>>>,
+    /// `None` when `rings` are valid as they are; else the valid polygons.
+    repaired: OnceLock<Option<Vec<Vec<Chain>>>>,
 }
 
 impl PolygonRings {
@@ -47,7 +48,7 @@ impl PolygonRings {
     pub fn new(rings: Vec<Chain>) -> PolygonRings {
         PolygonRings {
             rings,
-            valid: OnceLock::new(),
+            repaired: OnceLock::new(),
         }
     }
 
@@ -56,11 +57,27 @@ impl PolygonRings {
         &self.rings
     }
 
-    /// The polygon as valid polygons (usually itself), in world coordinates.
-    pub fn valid(&self) -> &[Vec<Ring>] {
-        self.valid.get_or_init(|| {
-            repair_polygon(self.rings.iter().map(|r| r.points().to_vec()).collect())
-        })
+    /// The polygon as valid polygons, each an exterior ring then holes, every ring simple
+    /// and with area: usually just its own rings; none when it collapsed to nothing.
+    pub fn valid_parts(&self) -> Vec<&[Chain]> {
+        let repaired = self.repaired.get_or_init(|| {
+            let rings: Vec<Ring> = self.rings.iter().map(|r| r.points().to_vec()).collect();
+            let valid = repair_polygon(rings.clone());
+            if valid.len() == 1 && valid[0] == rings {
+                None
+            } else {
+                Some(
+                    valid
+                        .into_iter()
+                        .map(|polygon| polygon.into_iter().map(Chain::new).collect())
+                        .collect(),
+                )
+            }
+        });
+        match repaired {
+            None => vec![&self.rings[..]],
+            Some(parts) => parts.iter().map(Vec::as_slice).collect(),
+        }
     }
 }
 

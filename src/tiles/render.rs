@@ -17,7 +17,7 @@ use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, Cell};
 use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
-use super::repair::repair_polygon;
+use super::repair::repair_clipped;
 use super::simplify::WorldPoint;
 use super::{TileId, TileOptions, EXTENT};
 use crate::model::{GeometryKind, Layer};
@@ -201,18 +201,14 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
         }
         Shape::Polygons(polygons) => {
             let mut kept: Vec<Vec<Vec<WorldPoint>>> = Vec::new();
-            for polygon in polygons {
-                let Some((exterior, holes)) = polygon.rings().split_first() else {
+            let (lo, hi) = (local(clip.min, origin), local(clip.max, origin));
+            for part in polygons.iter().flat_map(|p| p.valid_parts()) {
+                let Some((exterior, holes)) = part.split_first() else {
                     continue;
                 };
-                if polygon.rings().iter().all(|ring| ring.is_within(clip)) {
-                    // The whole polygon is in the tile: its valid form, made once per zoom.
-                    kept.extend(
-                        polygon
-                            .valid()
-                            .iter()
-                            .map(|rings| rings.iter().map(|ring| to_local(ring.clone())).collect()),
-                    );
+                if part.iter().all(|ring| ring.is_within(clip)) {
+                    // Valid already, and nothing to cut.
+                    kept.push(part.iter().map(|r| to_local(r.points().to_vec())).collect());
                     continue;
                 }
                 let exterior = clip_ring(exterior, clip);
@@ -227,8 +223,9 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
                         .filter(|hole| !hole.is_empty())
                         .map(to_local),
                 );
-                // Clipping (and simplification) can leave rings that cross or touch.
-                kept.extend(repair_polygon(rings));
+                // Clipping can make rings overlap themselves along the box's sides, or
+                // touch where a crossing point was rounded.
+                kept.extend(repair_clipped(rings, lo, hi));
             }
             (!kept.is_empty()).then_some(TileGeometry::Polygons(kept))
         }

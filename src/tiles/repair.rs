@@ -1,17 +1,26 @@
 //! Valid polygon rings in integer tile coordinates, as MVT 2.1 asks: every ring simple (no
 //! self-intersection, no self-tangency), with area, and every hole inside its exterior.
 //!
-//! Clipping and simplification can break a valid source polygon: Sutherland–Hodgman joins
-//! the pieces of a polygon that leaves the box and comes back on the same side with a
-//! bridge along the box's side (two edges overlapping, walked both ways), Douglas–Peucker
-//! can make one arc of a ring cross another, and snapping to the grid can make a ring touch
-//! itself. [`repair_polygon`] first checks a clipped polygon exactly (integer orientation
-//! tests, a sweep over the edges sorted by x), which passes for almost every polygon and
-//! leaves it untouched, so shared borders stay identical between neighbours. Only a polygon
-//! that fails is rebuilt by [`i_overlay`] (even-odd fill of all its rings, OGC-valid output
-//! on the same integer grid): bridges cancel out, a ring touching itself becomes separate
-//! rings, crossings are noded. Each ring of the result is checked again and dropped if it
-//! still fails (a sliver), so what is written is always valid.
+//! Clipping and simplification can break a valid source polygon: Douglas–Peucker can make
+//! one arc of a ring cross another, snapping to the grid can make a ring touch itself, and
+//! Sutherland–Hodgman joins the pieces of a polygon that leaves the box and comes back on
+//! the same side with a bridge along the box's side (two edges overlapping, walked both
+//! ways), or rounds a crossing point onto another edge. Two steps:
+//!
+//! 1. [`repair_polygon`], once per polygon and zoom (see
+//!    [`super::prepare::PolygonRings::valid_parts`]): an exact check of the simplified
+//!    polygon (integer orientation tests, a sweep over its edges sorted by x). Almost every
+//!    polygon passes and is left untouched, so shared borders stay identical between
+//!    neighbours. One that fails is rebuilt by [`i_overlay`] (even-odd fill of all its
+//!    rings, OGC-valid output on the same integer grid): bridges cancel out, a ring
+//!    touching itself becomes separate rings, crossings are noded. Each ring of the result
+//!    is checked again and dropped if it still fails (a sliver).
+//! 2. [`repair_clipped`], per tile, for a valid polygon that the tile cuts: only the edges
+//!    that clipping made (those with an end on the box's sides) can be at fault, so only
+//!    they are checked; the rare polygon that fails is rebuilt as above.
+//!
+//! A polygon wholly inside the tile needs neither step again, so tile rendering costs
+//! about what it did before the checks.
 
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, ShapeType};
@@ -43,6 +52,91 @@ pub fn repair_polygon(mut rings: Vec<Ring>) -> Vec<Vec<Ring>> {
         return vec![rings];
     }
     rebuild(&rings)
+}
+
+/// [`repair_polygon`] for the rings of a valid polygon clipped to the box `min`–`max`
+/// (Sutherland–Hodgman): only edges with an end on the box's sides can be at fault, so only
+/// they are checked against the others, unless there are so many that the full check is
+/// cheaper.
+pub fn repair_clipped(mut rings: Vec<Ring>, min: WorldPoint, max: WorldPoint) -> Vec<Vec<Ring>> {
+    for ring in &mut rings {
+        remove_spikes(ring);
+    }
+    if rings.first().is_none_or(|exterior| exterior.len() < 3) {
+        return Vec::new();
+    }
+    rings.retain(|ring| ring.len() >= 3);
+    if clipped_is_valid(&rings, min, max) {
+        return vec![rings];
+    }
+    rebuild(&rings)
+}
+
+/// Beyond this many edges made by clipping, [`clipped_is_valid`] checks every edge with a
+/// sweep instead of each made edge against every other.
+const MAX_CUT_EDGES: usize = 32;
+
+/// Whether rings clipped from a valid polygon are still valid: each has area, and no edge
+/// with an end on the box's sides meets another edge (other than at the vertex it shares
+/// with its neighbour in the ring). Every other edge is one of the polygon's own, and those
+/// never meet. A hole whose clipped outline does not touch anything stays inside the
+/// clipped exterior.
+fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
+    if !rings.iter().all(|r| has_area(r)) {
+        return false;
+    }
+    let on_side =
+        |p: WorldPoint| p[0] == min[0] || p[0] == max[0] || p[1] == min[1] || p[1] == max[1];
+    let mut made = Vec::new();
+    for (r, ring) in rings.iter().enumerate() {
+        let n = ring.len();
+        for i in 0..n {
+            if on_side(ring[i]) || on_side(ring[(i + 1) % n]) {
+                made.push((r, i));
+                if made.len() > MAX_CUT_EDGES {
+                    // Many cuts: the sweep over every edge is cheaper.
+                    return is_valid_polygon(rings);
+                }
+            }
+        }
+    }
+    for &(r, i) in &made {
+        let ring = &rings[r];
+        let n = ring.len();
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        let (lo, hi) = (
+            [a[0].min(b[0]), a[1].min(b[1])],
+            [a[0].max(b[0]), a[1].max(b[1])],
+        );
+        for (s, other) in rings.iter().enumerate() {
+            let m = other.len();
+            for j in 0..m {
+                let (c, d) = (other[j], other[(j + 1) % m]);
+                if c[0].max(d[0]) < lo[0]
+                    || c[0].min(d[0]) > hi[0]
+                    || c[1].max(d[1]) < lo[1]
+                    || c[1].min(d[1]) > hi[1]
+                {
+                    continue;
+                }
+                let clear = if s != r {
+                    !segments_meet(a, b, c, d)
+                } else if j == i {
+                    true
+                } else if (i + 1) % n == j {
+                    consecutive_are_clear(a, b, d, n as u32)
+                } else if (j + 1) % n == i {
+                    consecutive_are_clear(c, d, b, n as u32)
+                } else {
+                    !segments_meet(a, b, c, d)
+                };
+                if !clear {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Whether a ring has three or more vertices and non-zero area.
