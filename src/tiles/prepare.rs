@@ -59,7 +59,7 @@ impl PolygonRings {
 
     /// The polygon as valid polygons, each an exterior ring then holes, every ring simple
     /// and with area: usually just its own rings; none when it collapsed to nothing.
-    pub fn valid_parts(&self) -> Vec<&[Chain]> {
+    pub fn valid_parts(&self) -> impl Iterator<Item = &[Chain]> {
         let repaired = self.repaired.get_or_init(|| {
             let rings: Vec<Ring> = self.rings.iter().map(|r| r.points().to_vec()).collect();
             let valid = repair_polygon(rings.clone());
@@ -74,10 +74,9 @@ impl PolygonRings {
                 )
             }
         });
-        match repaired {
-            None => vec![&self.rings[..]],
-            Some(parts) => parts.iter().map(Vec::as_slice).collect(),
-        }
+        let own = repaired.is_none().then_some(&self.rings[..]);
+        own.into_iter()
+            .chain(repaired.iter().flatten().map(Vec::as_slice))
     }
 }
 

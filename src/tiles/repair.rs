@@ -60,7 +60,9 @@ pub fn repair_polygon(mut rings: Vec<Ring>) -> Vec<Vec<Ring>> {
 /// cheaper.
 pub fn repair_clipped(mut rings: Vec<Ring>, min: WorldPoint, max: WorldPoint) -> Vec<Vec<Ring>> {
     for ring in &mut rings {
-        remove_spikes(ring);
+        if has_spikes(ring) {
+            remove_spikes(ring);
+        }
     }
     if rings.first().is_none_or(|exterior| exterior.len() < 3) {
         return Vec::new();
@@ -137,6 +139,13 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
         }
     }
     true
+}
+
+/// Whether [`remove_spikes`] would change a ring: a vertex repeated next to itself or one
+/// step further on.
+fn has_spikes(ring: &[WorldPoint]) -> bool {
+    let n = ring.len();
+    n < 3 || (0..n).any(|i| ring[i] == ring[(i + 1) % n] || ring[i] == ring[(i + 2) % n])
 }
 
 /// Whether a ring has three or more vertices and non-zero area.
