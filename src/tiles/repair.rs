@@ -78,23 +78,32 @@ pub fn repair_clipped(mut rings: Vec<Ring>, min: WorldPoint, max: WorldPoint) ->
 /// sweep instead of each made edge against every other.
 const MAX_CUT_EDGES: usize = 32;
 
+/// Edges per run whose bounding box [`clipped_is_valid`] tests before the edges themselves.
+const RUN: usize = 32;
+
 /// Whether rings clipped from a valid polygon are still valid: each has area, and no edge
-/// with an end on the box's sides meets another edge (other than at the vertex it shares
-/// with its neighbour in the ring). Every other edge is one of the polygon's own, and those
-/// never meet. A hole whose clipped outline does not touch anything stays inside the
-/// clipped exterior.
+/// that clipping made meets another edge (other than at the vertex it shares with its
+/// neighbour in the ring). Every other edge is one of the polygon's own, strictly inside
+/// the box, and those never meet. An edge made by clipping has an end on the box's sides:
+/// one *along* a side can only meet edges that reach the side, that is other made edges;
+/// one *across* (from a vertex inside to a crossing point) is checked against every edge.
+/// A hole whose clipped outline touches nothing stays inside the clipped exterior.
 fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
     if !rings.iter().all(|r| has_area(r)) {
         return false;
     }
     let on_side =
         |p: WorldPoint| p[0] == min[0] || p[0] == max[0] || p[1] == min[1] || p[1] == max[1];
-    let mut made = Vec::new();
+    // (ring, index of its first vertex, whether it runs along a side).
+    let mut made: Vec<(usize, usize, bool)> = Vec::new();
     for (r, ring) in rings.iter().enumerate() {
         let n = ring.len();
         for i in 0..n {
-            if on_side(ring[i]) || on_side(ring[(i + 1) % n]) {
-                made.push((r, i));
+            let (a, b) = (ring[i], ring[if i + 1 == n { 0 } else { i + 1 }]);
+            let (a_on, b_on) = (on_side(a), on_side(b));
+            if a_on || b_on {
+                let along = a_on && b_on;
+                made.push((r, i, along));
                 if made.len() > MAX_CUT_EDGES {
                     // Many cuts: the sweep over every edge is cheaper.
                     return is_valid_polygon(rings);
@@ -102,40 +111,92 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
             }
         }
     }
-    for &(r, i) in &made {
-        let ring = &rings[r];
-        let n = ring.len();
-        let (a, b) = (ring[i], ring[(i + 1) % n]);
-        let (lo, hi) = (
-            [a[0].min(b[0]), a[1].min(b[1])],
-            [a[0].max(b[0]), a[1].max(b[1])],
-        );
-        for (s, other) in rings.iter().enumerate() {
-            let m = other.len();
-            for j in 0..m {
-                let (c, d) = (other[j], other[(j + 1) % m]);
-                if c[0].max(d[0]) < lo[0]
-                    || c[0].min(d[0]) > hi[0]
-                    || c[1].max(d[1]) < lo[1]
-                    || c[1].min(d[1]) > hi[1]
-                {
-                    continue;
-                }
-                let clear = if s != r {
-                    !segments_meet(a, b, c, d)
-                } else if j == i {
-                    true
-                } else if (i + 1) % n == j {
-                    consecutive_are_clear(a, b, d, n as u32)
-                } else if (j + 1) % n == i {
-                    consecutive_are_clear(c, d, b, n as u32)
-                } else {
-                    !segments_meet(a, b, c, d)
-                };
-                if !clear {
-                    return false;
+    if made.is_empty() {
+        return true;
+    }
+    let meets = |(r, i): (usize, usize), (s, j): (usize, usize)| -> bool {
+        let (ring, other) = (&rings[r], &rings[s]);
+        let (n, m) = (ring.len(), other.len());
+        let (a, b) = (ring[i], ring[if i + 1 == n { 0 } else { i + 1 }]);
+        let (c, d) = (other[j], other[if j + 1 == m { 0 } else { j + 1 }]);
+        if c[0].max(d[0]) < a[0].min(b[0])
+            || c[0].min(d[0]) > a[0].max(b[0])
+            || c[1].max(d[1]) < a[1].min(b[1])
+            || c[1].min(d[1]) > a[1].max(b[1])
+        {
+            return false;
+        }
+        if s != r {
+            segments_meet(a, b, c, d)
+        } else if j == i {
+            false
+        } else if (i + 1) % n == j {
+            !consecutive_are_clear(a, b, d, n as u32)
+        } else if (j + 1) % n == i {
+            !consecutive_are_clear(c, d, b, n as u32)
+        } else {
+            segments_meet(a, b, c, d)
+        }
+    };
+    // Made edges against each other.
+    for (x, &(r, i, _)) in made.iter().enumerate() {
+        for &(s, j, _) in &made[x + 1..] {
+            if meets((r, i), (s, j)) {
+                return false;
+            }
+        }
+    }
+    // Edges across the box's sides against the polygon's own edges.
+    let across: Vec<(usize, usize)> = made
+        .iter()
+        .filter(|e| !e.2)
+        .map(|&(r, i, _)| (r, i))
+        .collect();
+    if across.is_empty() {
+        return true;
+    }
+    // Runs of the rings whose bounding box misses every edge across are skipped whole.
+    let boxes: Vec<(WorldPoint, WorldPoint)> = across
+        .iter()
+        .map(|&(r, i)| {
+            let ring = &rings[r];
+            let (a, b) = (ring[i], ring[if i + 1 == ring.len() { 0 } else { i + 1 }]);
+            (
+                [a[0].min(b[0]), a[1].min(b[1])],
+                [a[0].max(b[0]), a[1].max(b[1])],
+            )
+        })
+        .collect();
+    for (s, other) in rings.iter().enumerate() {
+        let m = other.len();
+        let mut start = 0;
+        while start < m {
+            let end = (start + RUN).min(m);
+            let first = other[start];
+            let (lo, hi) = (start + 1..=end).fold((first, first), |(lo, hi), j| {
+                let p = other[if j == m { 0 } else { j }];
+                (
+                    [lo[0].min(p[0]), lo[1].min(p[1])],
+                    [hi[0].max(p[0]), hi[1].max(p[1])],
+                )
+            });
+            let near = |(l, h): &(WorldPoint, WorldPoint)| {
+                !(h[0] < lo[0] || l[0] > hi[0] || h[1] < lo[1] || l[1] > hi[1])
+            };
+            if boxes.iter().any(near) {
+                for j in start..end {
+                    let (c, d) = (other[j], other[if j + 1 == m { 0 } else { j + 1 }]);
+                    if on_side(c) || on_side(d) {
+                        continue; // a made edge, done above
+                    }
+                    for &(r, i) in &across {
+                        if meets((r, i), (s, j)) {
+                            return false;
+                        }
+                    }
                 }
             }
+            start = end;
         }
     }
     true
@@ -430,6 +491,34 @@ mod tests {
         assert_eq!(repaired[0].len(), 1);
         assert_eq!(doubled_area(&repaired[0][0]).abs(), 2 * (100 - 16));
         assert!(is_valid_polygon(&repaired[0]));
+    }
+
+    #[test]
+    fn clipped_rings_are_checked_where_the_box_cut_them() {
+        let (min, max) = ([0, 0], [10, 10]);
+        // Cut by the side y = 0 and valid: kept as it is.
+        let cut = vec![[0, 0], [10, 0], [10, 4], [0, 4]];
+        assert_eq!(repair_clipped(vec![cut.clone()], min, max), vec![vec![cut]]);
+        // A bridge along y = 0 (the polygon left the box and came back): two rings.
+        let bridge = vec![
+            [0, 0],
+            [4, 0],
+            [6, 0],
+            [10, 0],
+            [10, 4],
+            [6, 4],
+            [6, 0],
+            [4, 0],
+            [4, 4],
+            [0, 4],
+        ];
+        let repaired = repair_clipped(vec![bridge], min, max);
+        assert_eq!(repaired.len(), 2, "{repaired:?}");
+        assert!(repaired.iter().all(|p| is_valid_polygon(p)));
+        // A crossing point rounded onto a vertex of the polygon's own edges.
+        let touching = vec![[2, 5], [5, 0], [8, 5], [5, 8], [5, 0], [3, 9]];
+        let repaired = repair_clipped(vec![touching], min, max);
+        assert!(repaired.iter().all(|p| is_valid_polygon(p)), "{repaired:?}");
     }
 
     #[test]
