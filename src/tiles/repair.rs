@@ -449,7 +449,7 @@ mod tests {
             [4, 4],
             [0, 4],
         ];
-        assert!(!is_valid_polygon(&[ring.clone()]));
+        assert!(!is_valid_polygon(std::slice::from_ref(&ring)));
         let repaired = repair_polygon(vec![ring]);
         assert_eq!(repaired.len(), 2, "{repaired:?}");
         for polygon in &repaired {
