@@ -42,6 +42,12 @@
 //! would also keep topology, but needs a noding step over all segments of a layer per zoom;
 //! arcs plus Douglas–Peucker need only a hash map over vertices, once per data version.
 //!
+//! **Valid rings.** Simplification, snapping and clipping can make a ring of a valid source
+//! polygon cross or touch itself, which MVT 2.1 forbids. Each polygon is checked once per
+//! zoom and, only if it fails, rebuilt into valid parts ([`repair`]); a tile checks just the
+//! edges its clipping made, so a border shared by two polygons stays identical wherever
+//! neither needed rebuilding.
+//!
 //! **Tiny features.** A polygon whose every part collapses at a zoom is drawn as a small
 //! square at its centre, so it stays visible and queryable; lines that collapse to a point
 //! are left out. Points are aggregated on a grid up to [`TileOptions::cluster_max_zoom`]
