@@ -59,60 +59,88 @@ pub fn repair_polygon(mut rings: Vec<Ring>) -> Vec<Vec<Ring>> {
 /// they are checked against the others, unless there are so many that the full check is
 /// cheaper.
 pub fn repair_clipped(mut rings: Vec<Ring>, min: WorldPoint, max: WorldPoint) -> Vec<Vec<Ring>> {
-    for ring in &mut rings {
-        if has_spikes(ring) {
+    let mut verdict = clipped_verdict(&rings, min, max);
+    if verdict == Verdict::Spiky {
+        for ring in &mut rings {
             remove_spikes(ring);
         }
+        if rings.first().is_none_or(|exterior| exterior.len() < 3) {
+            return Vec::new();
+        }
+        rings.retain(|ring| ring.len() >= 3);
+        verdict = clipped_verdict(&rings, min, max);
     }
-    if rings.first().is_none_or(|exterior| exterior.len() < 3) {
-        return Vec::new();
-    }
-    rings.retain(|ring| ring.len() >= 3);
-    if clipped_is_valid(&rings, min, max) {
+    if verdict == Verdict::Valid {
         return vec![rings];
     }
     rebuild(&rings)
 }
 
-/// Beyond this many edges made by clipping, [`clipped_is_valid`] checks every edge with a
+/// What [`clipped_verdict`] finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Valid as it is.
+    Valid,
+    /// To be rebuilt.
+    Invalid,
+    /// Repeats or spikes to remove first (or a ring of fewer than 3 vertices).
+    Spiky,
+}
+
+/// Beyond this many edges made by clipping, [`clipped_verdict`] checks every edge with a
 /// sweep instead of each made edge against every other.
 const MAX_CUT_EDGES: usize = 32;
 
-/// Edges per run whose bounding box [`clipped_is_valid`] tests before the edges themselves.
+/// Edges per run whose bounding box [`clipped_verdict`] tests before the edges themselves.
 const RUN: usize = 32;
 
-/// Whether rings clipped from a valid polygon are still valid: each has area, and no edge
-/// that clipping made meets another edge (other than at the vertex it shares with its
-/// neighbour in the ring). Every other edge is one of the polygon's own, strictly inside
-/// the box, and those never meet. An edge made by clipping has an end on the box's sides:
-/// one *along* a side can only meet edges that reach the side, that is other made edges;
-/// one *across* (from a vertex inside to a crossing point) is checked against every edge.
-/// A hole whose clipped outline touches nothing stays inside the clipped exterior.
-fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
-    if !rings.iter().all(|r| has_area(r)) {
-        return false;
-    }
+/// Whether rings clipped from a valid polygon are still valid: no repeats or spikes, each
+/// with area, and no edge that clipping made meets another edge (other than at the vertex
+/// it shares with its neighbour in the ring). Every other edge is one of the polygon's own,
+/// strictly inside the box, and those never meet. An edge made by clipping has an end on
+/// the box's sides: one *along* a side can only meet edges that reach the side, that is
+/// other made edges; one *across* (from a vertex inside to a crossing point) is checked
+/// against every edge. A hole whose clipped outline touches nothing stays inside the
+/// clipped exterior. One pass over the vertices, then only the made edges.
+fn clipped_verdict(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> Verdict {
     let on_side =
         |p: WorldPoint| p[0] == min[0] || p[0] == max[0] || p[1] == min[1] || p[1] == max[1];
     // (ring, index of its first vertex, whether it runs along a side).
     let mut made: Vec<(usize, usize, bool)> = Vec::new();
     for (r, ring) in rings.iter().enumerate() {
         let n = ring.len();
+        if n < 3 {
+            return Verdict::Spiky;
+        }
+        let mut area = 0i128;
+        let mut a_on = on_side(ring[0]);
         for i in 0..n {
-            let (a, b) = (ring[i], ring[if i + 1 == n { 0 } else { i + 1 }]);
-            let (a_on, b_on) = (on_side(a), on_side(b));
+            let j = if i + 1 == n { 0 } else { i + 1 };
+            let (a, b, c) = (ring[i], ring[j], ring[if j + 1 == n { 0 } else { j + 1 }]);
+            if a == b || a == c {
+                return Verdict::Spiky;
+            }
+            area += i128::from(a[0]) * i128::from(b[1]) - i128::from(b[0]) * i128::from(a[1]);
+            let b_on = on_side(b);
             if a_on || b_on {
-                let along = a_on && b_on;
-                made.push((r, i, along));
+                made.push((r, i, a_on && b_on));
                 if made.len() > MAX_CUT_EDGES {
                     // Many cuts: the sweep over every edge is cheaper.
-                    return is_valid_polygon(rings);
+                    return if is_valid_polygon(rings) {
+                        Verdict::Valid
+                    } else {
+                        Verdict::Invalid
+                    };
                 }
             }
+            a_on = b_on;
+        }
+        if area == 0 {
+            return Verdict::Invalid;
         }
     }
     if made.is_empty() {
-        return true;
+        return Verdict::Valid;
     }
     let meets = |(r, i): (usize, usize), (s, j): (usize, usize)| -> bool {
         let (ring, other) = (&rings[r], &rings[s]);
@@ -142,7 +170,7 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
     for (x, &(r, i, _)) in made.iter().enumerate() {
         for &(s, j, _) in &made[x + 1..] {
             if meets((r, i), (s, j)) {
-                return false;
+                return Verdict::Invalid;
             }
         }
     }
@@ -153,7 +181,7 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
         .map(|&(r, i, _)| (r, i))
         .collect();
     if across.is_empty() {
-        return true;
+        return Verdict::Valid;
     }
     // Runs of the rings whose bounding box misses every edge across are skipped whole.
     let boxes: Vec<(WorldPoint, WorldPoint)> = across
@@ -191,7 +219,7 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
                     }
                     for &(r, i) in &across {
                         if meets((r, i), (s, j)) {
-                            return false;
+                            return Verdict::Invalid;
                         }
                     }
                 }
@@ -199,14 +227,7 @@ fn clipped_is_valid(rings: &[Ring], min: WorldPoint, max: WorldPoint) -> bool {
             start = end;
         }
     }
-    true
-}
-
-/// Whether [`remove_spikes`] would change a ring: a vertex repeated next to itself or one
-/// step further on.
-fn has_spikes(ring: &[WorldPoint]) -> bool {
-    let n = ring.len();
-    n < 3 || (0..n).any(|i| ring[i] == ring[(i + 1) % n] || ring[i] == ring[(i + 2) % n])
+    Verdict::Valid
 }
 
 /// Whether a ring has three or more vertices and non-zero area.
