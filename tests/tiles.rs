@@ -6,406 +6,23 @@
 //! `mapbox-vector-tile` (in a venv under the target dir, made on first use, or the Python
 //! named by `DTMAP_TEST_PYTHON`). Their features are checked against the source data
 //! clipped to the tile.
+//!
+//! The shared server, decoder and source checks are in `tiles_support`; the external
+//! decoders are in `tiles_external.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::Router;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use dtmap::api::{AppState, Settings};
-use dtmap::config::Config;
-use dtmap::model::{Layer, Snapshot};
-use dtmap::tiles::{lonlat_to_world, TileId, DEFAULT_BUFFER, EXTENT};
-use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MultiPolygon, Polygon};
-use geozero::mvt::{tile, Message, Tile};
+use dtmap::tiles::EXTENT;
+use geo::{Area, BooleanOps, Coord, Intersects, LineString, MultiPolygon, Polygon};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-// ---------------------------------------------------------------------------------------
-// The server and requests
-// ---------------------------------------------------------------------------------------
-
-fn settings(public_url: Option<&str>) -> Settings {
-    Settings {
-        public_url: public_url.map(str::to_string),
-        cache_max_age: 60,
-        frame_ancestors: Vec::new(),
-        ..Settings::default()
-    }
-}
-
-fn load_builtin() -> Snapshot {
-    let (snapshot, report) = dtmap::data::load(&Config::builtin());
-    assert!(report.is_ok(), "the built-in data loads: {report}");
-    snapshot
-}
-
-/// One state shared by the tests (its tile cache is shared too, as in a server).
-fn state() -> Arc<AppState> {
-    static STATE: OnceLock<Arc<AppState>> = OnceLock::new();
-    STATE
-        .get_or_init(|| AppState::new(load_builtin(), settings(None)))
-        .clone()
-}
-
-fn app() -> Router {
-    dtmap::server::app(state())
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("the body is JSON")
-    }
-}
-
-async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::builder().uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("a request"))
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Answer {
-    get_with(app, uri, &[]).await
-}
-
-fn snapshot() -> Arc<Snapshot> {
-    state().current()
-}
-
-fn layer(id: &str) -> Arc<Layer> {
-    snapshot().layer(id).expect("a built-in layer").clone()
-}
-
-// ---------------------------------------------------------------------------------------
-// A strict decoder over geozero's protobuf types
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum Geometry {
-    Points(Vec<[i64; 2]>),
-    Lines(Vec<Vec<[i64; 2]>>),
-    /// Polygons: exterior then holes.
-    Polygons(Vec<Vec<Vec<[i64; 2]>>>),
-}
-
-#[derive(Debug, Clone)]
-struct Feature {
-    mvt_id: u64,
-    properties: BTreeMap<String, Value>,
-    geometry: Geometry,
-}
-
-impl Feature {
-    fn text(&self, key: &str) -> Option<&str> {
-        self.properties.get(key).and_then(Value::as_str)
-    }
-}
-
-fn zigzag(n: u32) -> i64 {
-    i64::from(n >> 1) ^ -i64::from(n & 1)
-}
-
-fn value_json(value: &tile::Value) -> Value {
-    let set = [
-        value.string_value.is_some(),
-        value.float_value.is_some(),
-        value.double_value.is_some(),
-        value.int_value.is_some(),
-        value.uint_value.is_some(),
-        value.sint_value.is_some(),
-        value.bool_value.is_some(),
-    ];
-    assert_eq!(
-        set.iter().filter(|s| **s).count(),
-        1,
-        "a value has one type"
-    );
-    if let Some(s) = &value.string_value {
-        json!(s)
-    } else if let Some(f) = value.float_value {
-        json!(f)
-    } else if let Some(d) = value.double_value {
-        json!(d)
-    } else if let Some(i) = value.int_value.or(value.sint_value) {
-        json!(i)
-    } else if let Some(u) = value.uint_value {
-        json!(u)
-    } else {
-        json!(value.bool_value)
-    }
-}
-
-/// The paths of a geometry's commands, checking the command encoding as it goes.
-fn command_paths(commands: &[u32], kind: tile::GeomType) -> Vec<(Vec<[i64; 2]>, bool)> {
-    let mut paths: Vec<(Vec<[i64; 2]>, bool)> = Vec::new();
-    let mut cursor = [0i64, 0];
-    let mut i = 0;
-    while i < commands.len() {
-        let (id, count) = (commands[i] & 7, (commands[i] >> 3) as usize);
-        i += 1;
-        match id {
-            1 | 2 => {
-                assert!(count > 0, "MoveTo/LineTo with a count of 0");
-                assert!(
-                    i + 2 * count <= commands.len(),
-                    "commands end in a parameter"
-                );
-                for _ in 0..count {
-                    cursor = [
-                        cursor[0] + zigzag(commands[i]),
-                        cursor[1] + zigzag(commands[i + 1]),
-                    ];
-                    i += 2;
-                    if id == 1 {
-                        if kind != tile::GeomType::Point {
-                            assert_eq!(count, 1, "MoveTo of lines and rings has a count of 1");
-                        }
-                        paths.push((vec![cursor], false));
-                    } else {
-                        let path = paths.last_mut().expect("LineTo after a MoveTo");
-                        assert_ne!(path.0.last(), Some(&cursor), "a LineTo of length 0");
-                        path.0.push(cursor);
-                    }
-                }
-            }
-            7 => {
-                assert_eq!(count, 1, "ClosePath has a count of 1");
-                assert_eq!(kind, tile::GeomType::Polygon, "ClosePath only in polygons");
-                paths.last_mut().expect("ClosePath after a MoveTo").1 = true;
-            }
-            other => panic!("unknown command {other}"),
-        }
-    }
-    paths
-}
-
-fn doubled_area(ring: &[[i64; 2]]) -> i128 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            i128::from(a[0]) * i128::from(b[1]) - i128::from(b[0]) * i128::from(a[1])
-        })
-        .sum()
-}
-
-/// Decodes a tile, checking everything MVT 2.1 asks and dtmap promises: version 2,
-/// extent 4096, no empty layer, unique ids, valid commands, exterior rings clockwise
-/// (positive area), holes counter-clockwise, coordinates within the buffer.
-fn decode(bytes: &[u8]) -> BTreeMap<String, Vec<Feature>> {
-    let tile = Tile::decode(bytes).expect("the tile is a valid protobuf");
-    let limit = (
-        -i64::from(DEFAULT_BUFFER),
-        i64::from(EXTENT + DEFAULT_BUFFER),
-    );
-    let mut layers = BTreeMap::new();
-    for layer in &tile.layers {
-        assert_eq!(layer.version, 2);
-        assert_eq!(layer.extent, Some(EXTENT));
-        assert!(!layer.features.is_empty(), "layer {} is empty", layer.name);
-        let mut ids = BTreeSet::new();
-        let mut features = Vec::new();
-        for feature in &layer.features {
-            let id = feature.id.expect("every feature has an id");
-            assert!(ids.insert(id), "id {id} is repeated in {}", layer.name);
-            assert!(id < 1 << 53, "ids are exact in JavaScript");
-            assert_eq!(feature.tags.len() % 2, 0);
-            let mut properties = BTreeMap::new();
-            for pair in feature.tags.chunks(2) {
-                let key = &layer.keys[pair[0] as usize];
-                let value = value_json(&layer.values[pair[1] as usize]);
-                assert!(
-                    properties.insert(key.clone(), value).is_none(),
-                    "key {key} twice"
-                );
-            }
-            let kind = tile::GeomType::try_from(feature.r#type.unwrap_or(0)).expect("a type");
-            let paths = command_paths(&feature.geometry, kind);
-            assert!(!paths.is_empty(), "a feature with no geometry");
-            for (path, _) in &paths {
-                for p in path {
-                    assert!(
-                        (limit.0..=limit.1).contains(&p[0]) && (limit.0..=limit.1).contains(&p[1]),
-                        "{p:?} is beyond the buffer in {}",
-                        layer.name
-                    );
-                }
-            }
-            let geometry = match kind {
-                tile::GeomType::Point => {
-                    assert!(paths.iter().all(|(p, _)| p.len() == 1));
-                    Geometry::Points(paths.into_iter().map(|(p, _)| p[0]).collect())
-                }
-                tile::GeomType::Linestring => {
-                    assert!(paths.iter().all(|(p, closed)| p.len() >= 2 && !closed));
-                    Geometry::Lines(paths.into_iter().map(|(p, _)| p).collect())
-                }
-                tile::GeomType::Polygon => {
-                    let mut polygons: Vec<Vec<Vec<[i64; 2]>>> = Vec::new();
-                    for (ring, closed) in paths {
-                        assert!(closed, "every ring is closed");
-                        assert!(ring.len() >= 3, "a ring of {} vertices", ring.len());
-                        let area = doubled_area(&ring);
-                        assert_ne!(area, 0, "a ring without area");
-                        if area > 0 {
-                            polygons.push(vec![ring]);
-                        } else {
-                            polygons
-                                .last_mut()
-                                .expect("the first ring is an exterior (clockwise)")
-                                .push(ring);
-                        }
-                    }
-                    Geometry::Polygons(polygons)
-                }
-                tile::GeomType::Unknown => panic!("a feature of unknown type"),
-            };
-            features.push(Feature {
-                mvt_id: id,
-                properties,
-                geometry,
-            });
-        }
-        assert!(layers.insert(layer.name.clone(), features).is_none());
-    }
-    layers
-}
-
-// ---------------------------------------------------------------------------------------
-// Tile ranges and source data
-// ---------------------------------------------------------------------------------------
-
-/// Every tile of `zoom` over a lon/lat box.
-fn tiles_over(bounds: geo::Rect<f64>, zoom: u8) -> Vec<TileId> {
-    let size = f64::from(EXTENT);
-    let (x0, y0) = lonlat_to_world(bounds.min().x, bounds.max().y, zoom);
-    let (x1, y1) = lonlat_to_world(bounds.max().x, bounds.min().y, zoom);
-    let mut tiles = Vec::new();
-    for x in (x0 / size) as u64..=(x1 / size) as u64 {
-        for y in (y0 / size) as u64..=(y1 / size) as u64 {
-            tiles.push(TileId::new(u64::from(zoom), x, y).expect("a tile over Iraq"));
-        }
-    }
-    tiles
-}
-
-fn iraq() -> geo::Rect<f64> {
-    layer("governorates")
-        .extent
-        .expect("governorates have an extent")
-}
-
-fn tile_polygon(tile: TileId, margin: f64) -> Polygon<f64> {
-    tile.bounds_lonlat(margin).to_polygon()
-}
-
-/// A point's position in tile units, rounded as the tiles round it.
-fn tile_position(tile: TileId, lon: f64, lat: f64) -> [i64; 2] {
-    let (x, y) = lonlat_to_world(lon, lat, tile.z);
-    let [ox, oy] = tile.origin();
-    [x.round() as i64 - ox, y.round() as i64 - oy]
-}
-
-fn in_tile(p: [i64; 2]) -> bool {
-    let range = 0..i64::from(EXTENT);
-    range.contains(&p[0]) && range.contains(&p[1])
-}
-
-/// Checks one decoded layer against the source: every feature that reaches well into the
-/// tile is there, nothing is there that is not near it, and points (or their clusters)
-/// add up to the points inside the tile.
-fn check_against_source(layer: &Layer, tile: TileId, features: Option<&Vec<Feature>>) {
-    let empty = Vec::new();
-    let features = features.unwrap_or(&empty);
-    // Ids: position + 1, and the `id` property is the feature id.
-    for feature in features {
-        if feature.properties.contains_key("point_count") {
-            continue;
-        }
-        let position = (feature.mvt_id - 1) as usize;
-        let source = &layer.features[position];
-        assert_eq!(feature.text("id"), Some(source.id.as_str()));
-        let near = tile_polygon(tile, f64::from(DEFAULT_BUFFER) + 8.0);
-        assert!(
-            source.bbox.intersects(&near),
-            "{} {} is in tile {tile:?} but nowhere near it",
-            layer.id,
-            source.id
-        );
-    }
-    if layer.index.is_points() {
-        let expected = layer
-            .features
-            .iter()
-            .filter(|f| match f.geometry {
-                geo::Geometry::Point(p) => in_tile(tile_position(tile, p.x(), p.y())),
-                _ => false,
-            })
-            .count() as i64;
-        let found: i64 = features
-            .iter()
-            .map(|f| {
-                let Geometry::Points(points) = &f.geometry else {
-                    panic!("a point layer has points")
-                };
-                let inside = points.iter().filter(|p| in_tile(**p)).count() as i64;
-                let weight = f
-                    .properties
-                    .get("point_count")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1);
-                inside * weight
-            })
-            .sum();
-        assert_eq!(found, expected, "points of {} in {tile:?}", layer.id);
-    } else {
-        // Features reaching a tenth of a tile into it must be there.
-        let inner = {
-            let b = tile.bounds_lonlat(-(f64::from(EXTENT) * 0.1));
-            b.to_polygon()
-        };
-        let present: BTreeSet<&str> = features.iter().filter_map(|f| f.text("id")).collect();
-        for source in &layer.features {
-            if source.geometry.intersects(&inner) {
-                assert!(
-                    present.contains(source.id.as_str()),
-                    "{} {} is missing from {tile:?}",
-                    layer.id,
-                    source.id
-                );
-            }
-        }
-    }
-}
+mod tiles_support;
+use tiles_support::*;
 
 // ---------------------------------------------------------------------------------------
 // The walk over z0–z8
@@ -605,6 +222,23 @@ async fn a_tile_outside_the_grid_or_too_deep_or_malformed_is_a_400() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(answer.json()["code"], "InvalidParameterValue", "{uri}");
     }
+    // The message gives the columns and rows there are, 0 to 2^z − 1.
+    let answer = get(&app, "/tiles/governorates/2/4/0").await;
+    let description = answer.json()["description"].to_string();
+    assert!(
+        description.contains("x: 4 is outside 0..3 at zoom 2"),
+        "{description}"
+    );
+    let answer = get(
+        &app,
+        "/collections/governorates/tiles/WebMercatorQuad/2/0/4",
+    )
+    .await;
+    let description = answer.json()["description"].to_string();
+    assert!(
+        description.contains("x: 4 is outside 0..3 at zoom 2"),
+        "{description}"
+    );
 }
 
 #[tokio::test]
@@ -809,6 +443,10 @@ async fn tilejson_of_one_layer_has_absolute_urls_bounds_and_fields() {
         let bounds: Vec<f64> = serde_json::from_value(doc["bounds"].clone()).unwrap();
         assert!(bounds[0] > 38.0 && bounds[2] < 49.0 && bounds[1] > 29.0 && bounds[3] < 38.0);
         assert_eq!(doc["center"].as_array().unwrap().len(), 3);
+        assert!(
+            doc["center"][2].is_u64(),
+            "the centre zoom is a whole number"
+        );
         assert_eq!(doc["minzoom"], 0);
         assert!(doc["attribution"]
             .as_str()
@@ -831,18 +469,33 @@ async fn tilejson_of_one_layer_has_absolute_urls_bounds_and_fields() {
 
 #[tokio::test]
 async fn tilejson_honours_forwarded_headers_and_the_public_url() {
-    let app = app();
-    let answer = get_with(
-        &app,
-        "/tiles/governorates,sites.json?round=latest",
-        &[
-            ("x-forwarded-proto", "https"),
-            ("x-forwarded-host", "proxy.example.org"),
-            ("x-forwarded-prefix", "/dtmap"),
-        ],
-    )
-    .await;
-    let doc = answer.json();
+    // Forwarded headers count only from a trusted proxy.
+    let behind_proxy = dtmap::server::app(AppState::new(
+        load_builtin(),
+        Settings {
+            trusted_proxies: vec!["10.0.0.0/8".parse().expect("a block")],
+            ..settings(None)
+        },
+    ));
+    let mut request = Request::builder()
+        .uri("/tiles/governorates,sites.json?round=latest")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "proxy.example.org")
+        .header("x-forwarded-prefix", "/dtmap")
+        .body(Body::empty())
+        .expect("a request");
+    request.extensions_mut().insert(dtmap::api::Peer {
+        remote: "10.1.2.3:40000".parse().expect("an address"),
+        local: "10.9.9.9:8080".parse().expect("an address"),
+    });
+    let response = behind_proxy.oneshot(request).await.expect("an answer");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let doc: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
         doc["tiles"][0],
         "https://proxy.example.org/dtmap/tiles/governorates,sites/{z}/{x}/{y}?round=latest"
@@ -1010,220 +663,5 @@ async fn decoded_tiles_match_their_snapshots() {
         let answer = get(&app, &uri).await;
         assert_eq!(answer.status, StatusCode::OK, "{uri}");
         insta::assert_json_snapshot!(name, readable(&decode(&answer.body)));
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Independent decoders: GDAL and mapbox-vector-tile
-// ---------------------------------------------------------------------------------------
-
-/// Tiles checked with the external decoders: mixed zooms, polygons, lines and points.
-const SAMPLE: &[(&str, &str)] = &[
-    ("governorates", "5/19/12"),
-    ("governorates", "6/39/25"),
-    ("governorates", "8/158/102"),
-    ("sites", "9/319/205"),
-    ("sites", "4/9/6"),
-    ("countries,rivers", "6/39/25"),
-];
-
-fn write_tile(dir: &Path, layers: &str, zxy: &str, bytes: &[u8]) -> PathBuf {
-    // GDAL reads z/x/y from the path `…/z/x/y.pbf` to georeference the tile.
-    let path = dir
-        .join(layers.replace(',', "+"))
-        .join(format!("{zxy}.pbf"));
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn parse_zxy(zxy: &str) -> TileId {
-    let parts: Vec<&str> = zxy.split('/').collect();
-    TileId::parse(parts[0], parts[1], parts[2]).unwrap()
-}
-
-#[tokio::test]
-async fn gdal_reads_the_tiles_and_finds_the_source_features_clipped_to_the_tile() {
-    let ogr2ogr = Command::new("ogr2ogr").arg("--version").output();
-    assert!(
-        ogr2ogr.is_ok_and(|o| o.status.success()),
-        "GDAL is needed: apt-get install -y gdal-bin"
-    );
-    let app = app();
-    let dir = tempfile::tempdir().unwrap();
-    for (layers, zxy) in SAMPLE {
-        let answer = get(&app, &format!("/tiles/{layers}/{zxy}")).await;
-        assert_eq!(answer.status, StatusCode::OK);
-        let tile = parse_zxy(zxy);
-        let ours = decode(&answer.body);
-        let path = write_tile(dir.path(), layers, zxy, &answer.body);
-        for name in layers.split(',') {
-            let output = Command::new("ogr2ogr")
-                .args(["-f", "GeoJSON", "-t_srs", "EPSG:4326", "/vsistdout/"])
-                .arg(&path)
-                .arg(name)
-                .output()
-                .expect("ogr2ogr runs");
-            assert!(
-                output.status.success(),
-                "ogr2ogr failed on {name} {zxy}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let collection: Value = serde_json::from_slice(&output.stdout).unwrap();
-            let gdal_features = collection["features"].as_array().unwrap();
-            let layer = layer(name);
-            let clip = tile_polygon(tile, 0.0);
-            let clip_area = clip.unsigned_area();
-            let ours_ids: BTreeSet<String> = ours[name]
-                .iter()
-                .filter_map(|f| f.text("id").map(str::to_string))
-                .collect();
-            let mut gdal_ids = BTreeSet::new();
-            for feature in gdal_features {
-                let id = feature["properties"]["id"].as_str().unwrap().to_string();
-                gdal_ids.insert(id.clone());
-                let geometry: geojson::Geometry =
-                    serde_json::from_value(feature["geometry"].clone()).unwrap();
-                let decoded: geo::Geometry<f64> = geometry.try_into().unwrap();
-                let Some(&position) = layer.by_id.get(&id) else {
-                    assert!(id.starts_with("cluster/"), "{id}");
-                    continue;
-                };
-                let source = &layer.features[position as usize].geometry;
-                match source {
-                    geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_) => {
-                        let source = match source {
-                            geo::Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
-                            geo::Geometry::MultiPolygon(m) => m.clone(),
-                            _ => unreachable!(),
-                        };
-                        let expected = source.intersection(&clip).unsigned_area();
-                        let found = decoded.unsigned_area();
-                        assert!(
-                            (found - expected).abs() <= 0.03 * expected + 0.0005 * clip_area,
-                            "{name} {id} in {zxy}: GDAL area {found}, source clipped {expected}"
-                        );
-                    }
-                    geo::Geometry::Point(p) => {
-                        let geo::Geometry::Point(q) = decoded else {
-                            panic!("{id} is a point")
-                        };
-                        let tolerance = 360.0 / f64::from(EXTENT) / f64::from(1u32 << tile.z);
-                        assert!((p.x() - q.x()).abs() < tolerance, "{id} x");
-                        assert!((p.y() - q.y()).abs() < tolerance, "{id} y");
-                    }
-                    _ => {
-                        let found = decoded.bounding_rect().unwrap();
-                        assert!(source.bounding_rect().unwrap().intersects(&found), "{id}");
-                    }
-                }
-            }
-            // GDAL clips to the tile proper: what it finds is what we wrote inside the
-            // tile (features only in the buffer are dropped by GDAL).
-            assert!(gdal_ids.is_subset(&ours_ids), "{name} {zxy}");
-            assert!(!gdal_ids.is_empty(), "{name} {zxy} has features for GDAL");
-        }
-    }
-}
-
-/// A Python with `mapbox_vector_tile`: `DTMAP_TEST_PYTHON`, or a venv made under the
-/// target dir on first use.
-fn python_with_mapbox_vector_tile() -> PathBuf {
-    if let Ok(python) = std::env::var("DTMAP_TEST_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mvt-venv");
-    let python = venv.join("bin").join("python");
-    let works = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import mapbox_vector_tile"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if works(&python) {
-        return python;
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(made, "python3 -m venv {} failed", venv.display());
-    let installed = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "mapbox-vector-tile==2.2.0",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(installed, "pip install mapbox-vector-tile failed");
-    python
-}
-
-#[tokio::test]
-async fn mapbox_vector_tile_decodes_the_same_features_and_properties() {
-    let python = python_with_mapbox_vector_tile();
-    let app = app();
-    let dir = tempfile::tempdir().unwrap();
-    let script = r#"
-import json, sys, mapbox_vector_tile
-with open(sys.argv[1], "rb") as f:
-    tile = mapbox_vector_tile.decode(f.read(), default_options={"y_coord_down": True})
-out = {}
-for name, layer in tile.items():
-    assert layer["extent"] == 4096, layer["extent"]
-    out[name] = [
-        {"id": f["id"], "properties": f["properties"], "type": f["geometry"]["type"],
-         "coordinates": f["geometry"]["coordinates"]}
-        for f in layer["features"]
-    ]
-print(json.dumps(out))
-"#;
-    for (layers, zxy) in SAMPLE {
-        let answer = get(&app, &format!("/tiles/{layers}/{zxy}")).await;
-        let path = write_tile(dir.path(), layers, zxy, &answer.body);
-        let output = Command::new(&python)
-            .args(["-c", script])
-            .arg(&path)
-            .output()
-            .expect("python runs");
-        assert!(
-            output.status.success(),
-            "mapbox_vector_tile failed on {layers} {zxy}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let theirs: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let ours = decode(&answer.body);
-        assert_eq!(
-            theirs.as_object().unwrap().keys().collect::<BTreeSet<_>>(),
-            ours.keys().collect::<BTreeSet<_>>()
-        );
-        for (name, features) in &ours {
-            let their_features = theirs[name].as_array().unwrap();
-            assert_eq!(their_features.len(), features.len(), "{name} {zxy}");
-            for (mine, theirs) in features.iter().zip(their_features) {
-                assert_eq!(theirs["id"].as_u64(), Some(mine.mvt_id));
-                let their_properties: BTreeMap<String, Value> =
-                    serde_json::from_value(theirs["properties"].clone()).unwrap();
-                assert_eq!(their_properties, mine.properties, "{name} {zxy}");
-                let expected_type = match &mine.geometry {
-                    Geometry::Points(p) if p.len() == 1 => "Point",
-                    Geometry::Points(_) => "MultiPoint",
-                    Geometry::Lines(l) if l.len() == 1 => "LineString",
-                    Geometry::Lines(_) => "MultiLineString",
-                    Geometry::Polygons(p) if p.len() == 1 => "Polygon",
-                    Geometry::Polygons(_) => "MultiPolygon",
-                };
-                assert_eq!(theirs["type"], expected_type, "{name} {zxy}");
-                if let Geometry::Points(points) = &mine.geometry {
-                    if points.len() == 1 {
-                        assert_eq!(theirs["coordinates"], json!(points[0]));
-                    }
-                }
-            }
-        }
     }
 }

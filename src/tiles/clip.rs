@@ -83,6 +83,12 @@ impl Chain {
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }
+
+    /// Whether every vertex is inside (or on) the box, so that clipping keeps it whole.
+    pub fn is_within(&self, clip: &ClipBox) -> bool {
+        self.bounds
+            .is_some_and(|(lo, hi)| clip.contains(lo) && clip.contains(hi))
+    }
 }
 
 /// Bounding box of points: `(min, max)`.

@@ -4,13 +4,14 @@
 //! ```text
 //! Snapshot ─▶ prepare (per layer, once per data version; per zoom, lazily)
 //!             topology: arcs between junctions ─▶ project ─▶ quantize ─▶ simplify arcs
-//!          ─▶ render (per tile): R-tree candidates ─▶ clip ─▶ cluster points ─▶ encode
+//!          ─▶ render (per tile): R-tree candidates ─▶ clip ─▶ repair ─▶ cluster ─▶ encode
 //!          ─▶ cache (LRU of encoded tiles, bounded in bytes)
 //! ```
 //!
 //! - [`simplify`]: the topology of a layer (shared arcs) and Douglas–Peucker per arc.
 //! - [`prepare`]: each feature's geometry in integer world coordinates of one zoom.
 //! - [`clip`]: clipping to the tile plus its buffer.
+//! - [`repair`]: every polygon ring written valid (simple, with area, holes inside).
 //! - [`cluster`]: grid aggregation of points at low zooms.
 //! - [`encode`]: the MVT 2.1 protobuf (commands, winding, keys and values).
 //! - [`render`]: one tile from the snapshot, the steps above in order.
@@ -41,6 +42,12 @@
 //! would also keep topology, but needs a noding step over all segments of a layer per zoom;
 //! arcs plus Douglas–Peucker need only a hash map over vertices, once per data version.
 //!
+//! **Valid rings.** Simplification, snapping and clipping can make a ring of a valid source
+//! polygon cross or touch itself, which MVT 2.1 forbids. Each polygon is checked once per
+//! zoom and, only if it fails, rebuilt into valid parts ([`repair`]); a tile checks just the
+//! edges its clipping made, so a border shared by two polygons stays identical wherever
+//! neither needed rebuilding.
+//!
 //! **Tiny features.** A polygon whose every part collapses at a zoom is drawn as a small
 //! square at its centre, so it stays visible and queryable; lines that collapse to a point
 //! are left out. Points are aggregated on a grid up to [`TileOptions::cluster_max_zoom`]
@@ -54,6 +61,7 @@ pub mod encode;
 pub mod glyphs;
 pub mod prepare;
 pub mod render;
+pub mod repair;
 pub mod simplify;
 pub mod style;
 pub mod tilejson;
@@ -126,8 +134,9 @@ pub enum TileIdError {
     /// The zoom is above [`MAX_ZOOM`].
     #[error("z: {0} is above the highest zoom served, {MAX_ZOOM}")]
     ZoomTooHigh(u64),
-    /// `x` or `y` is not in `0..2^z`.
-    #[error("{name}: {value} is outside 0..{limit} at zoom {z}")]
+    /// `x` or `y` is not in `0..2^z`. The message gives the range inclusively,
+    /// `0..2^z − 1`.
+    #[error("{name}: {value} is outside 0..{last} at zoom {z}", last = .limit - 1)]
     OutOfRange {
         /// `x` or `y`.
         name: &'static str,
@@ -276,6 +285,15 @@ mod tests {
             TileId::parse("2", "4", "0"),
             Err(TileIdError::OutOfRange { name: "x", .. })
         ));
+        assert_eq!(
+            TileId::parse("2", "4", "0").unwrap_err().to_string(),
+            "x: 4 is outside 0..3 at zoom 2"
+        );
+        assert_eq!(
+            TileId::parse("0", "0", "1").unwrap_err().to_string(),
+            "y: 1 is outside 0..0 at zoom 0"
+        );
+        assert!(TileId::parse("2", "3", "3").is_ok());
         assert!(matches!(
             TileId::parse("23", "0", "0"),
             Err(TileIdError::ZoomTooHigh(23))

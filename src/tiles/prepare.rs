@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use geo::{Area, Geometry, InteriorPoint, LineString, Polygon};
 
 use super::clip::Chain;
+use super::repair::{repair_polygon, Ring};
 use super::simplify::{SourcePoint, Topology, WorldPoint};
 use super::{lonlat_to_world, TileOptions, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
@@ -29,7 +30,54 @@ pub enum Shape {
     Lines(Vec<Chain>),
     /// Polygons, each an exterior ring then its holes; rings do not repeat their first
     /// vertex and their winding is not yet fixed.
-    Polygons(Vec<Vec<Chain>>),
+    Polygons(Vec<PolygonRings>),
+}
+
+/// One polygon of a [`Shape`]: its exterior ring then its holes as simplified, and, made on
+/// first use, the same polygon made valid ([`repair_polygon`]) when it is not: tiles clip
+/// the valid form, so a tile only has to look at the edges its clipping makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolygonRings {
+    rings: Vec<Chain>,
+    /// `None` when `rings` are valid as they are; else the valid polygons.
+    repaired: OnceLock<Option<Vec<Vec<Chain>>>>,
+}
+
+impl PolygonRings {
+    /// A polygon of `rings`: exterior first, then holes.
+    pub fn new(rings: Vec<Chain>) -> PolygonRings {
+        PolygonRings {
+            rings,
+            repaired: OnceLock::new(),
+        }
+    }
+
+    /// The rings as simplified: exterior first, then holes.
+    pub fn rings(&self) -> &[Chain] {
+        &self.rings
+    }
+
+    /// The polygon as valid polygons, each an exterior ring then holes, every ring simple
+    /// and with area: usually just its own rings; none when it collapsed to nothing.
+    pub fn valid_parts(&self) -> impl Iterator<Item = &[Chain]> {
+        let repaired = self.repaired.get_or_init(|| {
+            let rings: Vec<Ring> = self.rings.iter().map(|r| r.points().to_vec()).collect();
+            let valid = repair_polygon(rings.clone());
+            if valid.len() == 1 && valid[0] == rings {
+                None
+            } else {
+                Some(
+                    valid
+                        .into_iter()
+                        .map(|polygon| polygon.into_iter().map(Chain::new).collect())
+                        .collect(),
+                )
+            }
+        });
+        let own = repaired.is_none().then_some(&self.rings[..]);
+        own.into_iter()
+            .chain(repaired.iter().flatten().map(Vec::as_slice))
+    }
 }
 
 /// A feature's geometry as paths of the layer's topology.
@@ -131,7 +179,7 @@ impl PreparedLayer {
                 }
             }
             SourceShape::Polygons(polygons) => {
-                let kept: Vec<Vec<Chain>> = polygons
+                let kept: Vec<PolygonRings> = polygons
                     .iter()
                     .filter_map(|rings| {
                         let mut rings = rings
@@ -140,18 +188,18 @@ impl PreparedLayer {
                         let exterior = rings.next().filter(|r| is_area(r))?;
                         let mut polygon = vec![Chain::new(exterior)];
                         polygon.extend(rings.filter(|r| is_area(r)).map(Chain::new));
-                        Some(polygon)
+                        Some(PolygonRings::new(polygon))
                     })
                     .collect();
                 if kept.is_empty() && !polygons.is_empty() {
                     let [x, y] = project(centre, zoom);
                     let h = TINY_POLYGON_HALF_SIDE;
-                    Shape::Polygons(vec![vec![Chain::new(vec![
+                    Shape::Polygons(vec![PolygonRings::new(vec![Chain::new(vec![
                         [x - h, y - h],
                         [x + h, y - h],
                         [x + h, y + h],
                         [x - h, y + h],
-                    ])]])
+                    ])])])
                 } else if kept.is_empty() {
                     Shape::Empty
                 } else {

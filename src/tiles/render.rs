@@ -17,6 +17,7 @@ use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, Cell};
 use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
+use super::repair::repair_clipped;
 use super::simplify::WorldPoint;
 use super::{TileId, TileOptions, EXTENT};
 use crate::model::{GeometryKind, Layer};
@@ -199,25 +200,33 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
             (!kept.is_empty()).then_some(TileGeometry::Lines(kept))
         }
         Shape::Polygons(polygons) => {
-            let kept: Vec<Vec<Vec<WorldPoint>>> = polygons
-                .iter()
-                .filter_map(|rings| {
-                    let (exterior, holes) = rings.split_first()?;
-                    let exterior = clip_ring(exterior, clip);
-                    if exterior.is_empty() {
-                        return None;
-                    }
-                    let mut polygon = vec![to_local(exterior)];
-                    polygon.extend(
-                        holes
-                            .iter()
-                            .map(|hole| clip_ring(hole, clip))
-                            .filter(|hole| !hole.is_empty())
-                            .map(to_local),
-                    );
-                    Some(polygon)
-                })
-                .collect();
+            let mut kept: Vec<Vec<Vec<WorldPoint>>> = Vec::new();
+            let (lo, hi) = (local(clip.min, origin), local(clip.max, origin));
+            for part in polygons.iter().flat_map(|p| p.valid_parts()) {
+                let Some((exterior, holes)) = part.split_first() else {
+                    continue;
+                };
+                if part.iter().all(|ring| ring.is_within(clip)) {
+                    // Valid already, and nothing to cut.
+                    kept.push(part.iter().map(|r| to_local(r.points().to_vec())).collect());
+                    continue;
+                }
+                let exterior = clip_ring(exterior, clip);
+                if exterior.is_empty() {
+                    continue;
+                }
+                let mut rings = vec![to_local(exterior)];
+                rings.extend(
+                    holes
+                        .iter()
+                        .map(|hole| clip_ring(hole, clip))
+                        .filter(|hole| !hole.is_empty())
+                        .map(to_local),
+                );
+                // Clipping can make rings overlap themselves along the box's sides, or
+                // touch where a crossing point was rounded.
+                kept.extend(repair_clipped(rings, lo, hi));
+            }
             (!kept.is_empty()).then_some(TileGeometry::Polygons(kept))
         }
     }

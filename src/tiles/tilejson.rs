@@ -132,16 +132,34 @@ fn bounds(layers: &[&Layer]) -> [f64; 4] {
 }
 
 /// `[lon, lat, zoom]`: the middle of `bounds`, at the zoom where they fill about a tile.
-fn center(bounds: [f64; 4]) -> [f64; 3] {
+/// The zoom is a whole number, as TileJSON asks.
+fn center(bounds: [f64; 4]) -> Value {
     let span = (bounds[2] - bounds[0]).max(bounds[3] - bounds[1]).max(1e-6);
     let zoom = (360.0 / span)
         .log2()
         .floor()
-        .clamp(0.0, f64::from(ADVERTISED_MAX_ZOOM));
+        .clamp(0.0, f64::from(ADVERTISED_MAX_ZOOM)) as u8;
     let round = |v: f64| (v * 1e6).round() / 1e6;
-    [
+    json!([
         round((bounds[0] + bounds[2]) / 2.0),
         round((bounds[1] + bounds[3]) / 2.0),
         zoom,
-    ]
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_centre_zoom_is_a_whole_number() {
+        let centre = center([38.0, 29.0, 49.0, 37.5]);
+        assert_eq!(centre, json!([43.5, 33.25, 5]));
+        assert!(centre[2].is_u64(), "{centre}");
+        assert_eq!(center([-180.0, -85.0, 180.0, 85.0])[2], json!(0));
+        assert_eq!(
+            center([44.0, 33.0, 44.0, 33.0])[2],
+            json!(ADVERTISED_MAX_ZOOM)
+        );
+    }
 }
