@@ -599,3 +599,14 @@ fn degenerate_geometry_literals_evaluate_on_every_layer() {
         }
     }
 }
+
+#[test]
+fn a_long_chain_of_arithmetic_is_refused_not_a_stack_overflow() {
+    for op in ["%", "+", "*", "-", " div "] {
+        let chain = format!("name_en = 'a'{}", format!("{op}'b'").repeat(2_000));
+        let m = message(text(&chain));
+        assert!(m.contains("deeper than 64"), "{op}: {m}");
+    }
+    let fine = format!("idp_families = 1{}", "+1".repeat(60));
+    assert!(text(&fine).is_ok());
+}

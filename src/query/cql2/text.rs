@@ -238,24 +238,35 @@ impl Parser<'_> {
     fn additive(&mut self, expected: &str) -> Result<Node, QueryError> {
         let at = self.here();
         let mut left = self.multiplicative(expected)?;
+        // Each operator of a chain is one level more of the tree the compiler walks.
+        let mut levels = 0;
         while let Tok::Arith(op @ (ArithOp::Add | ArithOp::Sub)) = *self.peek() {
             self.advance();
+            self.enter()?;
+            levels += 1;
             let right = self.multiplicative("expected a value after the operator")?;
             left = Node::new(Kind::Arith(op, Box::new(left), Box::new(right)), at.clone());
         }
+        self.depth -= levels;
         Ok(left)
     }
 
     fn multiplicative(&mut self, expected: &str) -> Result<Node, QueryError> {
         let at = self.here();
         let mut left = self.power(expected)?;
+        let mut levels = 0;
         loop {
             let op = match self.peek() {
                 Tok::Arith(op @ (ArithOp::Mul | ArithOp::Div | ArithOp::Rem)) => *op,
                 Tok::Word(w) if w.eq_ignore_ascii_case("div") => ArithOp::IntDiv,
-                _ => return Ok(left),
+                _ => {
+                    self.depth -= levels;
+                    return Ok(left);
+                }
             };
             self.advance();
+            self.enter()?;
+            levels += 1;
             let right = self.power("expected a value after the operator")?;
             left = Node::new(Kind::Arith(op, Box::new(left), Box::new(right)), at.clone());
         }
