@@ -327,7 +327,8 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/assets/{version}/{*path}",
-        query: Query::of::<NoParams>(),
+        // Static files: a query string (MapLibre adds `?v=` to its worker) changes nothing.
+        query: Query::open::<NoParams>(),
         get: op("asset", "Web", "The web client's files (MapLibre GL JS and its licence, scripts, styles), cached for a year", &[ANY]),
         post: None,
         handlers: || get(web::versioned_asset),
