@@ -320,6 +320,21 @@ fn too_deep(what: &str) -> String {
     )
 }
 
+/// Refuses geometry text — GeoJSON when it starts with `{`, WKT otherwise, as the query
+/// endpoints read it — nested deeper than [`MAX_GEOMETRY_NESTING`], by the linear scan
+/// alone: callers can run it before queuing the text for a parser.
+pub fn check_text_nesting(text: &str) -> Result<(), String> {
+    let (syntax, what) = if text.trim_start().starts_with('{') {
+        (Brackets::Json, "GeoJSON")
+    } else {
+        (Brackets::Wkt, "WKT")
+    };
+    if nests_deeper_than(text, syntax, MAX_GEOMETRY_NESTING) {
+        return Err(too_deep(what));
+    }
+    Ok(())
+}
+
 /// The byte just after the parenthesis that closes the first `(`, if it is closed.
 fn outer_parentheses_end(text: &str) -> Option<usize> {
     let mut depth = 0usize;

@@ -109,7 +109,11 @@ impl FileReloader {
             tracing::warn!("server.{setting} changed; it takes effect after a restart");
         }
         let version = format!("{:016x}", snapshot.version);
-        state.install_prepared(snapshot, Settings::from_config(&config), tile_cache);
+        // Prepared whenever the report is clean, which it is here.
+        let settings = Settings::from_config(&config);
+        let tile_cache =
+            tile_cache.unwrap_or_else(|| AppState::tile_cache_for(&snapshot, &settings));
+        state.install_prepared(snapshot, settings, tile_cache);
         tracing::info!("reloaded: data version {version}");
         *running = config;
         ReloadOutcome {
@@ -123,7 +127,7 @@ impl FileReloader {
     }
 }
 
-/// Loads a config's data, and prepares its tiles, on a thread of the lowest scheduling
+/// Loads a config's data, and prepares its tiles when it loaded cleanly, on a thread of the lowest scheduling
 /// priority: a reload takes what CPU the requests leave.
 async fn load_in_background(
     config: Config,
@@ -131,7 +135,7 @@ async fn load_in_background(
     (
         crate::model::Snapshot,
         crate::data::LoadReport,
-        crate::tiles::TileCache,
+        Option<crate::tiles::TileCache>,
     ),
     (),
 > {
@@ -150,17 +154,7 @@ async fn load_in_background(
     if spawned.is_err() {
         return Err(());
     }
-    match result.await {
-        Ok((snapshot, report, Some(tile_cache))) => Ok((snapshot, report, tile_cache)),
-        Ok((snapshot, report, None)) => {
-            // Refused anyway: an empty cache stands in.
-            let settings = Settings::from_config(&Config::builtin());
-            let tile_cache =
-                crate::tiles::TileCache::new(settings.tile_cache_bytes, settings.tile_options);
-            Ok((snapshot, report, tile_cache))
-        }
-        Err(_) => Err(()),
-    }
+    result.await.map_err(|_| ())
 }
 
 /// A [`FileReloader`] shared by every trigger.

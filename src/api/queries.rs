@@ -168,18 +168,8 @@ fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
 /// a pool thread where its parser would refuse it anyway.
 fn refuse_deep_text(body: &AreaBody) -> Result<(), ApiError> {
     if let Some(Value::String(text)) = &body.geometry {
-        let syntax = if text.trim_start().starts_with('{') {
-            geometry::Brackets::Json
-        } else {
-            geometry::Brackets::Wkt
-        };
-        if geometry::nests_deeper_than(text, syntax, crate::config::MAX_GEOMETRY_NESTING) {
-            return Err(ApiError::bad_request(format!(
-                "geometry: the text nests brackets more than {} deep; a polygon needs 3 \
-                 (WKT) and geometry collections are not supported",
-                crate::config::MAX_GEOMETRY_NESTING
-            )));
-        }
+        geometry::check_text_nesting(text)
+            .map_err(|e| ApiError::bad_request(format!("geometry: {e}")))?;
     }
     Ok(())
 }
