@@ -276,6 +276,7 @@ impl TilesConfig {
             simplify_tolerance: self.simplify_tolerance,
             cluster_max_zoom: u8::try_from(self.cluster_max_zoom).ok(),
             cluster_cell: self.cluster_cell,
+            ..Default::default()
         }
     }
 

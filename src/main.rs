@@ -133,7 +133,8 @@ fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> 
     let settings = Settings::from_config(&config);
     let state = AppState::new(snapshot, settings);
     // Tile geometry prepared before the first request rather than by it.
-    state.tile_cache.load().prepared(&state.current());
+    let served = state.served();
+    served.tile_cache.prepared(&served.snapshot);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -8,6 +8,7 @@ pub mod collections;
 pub mod compute;
 pub mod dashboard;
 pub mod datasets;
+pub mod flights;
 pub mod items;
 pub mod landing;
 pub mod metrics;
@@ -116,16 +117,12 @@ const LIGHT_QUEUE: usize = 1024;
 /// Shared state: the current snapshot, settings and tile cache (each swapped whole on
 /// reload), the compute pools and the metrics.
 pub struct AppState {
-    /// The data being served. `ArcSwap` because readers must never wait for a reload, and
-    /// a reload replaces everything at once.
-    pub snapshot: ArcSwap<Snapshot>,
-    /// The settings in force; swapped with the snapshot on reload.
-    pub settings: ArcSwap<Settings>,
+    /// The data being served with its settings and tile cache, swapped whole on reload.
+    /// `ArcSwap` because readers must never wait for a reload; one value so that a request
+    /// never pairs the snapshot of one version with the tile cache of another.
+    pub served: ArcSwap<Served>,
     /// Request counters and timings for `/metrics`.
     pub metrics: metrics::Metrics,
-    /// Encoded hot tiles and prepared tile geometry (locks inside, held only briefly);
-    /// a fresh one comes with every reload.
-    pub tile_cache: ArcSwap<crate::tiles::TileCache>,
     /// Threads at normal priority for cheap CPU work: tiles, queries over the data's own
     /// areas, small query polygons.
     pub light: compute::ComputePool,
@@ -139,7 +136,7 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("version", &self.snapshot.load().version)
+            .field("version", &self.served.load().snapshot.version)
             .finish_non_exhaustive()
     }
 }
@@ -164,10 +161,13 @@ impl AppState {
             compute::Priority::Background,
         );
         Arc::new(AppState {
-            snapshot: ArcSwap::from_pointee(snapshot),
-            settings: ArcSwap::from_pointee(settings),
+            served: ArcSwap::from_pointee(Served {
+                snapshot: Arc::new(snapshot),
+                settings: Arc::new(settings),
+                tile_cache: Arc::new(tile_cache),
+                tile_flights: flights::Flights::default(),
+            }),
             metrics: metrics::Metrics::default(),
-            tile_cache: ArcSwap::from_pointee(tile_cache),
             light,
             heavy,
             reloader: std::sync::OnceLock::new(),
@@ -176,12 +176,17 @@ impl AppState {
 
     /// The snapshot in force now; held for the whole request.
     pub fn current(&self) -> Arc<Snapshot> {
-        self.snapshot.load_full()
+        self.served.load().snapshot.clone()
     }
 
     /// The settings in force now.
     pub fn settings(&self) -> Arc<Settings> {
-        self.settings.load_full()
+        self.served.load().settings.clone()
+    }
+
+    /// The snapshot, settings and tile cache in force now, as one consistent set.
+    pub fn served(&self) -> Arc<Served> {
+        self.served.load_full()
     }
 
     /// Swaps in a new snapshot with its settings and a fresh tile cache, all at once for
@@ -208,10 +213,27 @@ impl AppState {
         settings: Settings,
         tile_cache: crate::tiles::TileCache,
     ) {
-        self.tile_cache.store(Arc::new(tile_cache));
-        self.settings.store(Arc::new(settings));
-        self.snapshot.store(Arc::new(snapshot));
+        self.served.store(Arc::new(Served {
+            snapshot: Arc::new(snapshot),
+            settings: Arc::new(settings),
+            tile_cache: Arc::new(tile_cache),
+            tile_flights: flights::Flights::default(),
+        }));
     }
+}
+
+/// What one version of the service serves: its data, its settings and its tile cache.
+#[derive(Debug)]
+pub struct Served {
+    /// The data.
+    pub snapshot: Arc<Snapshot>,
+    /// The settings loaded with it.
+    pub settings: Arc<Settings>,
+    /// Encoded hot tiles and the prepared tile geometry of `snapshot` (locks inside, held
+    /// only briefly).
+    pub tile_cache: Arc<crate::tiles::TileCache>,
+    /// The tiles being made now, so that concurrent requests for one make it once.
+    pub tile_flights: flights::Flights<crate::tiles::cache::TileKey, axum::body::Bytes>,
 }
 
 /// Looks a layer up, or answers 404.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::items::select_round;
-use super::{data_response, json_response, layer, AppState, BaseUrl, QueryParams, JSON};
+use super::{data_response, json_response, layer, AppState, BaseUrl, QueryParams, Served, JSON};
 use crate::error::ApiError;
 use crate::model::{Layer, Snapshot};
 use crate::tiles::cache::TileKey;
@@ -51,10 +51,10 @@ pub async fn tile(
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
     QueryParams(params): QueryParams<TileParams>,
 ) -> Result<Response, ApiError> {
-    let snapshot = state.current();
-    let layers = resolve_layers(&snapshot, &layers)?;
+    let served = state.served();
+    let layers = resolve_layers(&served.snapshot, &layers)?;
     let tile = TileId::parse(&z, &x, &y)?;
-    serve_tile(&state, &snapshot, &layers, tile, &params).await
+    serve_tile(&state, &served, &layers, tile, &params).await
 }
 
 /// `GET /collections/{id}/tiles/{tileMatrixSetId}/{z}/{y}/{x}` (`{x}` may end in `.pbf`);
@@ -64,11 +64,11 @@ pub async fn ogc_tile(
     Path((id, matrix_set, z, y, x)): Path<(String, String, String, String, String)>,
     QueryParams(params): QueryParams<TileParams>,
 ) -> Result<Response, ApiError> {
-    let snapshot = state.current();
-    let layers = vec![layer(&snapshot, &id)?.clone()];
+    let served = state.served();
+    let layers = vec![layer(&served.snapshot, &id)?.clone()];
     web_mercator_quad(&matrix_set)?;
     let tile = TileId::parse_ogc(&z, &y, &x)?;
-    serve_tile(&state, &snapshot, &layers, tile, &params).await
+    serve_tile(&state, &served, &layers, tile, &params).await
 }
 
 /// The layers named in a path segment (`a` or `a,b`): 404 for an unknown one, 400 for an
@@ -109,7 +109,7 @@ fn rounds(layers: &[Arc<Layer>], params: &TileParams) -> Result<Vec<Option<usize
 
 async fn serve_tile(
     state: &AppState,
-    snapshot: &Arc<Snapshot>,
+    served: &Served,
     layers: &[Arc<Layer>],
     tile: TileId,
     params: &TileParams,
@@ -123,46 +123,57 @@ async fn serve_tile(
             .join(","),
         tile,
         rounds: rounds.clone(),
-        version: snapshot.version,
+        version: served.snapshot.version,
     };
-    let cache = state.tile_cache.load_full();
+    let cache = served.tile_cache.clone();
     let bytes = match cache.get(&key) {
         Some(bytes) => bytes,
         None => {
-            let snapshot = snapshot.clone();
+            let snapshot = served.snapshot.clone();
             let layers = layers.to_vec();
-            // Cutting a tile is CPU work: on the tile pool, with a deadline.
-            state
-                .light
-                .run(move || {
-                    let prepared = cache.prepared(&snapshot);
-                    let mut requests = Vec::with_capacity(layers.len());
-                    for (layer, round) in layers.iter().zip(&rounds) {
-                        let position = snapshot
-                            .layers
-                            .iter()
-                            .position(|l| l.id == layer.id)
-                            .ok_or_else(|| {
-                                ApiError::Internal(format!("layer {} vanished", layer.id))
-                            })?;
-                        let prepared_layer = prepared.layers.get(position).ok_or_else(|| {
-                            ApiError::Internal(format!("layer {} was not prepared", layer.id))
-                        })?;
-                        requests.push(LayerRequest {
-                            layer,
-                            prepared: prepared_layer,
-                            round: *round,
-                        });
-                    }
-                    let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
-                    cache.insert(key, bytes.clone());
-                    Ok(bytes)
+            let flight_key = key.clone();
+            // Cutting a tile is CPU work: on the light pool, with a deadline, and once for
+            // all the requests that want it at the same time.
+            served
+                .tile_flights
+                .run(&flight_key, || {
+                    state.light.run(move || {
+                        if let Some(bytes) = cache.get(&key) {
+                            return Ok(bytes);
+                        }
+                        let prepared = cache.prepared(&snapshot);
+                        let mut requests = Vec::with_capacity(layers.len());
+                        for (layer, round) in layers.iter().zip(&rounds) {
+                            let position = snapshot
+                                .layers
+                                .iter()
+                                .position(|l| l.id == layer.id)
+                                .ok_or_else(|| {
+                                    ApiError::Internal(format!("layer {} vanished", layer.id))
+                                })?;
+                            let prepared_layer =
+                                prepared.layers.get(position).ok_or_else(|| {
+                                    ApiError::Internal(format!(
+                                        "layer {} was not prepared",
+                                        layer.id
+                                    ))
+                                })?;
+                            requests.push(LayerRequest {
+                                layer,
+                                prepared: prepared_layer,
+                                round: *round,
+                            });
+                        }
+                        let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
+                        cache.insert(key, bytes.clone());
+                        Ok(bytes)
+                    })
                 })
                 .await?
         }
     };
     if bytes.is_empty() {
-        return Ok(no_content(state.settings().cache_max_age));
+        return Ok(no_content(served.settings.cache_max_age));
     }
     Ok(data_response(bytes, MEDIA_TYPE))
 }

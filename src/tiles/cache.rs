@@ -1,9 +1,9 @@
 //! What tiles keep in memory between requests: the encoded bytes of hot tiles (an LRU
 //! bounded in bytes) and the prepared geometry of the snapshot being served.
 //!
-//! Both are keyed by the snapshot's data version, so a reload never serves old tiles: the
-//! prepared geometry is rebuilt for the new version on first use, and old tile entries are
-//! simply never asked for again and age out. The bound is [`DEFAULT_TILE_CACHE_BYTES`], or
+//! Every reload brings a fresh cache whose geometry is prepared before it is swapped in
+//! with its snapshot; entries are keyed by the snapshot's data version all the same, so
+//! nothing of another version is ever served. The bound is [`DEFAULT_TILE_CACHE_BYTES`], or
 //! `DTMAP_TILE_CACHE_MB` megabytes from the environment (`0` turns the tile cache off, e.g.
 //! to measure uncached tiles). Locks are held only to look up or insert, never while a tile
 //! is made; two requests for the same cold tile may both make it, which is harmless.
@@ -145,7 +145,9 @@ impl TileCache {
         lru.entries.insert(key, (bytes, tick));
     }
 
-    /// The prepared geometry of `snapshot`, made on first use after each reload.
+    /// The prepared geometry of `snapshot`: the one kept (prepared before the cache was
+    /// installed), else made now. Only the first version prepared is kept: a cache serves
+    /// one snapshot, and a request still holding an older one must not evict its geometry.
     pub fn prepared(&self, snapshot: &Snapshot) -> Arc<PreparedSnapshot> {
         if let Ok(guard) = self.prepared.read() {
             if let Some(prepared) = guard.as_ref().filter(|p| p.version == snapshot.version) {
@@ -155,9 +157,9 @@ impl TileCache {
         let made = Arc::new(PreparedSnapshot::build(snapshot, &self.options));
         if let Ok(mut guard) = self.prepared.write() {
             match guard.as_ref() {
-                // Another request made it first: keep one copy.
                 Some(existing) if existing.version == snapshot.version => return existing.clone(),
-                _ => *guard = Some(made.clone()),
+                Some(_) => {}
+                None => *guard = Some(made.clone()),
             }
         }
         made

@@ -6,10 +6,50 @@
 //! cluster at the mean of its points (rounded), whose properties (`point_count`, summed
 //! counts) are made by [`super::render`]. Cluster ids start at [`CLUSTER_ID_BASE`], above
 //! every feature id, and stay below 2^53 so JavaScript clients read them exactly.
+//!
+//! At the zooms where a tile covers many points, [`CellIndex`] holds every cell of the
+//! layer made once when the tiles are prepared, so such a tile looks its cells up instead
+//! of gathering and grouping thousands of points; elsewhere [`aggregate`] groups the points
+//! a tile's index search finds. Both give the same cells.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::simplify::WorldPoint;
+use crate::model::Layer;
+
+/// Cells of at least this many points keep their summed counts, made when the tiles are
+/// prepared, so a low-zoom tile does not add up the whole layer every time it is cut.
+pub const SUMMED_CELL_MIN_POINTS: usize = 256;
+
+/// The counts of some features added up for one round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summed {
+    /// Per count column, the sum of the values (`None` where no feature has one).
+    pub sums: Vec<Option<i64>>,
+    /// Whether any feature's record is synthetic (`None` where none has a record).
+    pub synthetic: Option<bool>,
+}
+
+impl Summed {
+    /// The counts of `members` of `layer` in `round`, added up.
+    pub fn of(layer: &Layer, round: usize, members: &[u32]) -> Summed {
+        let mut sums: Vec<Option<i64>> = vec![None; layer.count_columns.len()];
+        let mut synthetic = None;
+        for &member in members {
+            let Some(record) = layer.count(round, member) else {
+                continue;
+            };
+            for (sum, value) in sums.iter_mut().zip(record.values.iter()) {
+                if let Some(value) = value {
+                    *sum = Some(sum.unwrap_or(0).saturating_add(*value));
+                }
+            }
+            synthetic = Some(synthetic.unwrap_or(false) || record.synthetic);
+        }
+        Summed { sums, synthetic }
+    }
+}
 
 /// First MVT id of clusters (2^52).
 pub const CLUSTER_ID_BASE: u64 = 1 << 52;
@@ -28,9 +68,161 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// The cell, borrowed.
+    pub fn as_ref(&self) -> CellRef<'_> {
+        CellRef {
+            column: self.column,
+            row: self.row,
+            members: &self.members,
+            position: self.position,
+            summed: None,
+        }
+    }
+}
+
+/// The points of one cell, borrowed from a [`Cell`] or a [`CellIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellRef<'a> {
+    /// Cell column in the world grid of the zoom.
+    pub column: i64,
+    /// Cell row.
+    pub row: i64,
+    /// Feature positions in the layer, ascending.
+    pub members: &'a [u32],
+    /// Where the feature is drawn (world coordinates).
+    pub position: WorldPoint,
+    /// The members' counts added up, by round, when kept ([`SUMMED_CELL_MIN_POINTS`]).
+    pub summed: Option<&'a [Summed]>,
+}
+
+impl CellRef<'_> {
     /// The MVT id of a cluster in this cell at a zoom whose grid has `cells_per_side`.
     pub fn cluster_id(&self, cells_per_side: i64) -> u64 {
         CLUSTER_ID_BASE + (self.row * cells_per_side + self.column).max(0) as u64
+    }
+
+    /// The members' counts in `round` of `layer`, added up (kept, or added now).
+    pub fn summed(&self, layer: &Layer, round: usize) -> Summed {
+        match self.summed.and_then(|by_round| by_round.get(round)) {
+            Some(summed) => summed.clone(),
+            None => Summed::of(layer, round, self.members),
+        }
+    }
+}
+
+/// Every non-empty cell of a point layer at one zoom, in row then column order.
+#[derive(Debug, Clone, Default)]
+pub struct CellIndex {
+    cells: Vec<IndexedCell>,
+    /// The members of every cell, cell after cell.
+    members: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct IndexedCell {
+    row: i64,
+    column: i64,
+    position: WorldPoint,
+    members: Range<u32>,
+    summed: Option<Box<[Summed]>>,
+}
+
+impl CellIndex {
+    /// The cells of `cell` units a side that `points` (feature position, world position)
+    /// fall in.
+    pub fn build(points: impl IntoIterator<Item = (u32, WorldPoint)>, cell: i64) -> CellIndex {
+        let cell = cell.max(1);
+        let mut keyed: Vec<(i64, i64, u32, WorldPoint)> = points
+            .into_iter()
+            .map(|(feature, p)| (p[1].div_euclid(cell), p[0].div_euclid(cell), feature, p))
+            .collect();
+        keyed.sort_unstable_by_key(|&(row, column, feature, _)| (row, column, feature));
+        let mut index = CellIndex {
+            cells: Vec::new(),
+            members: Vec::with_capacity(keyed.len()),
+        };
+        for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let n = group.len() as i128;
+            let (sx, sy) = group.iter().fold((0i128, 0i128), |(sx, sy), (.., p)| {
+                (sx + i128::from(p[0]), sy + i128::from(p[1]))
+            });
+            let start = index.members.len() as u32;
+            index
+                .members
+                .extend(group.iter().map(|&(_, _, feature, _)| feature));
+            index.cells.push(IndexedCell {
+                row: group[0].0,
+                column: group[0].1,
+                position: [mean(sx, n), mean(sy, n)],
+                members: start..index.members.len() as u32,
+                summed: None,
+            });
+        }
+        index.cells.shrink_to_fit();
+        index
+    }
+
+    /// Keeps the summed counts of every round for the cells of
+    /// [`SUMMED_CELL_MIN_POINTS`] or more (`layer` is the layer the points are of).
+    pub fn sum_large_cells(&mut self, layer: &Layer) {
+        for cell in &mut self.cells {
+            let Some(members) = self
+                .members
+                .get(cell.members.start as usize..cell.members.end as usize)
+            else {
+                continue;
+            };
+            if members.len() >= SUMMED_CELL_MIN_POINTS && !layer.rounds.is_empty() {
+                let by_round = (0..layer.rounds.len())
+                    .map(|round| Summed::of(layer, round, members))
+                    .collect();
+                cell.summed = Some(by_round);
+            }
+        }
+    }
+
+    /// The cells whose column and row lie within `columns` and `rows` (inclusive), in row
+    /// then column order, as [`aggregate`] gives them.
+    pub fn cells(
+        &self,
+        columns: (i64, i64),
+        rows: (i64, i64),
+    ) -> impl Iterator<Item = CellRef<'_>> + '_ {
+        let first_row = self.cells.partition_point(|c| c.row < rows.0);
+        let last_row = self.cells.partition_point(|c| c.row <= rows.1);
+        let in_rows = &self.cells[first_row..last_row.max(first_row)];
+        let mut next = 0;
+        std::iter::from_fn(move || loop {
+            let cell = in_rows.get(next)?;
+            if cell.column < columns.0 {
+                // Skip to the first cell of this row in range.
+                let row = cell.row;
+                next += in_rows[next..].partition_point(|c| c.row == row && c.column < columns.0);
+                continue;
+            }
+            if cell.column > columns.1 {
+                // Skip to the next row.
+                let row = cell.row;
+                next += in_rows[next..].partition_point(|c| c.row == row);
+                continue;
+            }
+            next += 1;
+            let members = self
+                .members
+                .get(cell.members.start as usize..cell.members.end as usize)?;
+            return Some(CellRef {
+                column: cell.column,
+                row: cell.row,
+                members,
+                position: cell.position,
+                summed: cell.summed.as_deref(),
+            });
+        })
+    }
+
+    /// Bytes held, roughly.
+    pub fn heap_bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<IndexedCell>() + self.members.capacity() * 4
     }
 }
 
@@ -98,6 +290,38 @@ mod tests {
         assert_eq!(cells[0].position, [15, 20]);
         assert_eq!(cells[1].members, vec![2]);
         assert_eq!(cells[1].position, [200, 10]);
+    }
+
+    #[test]
+    fn the_cell_index_gives_the_cells_aggregate_gives() {
+        // A deterministic scatter with clumps, duplicates and negative coordinates.
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as i64
+        };
+        let points: Vec<(u32, WorldPoint)> = (0..5000u32)
+            .map(|f| {
+                let spread = if f % 3 == 0 { 300 } else { 5000 };
+                (f / 2, [next() % spread - 700, next() % spread - 200])
+            })
+            .collect();
+        let index = CellIndex::build(points.clone(), 128);
+        for (columns, rows) in [
+            ((-10, 40), (-10, 40)),
+            ((0, 0), (0, 0)),
+            ((3, 7), (-2, 9)),
+            ((-6, -1), (5, 5)),
+            ((100, 200), (0, 40)),
+            ((5, 4), (0, 40)),
+        ] {
+            let expected = aggregate(points.clone(), 128, columns, rows);
+            let expected: Vec<CellRef<'_>> = expected.iter().map(Cell::as_ref).collect();
+            let got: Vec<CellRef<'_>> = index.cells(columns, rows).collect();
+            assert_eq!(got, expected, "columns {columns:?} rows {rows:?}");
+        }
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub const DEFAULT_CLUSTER_MAX_ZOOM: u8 = 10;
 pub const DEFAULT_CLUSTER_CELL: u32 = 128;
 /// Highest zoom served; above it a request is a 400.
 pub const MAX_ZOOM: u8 = 22;
+/// Default of [`TileOptions::cell_index_min_points`]: below it, grouping a tile's own
+/// points is as quick as looking its cells up.
+pub const DEFAULT_CELL_INDEX_MIN_POINTS: usize = 1_000;
 /// The `maxzoom` announced in TileJSON: clients over-zoom beyond it.
 pub const ADVERTISED_MAX_ZOOM: u8 = 14;
 /// Media type of a vector tile.
@@ -100,6 +103,9 @@ pub struct TileOptions {
     pub cluster_max_zoom: Option<u8>,
     /// Side of an aggregation cell in tile units.
     pub cluster_cell: u32,
+    /// A point layer's cells are made once, when tiles are prepared, at each clustered
+    /// zoom where a tile holds at least this many points (see [`cluster::CellIndex`]).
+    pub cell_index_min_points: usize,
 }
 
 impl Default for TileOptions {
@@ -109,6 +115,7 @@ impl Default for TileOptions {
             simplify_tolerance: DEFAULT_SIMPLIFY_TOLERANCE,
             cluster_max_zoom: Some(DEFAULT_CLUSTER_MAX_ZOOM),
             cluster_cell: DEFAULT_CLUSTER_CELL,
+            cell_index_min_points: DEFAULT_CELL_INDEX_MIN_POINTS,
         }
     }
 }

@@ -11,9 +11,10 @@ use std::sync::{Arc, OnceLock};
 use geo::{Area, Geometry, InteriorPoint, LineString, Polygon};
 
 use super::clip::Chain;
+use super::cluster::CellIndex;
 use super::repair::{repair_polygon, Ring};
 use super::simplify::{SourcePoint, Topology, WorldPoint};
-use super::{lonlat_to_world, TileOptions, MAX_ZOOM};
+use super::{lonlat_to_world, TileOptions, EXTENT, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
 
 /// Half the side of the square drawn for a polygon that collapsed at a zoom, in tile units.
@@ -100,6 +101,9 @@ pub struct PreparedLayer {
     topology: Topology,
     tolerance: f64,
     zooms: Vec<OnceLock<Arc<Vec<Shape>>>>,
+    /// For a point layer, its grid cells at each clustered zoom where some tile holds
+    /// many points (by zoom; `None` where tiles group their own points).
+    cells: Vec<Option<CellIndex>>,
 }
 
 impl PreparedLayer {
@@ -127,6 +131,11 @@ impl PreparedLayer {
                 _ => None,
             })
             .collect();
+        let cells = if layer.index.is_points() {
+            cell_indexes(layer, &shapes, options)
+        } else {
+            Vec::new()
+        };
         PreparedLayer {
             shapes,
             centres,
@@ -134,7 +143,13 @@ impl PreparedLayer {
             topology: Topology::build(paths),
             tolerance: options.simplify_tolerance,
             zooms: (0..=MAX_ZOOM).map(|_| OnceLock::new()).collect(),
+            cells,
         }
+    }
+
+    /// The grid cells of a point layer at `zoom`, where they were made.
+    pub fn cells_at(&self, zoom: u8) -> Option<&CellIndex> {
+        self.cells.get(usize::from(zoom))?.as_ref()
     }
 
     /// The label point of feature `position` at `zoom` (world coordinates), for polygons.
@@ -208,6 +223,61 @@ impl PreparedLayer {
             }
         }
     }
+}
+
+/// The cell indexes of a point layer, by zoom: from zoom 0 up while some tile of the zoom
+/// holds [`TileOptions::cell_index_min_points`] points or more, and only at clustered zooms.
+fn cell_indexes(
+    layer: &Layer,
+    shapes: &[SourceShape],
+    options: &TileOptions,
+) -> Vec<Option<CellIndex>> {
+    // Projected once at zoom 0, unrounded: a zoom's world coordinates are these times a
+    // power of two, which is exact, so rounding them gives what `project` gives.
+    let points: Vec<(u32, (f64, f64))> = shapes
+        .iter()
+        .enumerate()
+        .flat_map(|(position, shape)| {
+            let points = match shape {
+                SourceShape::Points(points) => points.as_slice(),
+                _ => &[],
+            };
+            points
+                .iter()
+                .map(move |p| (position as u32, lonlat_to_world(p[0], p[1], 0)))
+        })
+        .collect();
+    let cell = i64::from(options.cluster_cell.clamp(1, EXTENT));
+    let mut indexes = Vec::new();
+    for zoom in 0..=MAX_ZOOM {
+        if !options.clusters_at(zoom) {
+            break;
+        }
+        let scale = f64::from(1u32 << zoom);
+        let at_zoom = |(position, (x, y)): &(u32, (f64, f64))| {
+            (
+                *position,
+                [(x * scale).round() as i64, (y * scale).round() as i64],
+            )
+        };
+        let mut per_tile: std::collections::HashMap<(i64, i64), usize> = Default::default();
+        let tile_side = i64::from(EXTENT);
+        for (_, p) in points.iter().map(at_zoom) {
+            *per_tile
+                .entry((p[0].div_euclid(tile_side), p[1].div_euclid(tile_side)))
+                .or_default() += 1;
+        }
+        if per_tile
+            .values()
+            .all(|&n| n < options.cell_index_min_points)
+        {
+            break;
+        }
+        let mut index = CellIndex::build(points.iter().map(at_zoom), cell);
+        index.sum_large_cells(layer);
+        indexes.push(Some(index));
+    }
+    indexes
 }
 
 /// A point inside a polygon geometry, where one label for the whole feature goes (the

@@ -14,7 +14,7 @@
 use geozero::mvt::{Message, Tile};
 
 use super::clip::{clip_line, clip_ring, ClipBox};
-use super::cluster::{aggregate, Cell};
+use super::cluster::{aggregate, CellRef, Summed};
 use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
 use super::repair::repair_clipped;
@@ -58,14 +58,14 @@ pub fn render_layer(
     options: &TileOptions,
 ) -> Option<geozero::mvt::tile::Layer> {
     let layer = request.layer;
-    let shapes = request.prepared.at_zoom(tile.z);
     let clip = ClipBox::around(tile, options.buffer);
     let origin = tile.origin();
     let mut builder = LayerBuilder::new(&layer.id);
     if layer.index.is_points() && options.clusters_at(tile.z) {
-        add_cells(&mut builder, request, &shapes, tile, &clip, options);
+        add_cells(&mut builder, request, tile, &clip, options);
         return builder.finish();
     }
+    let shapes = request.prepared.at_zoom(tile.z);
     // Simplified and tiny shapes may stray a unit or two from the source bounding box.
     let margin = f64::from(options.buffer) + 4.0;
     let mut candidates = Vec::new();
@@ -135,7 +135,6 @@ pub fn render_label_layer(
 fn add_cells(
     builder: &mut LayerBuilder,
     request: &LayerRequest<'_>,
-    shapes: &[Shape],
     tile: TileId,
     clip: &ClipBox,
     options: &TileOptions,
@@ -144,8 +143,29 @@ fn add_cells(
     let cell = i64::from(options.cluster_cell.clamp(1, EXTENT));
     let columns = (clip.min[0].div_euclid(cell), clip.max[0].div_euclid(cell));
     let rows = (clip.min[1].div_euclid(cell), clip.max[1].div_euclid(cell));
+    let cells_per_side = (tile.world_size() as i64 / cell).max(1);
+    let origin = tile.origin();
+    let mut add = |cell: CellRef<'_>| {
+        if !clip.contains(cell.position) {
+            return;
+        }
+        let geometry = TileGeometry::Points(vec![local(cell.position, origin)]);
+        if let [only] = cell.members {
+            let properties = feature_properties(layer, request.round, *only);
+            builder.add(u64::from(*only) + 1, &geometry, &properties);
+        } else {
+            let id = format!("cluster/{}/{}/{}", tile.z, cell.column, cell.row);
+            let properties = cluster_properties(layer, request.round, &cell, &id);
+            builder.add(cell.cluster_id(cells_per_side), &geometry, &properties);
+        }
+    };
+    if let Some(index) = request.prepared.cells_at(tile.z) {
+        index.cells(columns, rows).for_each(add);
+        return;
+    }
     // Whole cells reach up to one cell beyond the buffer.
     let margin = f64::from(options.buffer) + cell as f64 + 1.0;
+    let shapes = request.prepared.at_zoom(tile.z);
     let mut points: Vec<(u32, WorldPoint)> = Vec::new();
     layer
         .index
@@ -154,21 +174,8 @@ fn add_cells(
                 points.extend(ps.iter().map(|p| (position, *p)));
             }
         });
-    let cells_per_side = (tile.world_size() as i64 / cell).max(1);
-    let origin = tile.origin();
     for cell in aggregate(points, cell, columns, rows) {
-        if !clip.contains(cell.position) {
-            continue;
-        }
-        let geometry = TileGeometry::Points(vec![local(cell.position, origin)]);
-        if let [only] = cell.members[..] {
-            let properties = feature_properties(layer, request.round, only);
-            builder.add(u64::from(only) + 1, &geometry, &properties);
-        } else {
-            let id = format!("cluster/{}/{}/{}", tile.z, cell.column, cell.row);
-            let properties = cluster_properties(layer, request.round, &cell, &id);
-            builder.add(cell.cluster_id(cells_per_side), &geometry, &properties);
-        }
+        add(cell.as_ref());
     }
 }
 
@@ -277,7 +284,7 @@ pub fn feature_properties<'a>(
 fn cluster_properties<'a>(
     layer: &'a Layer,
     round: Option<usize>,
-    cell: &Cell,
+    cell: &CellRef<'_>,
     id: &'a str,
 ) -> Vec<(&'a str, PropertyValue<'a>)> {
     let mut properties = vec![
@@ -287,19 +294,7 @@ fn cluster_properties<'a>(
     let Some(round) = round else {
         return properties;
     };
-    let mut sums: Vec<Option<i64>> = vec![None; layer.count_columns.len()];
-    let mut synthetic = None;
-    for &member in &cell.members {
-        let Some(record) = layer.count(round, member) else {
-            continue;
-        };
-        for (sum, value) in sums.iter_mut().zip(record.values.iter()) {
-            if let Some(value) = value {
-                *sum = Some(sum.unwrap_or(0).saturating_add(*value));
-            }
-        }
-        synthetic = Some(synthetic.unwrap_or(false) || record.synthetic);
-    }
+    let Summed { sums, synthetic } = cell.summed(layer, round);
     for (column, sum) in layer.count_columns.iter().zip(sums) {
         if let Some(sum) = sum {
             properties.push((column.as_str(), PropertyValue::Int(sum)));
