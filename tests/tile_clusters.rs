@@ -5,7 +5,6 @@
 //! add up to the sites whose cells it draws.
 
 #[path = "tiles_support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use dtmap::config::{Config, DataRoot};
