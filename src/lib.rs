@@ -21,6 +21,8 @@
 //! - [`server`]: the router, the middleware, `run`.
 //! - [`tiles`]: vector tiles (clip, simplify, cluster, MVT), TileJSON, the style and its glyphs.
 //! - [`web`]: the bundled map client.
+//! - [`deadline`], [`background`]: the request deadline that long loops watch, and freeing
+//!   large snapshots off the threads that serve requests.
 //!
 //! Invariants: coordinates are WGS84 lon/lat everywhere outside tile encoding; a snapshot is
 //! never mutated, a reload swaps in a whole new one, and one with load errors is never served.
@@ -29,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod background;
 pub mod builtin;
 pub mod config;
 pub mod dashboard;

@@ -146,6 +146,22 @@ pub struct Layer {
     pub extent: Option<Rect<f64>>,
 }
 
+impl Drop for Layer {
+    fn drop(&mut self) {
+        if self.features.len() >= crate::background::LARGE {
+            let index =
+                std::mem::replace(&mut self.index, SpatialIndex::Points(rstar::RTree::new()));
+            crate::background::drop_in_background((
+                std::mem::take(&mut self.features),
+                std::mem::take(&mut self.by_id),
+                std::mem::take(&mut self.counts),
+                self.points.take(),
+                index,
+            ));
+        }
+    }
+}
+
 impl Layer {
     /// The position of a round by id.
     pub fn round_position(&self, id: &str) -> Option<usize> {

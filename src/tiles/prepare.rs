@@ -106,6 +106,19 @@ pub struct PreparedLayer {
     cells: Vec<Option<CellIndex>>,
 }
 
+impl Drop for PreparedLayer {
+    fn drop(&mut self) {
+        if self.shapes.len() >= crate::background::LARGE {
+            crate::background::drop_in_background((
+                std::mem::take(&mut self.shapes),
+                std::mem::take(&mut self.zooms),
+                std::mem::take(&mut self.cells),
+                std::mem::take(&mut self.label_points),
+            ));
+        }
+    }
+}
+
 impl PreparedLayer {
     /// Reads a layer's geometries.
     pub fn build(layer: &Layer, options: &TileOptions) -> PreparedLayer {
