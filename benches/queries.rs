@@ -1,6 +1,6 @@
 //! The spatial queries on a generated layer of 1,000,000 sites spread over Iraq's
-//! governorates (seeded, repeatable), with three rounds of counts: a polygon query returning
-//! about 1,000 sites, a radius query, the 10 nearest, and area totals for a real
+//! governorates (seeded, repeatable), with three rounds of counts: a bbox query and a
+//! polygon query returning about 1,000 sites, a radius query, the 10 nearest, and area totals for a real
 //! governorate polygon holding about 50,000 sites. Also the validation of adversarial query
 //! areas: a 100,000-vertex star and a 100,000-vertex fan of thin spikes, whose edge boxes
 //! all overlap (a quadratic check would take minutes). And CQL2 filters, parsed and
@@ -178,6 +178,23 @@ fn queries(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("queries_1m_sites");
+    // The disc's bounding box: the items `bbox=` query, with sites in file order.
+    let bbox = dtmap::query::Selection {
+        bbox: Some(dtmap::query::bbox::Bbox {
+            west: 44.27,
+            south: 33.17,
+            east: 44.53,
+            north: 33.43,
+        }),
+        ..Default::default()
+    };
+    eprintln!(
+        "bbox query finds {}",
+        dtmap::query::select(&sites, &bbox).len()
+    );
+    group.bench_function("bbox_about_1300_sites", |b| {
+        b.iter(|| dtmap::query::select(&sites, black_box(&bbox)))
+    });
     group.bench_function("polygon_about_1000_sites", |b| {
         b.iter(|| {
             let area = IndexedArea::new(black_box(&polygon)).unwrap();
