@@ -5,6 +5,7 @@
 //! Precedence: command-line flags > `DTMAP_*` environment variables > the config file >
 //! the defaults below. With no config file, the built-in Iraq configuration is used.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -336,9 +337,22 @@ pub struct LayerConfig {
     /// Property holding the feature's display name (English).
     #[serde(default)]
     pub name_field: Option<String>,
-    /// Property holding the feature's name in Arabic (or the second language).
+    /// Property holding the feature's name in Arabic (shorthand for `names.ar`).
     #[serde(default)]
     pub name_ar_field: Option<String>,
+    /// Property holding the feature's name in each language, by language code
+    /// (`{ en = "ADM1_EN", ha = "ADM1_HA" }`); clients show the name of their language and
+    /// fall back to `name_field`.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+    /// What one feature of this layer is called, by language code
+    /// (`{ en = "state", fr = "État" }`): "governorate", "province", "district"…
+    #[serde(default)]
+    pub admin_word: BTreeMap<String, String>,
+    /// Labels of count columns, by column then language code
+    /// (`{ hh = { en = "Households", fr = "Ménages" } }`); the column name where none.
+    #[serde(default)]
+    pub count_labels: BTreeMap<String, BTreeMap<String, String>>,
     /// Properties to publish; all properties of the source when absent.
     #[serde(default)]
     pub fields: Option<Vec<String>>,

@@ -124,6 +124,12 @@ pub struct Layer {
     pub name_field: Option<String>,
     /// Property with the Arabic name.
     pub name_ar_field: Option<String>,
+    /// Property with the name in each language, by language code (`name_ar_field` as `ar`).
+    pub names: Vec<(String, String)>,
+    /// What one feature is called, by language code ("governorate", "state"…).
+    pub admin_word: Vec<(String, String)>,
+    /// Labels of count columns: column, then (language code, label) pairs.
+    pub count_labels: Vec<(String, Vec<(String, String)>)>,
     /// The features.
     pub features: Vec<Feature>,
     /// Feature position by id.
@@ -209,6 +215,18 @@ pub struct Snapshot {
     pub dashboard: Option<crate::config::DashboardConfig>,
     /// Published figures, exactly as the table gives them.
     pub published: Vec<PublishedFigure>,
+}
+
+impl Snapshot {
+    /// The count column a map shows first for `layer`: the dashboard's `main_count` when
+    /// the layer has that column, else the layer's first count column.
+    pub fn main_count<'a>(&'a self, layer: &'a Layer) -> Option<&'a str> {
+        self.dashboard
+            .as_ref()
+            .map(|d| d.main_count.as_str())
+            .filter(|column| layer.count_column(column).is_some())
+            .or(layer.count_columns.first().map(String::as_str))
+    }
 }
 
 /// One published figure (a row of the published-figures table).

@@ -5,8 +5,12 @@
 //
 // The same module runs the full page (body[data-mode=full]) and the embed page
 // (body[data-mode=embed], minimal chrome). Page parameters: ?round= &lang=en|ar
-// &metric=idp_individuals|idp_families &layers=governorates,sites; the view is in the hash
+// &metric={a count column} &layers={area layer},{point layer}; the view is in the hash
 // (#zoom/lat/lon, MapLibre's `hash: true`).
+//
+// Nothing here knows the data: which layer holds areas and which sites, their name fields
+// per language, the count columns and their labels, the word for an area ("governorate",
+// "state"…) and the grouping field all come from the collections' metadata.
 
 import { Draw } from './draw.js';
 import { roundsChart } from './chart.js';
@@ -18,7 +22,6 @@ import {
 const SOURCE = 'dtmap'; // the vector source of the server's style
 const COLORS = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026']; // YlOrRd, as the style
 const NO_DATA = '#d9d9d9';
-const METRICS = ['idp_individuals', 'idp_families'];
 const ASSETS = new URL('.', import.meta.url).href;
 
 const embed = document.body.dataset.mode === 'embed';
@@ -32,9 +35,10 @@ const state = {
   points: null, // the point layer (collection), e.g. sites
   rounds: [], // [{id, date, label}] of the area layer
   round: null,
-  metric: METRICS.includes(params.get('metric')) ? params.get('metric') : 'idp_individuals',
+  metric: null, // the count column shown
+  metrics: [], // the count columns of the main layer
   layers: params.get('layers') ? params.get('layers').split(',').map((s) => s.trim()) : null,
-  areaTable: new Map(), // area id -> {id, name_en, name_ar, geometry, rounds}
+  areaTable: new Map(), // area id -> {id, layer, ...name properties, geometry, rounds}
   breaks: {}, // metric -> class breaks over every round
   names: [], // search entries
   history: new Map(), // "layer/id" -> rounds response
@@ -59,6 +63,63 @@ const postJSON = (path, body) => getJSON(path, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
 });
 
+// ---------------------------------------------------------------- the data's vocabulary
+
+/** The collection metadata of a layer id (or of a tile layer's `{id}_label`). */
+function metaOf(layer) {
+  const id = String(layer || '').replace(/_label$/, '');
+  return [state.area, state.points].find((c) => c?.id === id) || null;
+}
+
+/** The properties holding a layer's names: its name field and one per language. */
+function nameFields(meta) {
+  return [...new Set([meta?.nameField, ...Object.values(meta?.names || {})].filter(Boolean))];
+}
+
+/** `&properties=` asking for a layer's names (nothing when it has none: every property). */
+function nameProperties(meta) {
+  const fields = nameFields(meta);
+  return fields.length ? `&properties=${fields.map(encodeURIComponent).join(',')}` : '';
+}
+
+/** A feature's name in `lang`, else its default name, else its id. */
+function nameIn(meta, props, lang = currentLang()) {
+  const field = meta?.names?.[lang];
+  return (field && props?.[field]) || (meta?.nameField && props?.[meta.nameField]) || props?.id || '';
+}
+
+/** The name to show under the main one: the default name when the main one is in another
+ * language, else the name in the page's other language. */
+function secondName(meta, props, lang = currentLang()) {
+  const first = nameIn(meta, props, lang);
+  const others = [meta?.nameField && props?.[meta.nameField],
+    ...Object.values(meta?.names || {}).map((f) => props?.[f])];
+  return others.find((n) => n && n !== first) || '';
+}
+
+/** What one feature of a layer is called in the page's language. */
+function featureWord(meta) {
+  if (meta && meta === state.points) return t('site');
+  const words = meta?.adminWord || {};
+  const word = words[currentLang()] || words.en;
+  return word ? word.charAt(0).toLocaleUpperCase() + word.slice(1) : t('area');
+}
+
+/** The lower-case word for the area layer's features, for sentences. */
+function adminWord() {
+  const words = state.area?.adminWord || {};
+  return words[currentLang()] || words.en || t('area').toLocaleLowerCase();
+}
+
+/** The label of a count column in the page's language. */
+function countLabel(column) {
+  const labels = state.area?.countLabels?.[column] || state.points?.countLabels?.[column] || {};
+  return labels[currentLang()] || labels.en || t(column);
+}
+
+/** Every name of a feature, folded, for search. */
+const searchKey = (meta, props) => fold(nameFields(meta).map((f) => props?.[f] || '').join(' '));
+
 // ---------------------------------------------------------------- start
 
 // MapLibre is imported dynamically so that the data requests start while it is parsed,
@@ -82,7 +143,10 @@ async function start() {
   state.area = collections.find((c) => c.geometryType !== 'point' && c.countColumns.length);
   state.points = collections.find((c) => c.geometryType === 'point' && c.countColumns.length);
   const main = state.area || state.points;
+  if (!main) throw new Error(t('noDataLayer'));
   state.rounds = main.rounds;
+  state.metrics = main.countColumns;
+  state.metric = state.metrics.includes(params.get('metric')) ? params.get('metric') : main.mainCount;
   const asked = params.get('round');
   state.round = state.rounds.some((r) => r.id === asked) ? asked : main.latestRound;
 
@@ -132,7 +196,7 @@ async function start() {
 async function loadAreaTable() {
   if (!state.area) return;
   const id = state.area.id;
-  const items = await getJSON(`collections/${id}/items?properties=name_en,name_ar&limit=10000`);
+  const items = await getJSON(`collections/${id}/items?limit=10000${nameProperties(state.area)}`);
   if (items.features.length <= 40) {
     // Few areas: each one's series, which the panels reuse.
     await Promise.all(items.features.map(async (f) => {
@@ -164,7 +228,7 @@ async function loadAreaTable() {
       }
     });
   }
-  for (const metric of METRICS) {
+  for (const metric of state.metrics) {
     const values = [];
     for (const row of state.areaTable.values()) {
       for (const r of row.rounds) if (r.counts?.[metric] > 0) values.push(r.counts[metric]);
@@ -173,8 +237,7 @@ async function loadAreaTable() {
   }
   for (const row of state.areaTable.values()) {
     state.names.push({
-      layer: id, id: row.id, name_en: row.name_en, name_ar: row.name_ar,
-      key: fold(`${row.name_en} ${row.name_ar}`), bounds: bounds(row.geometry),
+      layer: id, id: row.id, props: row, key: searchKey(state.area, row), bounds: bounds(row.geometry),
     });
   }
 }
@@ -183,11 +246,11 @@ async function loadAreaTable() {
 async function loadNames() {
   if (!state.points) return;
   const id = state.points.id;
-  const items = await getJSON(`collections/${id}/items?properties=name_en,name_ar&limit=10000`);
+  const items = await getJSON(`collections/${id}/items?limit=10000${nameProperties(state.points)}`);
   for (const f of items.features) {
     state.names.push({
-      layer: id, id: String(f.id), name_en: f.properties.name_en, name_ar: f.properties.name_ar,
-      key: fold(`${f.properties.name_en} ${f.properties.name_ar}`), center: f.geometry.coordinates,
+      layer: id, id: String(f.id), props: { id: String(f.id), ...f.properties },
+      key: searchKey(state.points, f.properties), center: f.geometry.coordinates,
     });
   }
 }
@@ -239,8 +302,8 @@ function customizeStyle(style) {
   state.labelFields = {};
   for (const layer of style.layers) {
     if (layer.type !== 'symbol') continue;
-    state.labelFields[layer.id] = layer.layout['text-field'];
-    layer.layout['text-field'] = labelField(layer.layout['text-field']);
+    state.labelFields[layer.id] = { original: layer.layout['text-field'], meta: metaOf(layer['source-layer']) };
+    layer.layout['text-field'] = labelField(state.labelFields[layer.id]);
   }
   if (state.layers) {
     for (const layer of [area, points].filter(Boolean)) {
@@ -310,17 +373,20 @@ function applyMetric() {
   }
 }
 
-/** Labels in the language of the page first, the other one below. */
-function labelField(original) {
-  if (currentLang() !== 'ar' || !JSON.stringify(original).includes('name_ar')) return original;
-  return ['format', ['coalesce', ['get', 'name_ar'], ['get', 'name_en'], ''], {}, '\n', {},
-    ['coalesce', ['get', 'name_en'], ''], { 'font-scale': 0.85 }];
+/** Labels in the language of the page first, the default name below, when the layer has
+ * names in that language; the style's own labels otherwise. */
+function labelField({ original, meta }) {
+  const local = meta?.names?.[currentLang()];
+  const fallback = meta?.nameField;
+  if (!local || !fallback || local === fallback) return original;
+  return ['format', ['coalesce', ['get', local], ['get', fallback], ''], {}, '\n', {},
+    ['coalesce', ['get', fallback], ''], { 'font-scale': 0.85 }];
 }
 
 function applyLabels() {
   const map = window.dtmap.map;
-  for (const [id, original] of Object.entries(state.labelFields || {})) {
-    if (map.getLayer(id)) map.setLayoutProperty(id, 'text-field', labelField(original));
+  for (const [id, label] of Object.entries(state.labelFields || {})) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'text-field', labelField(label));
   }
 }
 
@@ -352,7 +418,8 @@ function updateUrl() {
   const query = new URLSearchParams(location.search);
   query.set('round', state.round);
   if (currentLang() === 'en') query.delete('lang'); else query.set('lang', currentLang());
-  if (state.metric === 'idp_individuals') query.delete('metric'); else query.set('metric', state.metric);
+  const main = state.area || state.points;
+  if (state.metric === main?.mainCount) query.delete('metric'); else query.set('metric', state.metric);
   history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`);
   const full = $('open-full');
   if (full) full.href = `./?${query}${location.hash}`;
@@ -401,10 +468,10 @@ function renderLegend() {
     : '';
   const synthetic = now.synthetic || state.points?.synthetic;
   el.innerHTML = `
-    <h2>${escape(t('legendTitle', { metric: t(state.metric) }))}</h2>
+    <h2>${escape(t('legendTitle', { metric: countLabel(state.metric), admin: adminWord() }))}</h2>
     <p class="legend-round">${escape(roundName(state.rounds[index]))}</p>
     <ul class="classes">${classes.join('')}</ul>
-    ${state.points ? `<p class="sites-key"><span class="dot"></span>${escape(t('sitesSized'))}</p>` : ''}
+    ${state.points ? `<p class="sites-key"><span class="dot"></span>${escape(t('sitesSized', { metric: countLabel(state.points.mainCount || state.metric) }))}</p>` : ''}
     <p class="total">${escape(t('nationalTotal'))}: <strong data-value="${now.total ?? ''}">${escape(formatNumber(now.total))}</strong></p>
     ${change}
     ${synthetic ? `<p>${badge()}</p>` : ''}`;
@@ -465,12 +532,14 @@ function renderPanel() {
   const now = data.rounds[index];
   const before = index > 0 ? data.rounds[index - 1] : null;
   const ar = currentLang() === 'ar';
-  const [primary, secondary] = ar ? [props.name_ar || props.name_en, props.name_en] : [props.name_en || props.name_ar, props.name_ar];
-  const rows = (data.countColumns || METRICS).map((column) => {
+  const meta = metaOf(layer);
+  const primary = nameIn(meta, props);
+  const secondary = secondName(meta, props);
+  const rows = (data.countColumns || state.metrics).map((column) => {
     const v = now?.counts?.[column];
     const b = before?.counts?.[column];
     const change = v != null && b != null ? formatChange(v, b) : '';
-    return `<tr data-field="${escape(column)}"><th scope="row">${escape(t(column))}</th>
+    return `<tr data-field="${escape(column)}"><th scope="row">${escape(countLabel(column))}</th>
       <td class="value" data-value="${v ?? ''}">${escape(formatNumber(v))}</td>
       <td class="delta"><bdi dir="ltr">${escape(change)}</bdi></td></tr>`;
   }).join('');
@@ -478,14 +547,15 @@ function renderPanel() {
   const sourceHtml = /^https?:\/\//.test(source)
     ? `<a href="${escape(source)}" target="_blank" rel="noopener noreferrer">${escape(new URL(source).hostname)}</a>`
     : escape(source);
-  const governorate = !isArea && props.governorate ? state.areaTable.get(props.governorate) : null;
-  const govName = governorate ? (ar ? governorate.name_ar || governorate.name_en : governorate.name_en) : '';
+  const groupField = meta?.groupLayer === state.area?.id ? meta?.groupBy : null;
+  const group = !isArea && groupField && props[groupField] ? state.areaTable.get(String(props[groupField])) : null;
+  const groupName = group ? nameIn(state.area, group) : '';
   $('panel').innerHTML = `
     <header>
       <div>
-        <p class="kind">${escape(t(isArea ? 'governorate' : 'site'))}${govName ? ` · ${escape(govName)}` : ''}</p>
-        <h2 class="name" lang="${ar ? 'ar' : 'en'}">${escape(primary)}</h2>
-        ${secondary ? `<p class="alt-name" lang="${ar ? 'en' : 'ar'}"><bdi>${escape(secondary)}</bdi></p>` : ''}
+        <p class="kind">${escape(featureWord(meta))}${groupName ? ` · ${escape(groupName)}` : ''}</p>
+        <h2 class="name" dir="auto">${escape(primary)}</h2>
+        ${secondary ? `<p class="alt-name" dir="auto"><bdi>${escape(secondary)}</bdi></p>` : ''}
       </div>
       <button type="button" class="close" aria-label="${escape(t('close'))}" title="${escape(t('close'))}">×</button>
     </header>
@@ -496,9 +566,9 @@ function renderPanel() {
     <p class="source">${escape(t('source'))}: ${sourceHtml || '–'}</p>
     <figure>
       ${roundsChart(data.rounds, state.metric, state.round, ar)}
-      <figcaption>${escape(t('acrossRounds', { metric: t(state.metric) }))}</figcaption>
+      <figcaption>${escape(t('acrossRounds', { metric: countLabel(state.metric) }))}</figcaption>
     </figure>
-    ${isArea && state.points && !embed ? `<button type="button" class="area-query">${escape(t('sitesInGovernorate'))}</button>` : ''}`;
+    ${isArea && state.points && !embed ? `<button type="button" class="area-query">${escape(t('sitesInArea', { admin: adminWord() }))}</button>` : ''}`;
   $('panel').querySelector('.close').addEventListener('click', closePanel);
   $('panel').querySelector('.area-query')?.addEventListener('click', () => {
     draw?.show(data.geometry);
@@ -507,6 +577,15 @@ function renderPanel() {
 }
 
 // ---------------------------------------------------------------- controls
+
+/** One button per count column of the main layer, in the header's metric group. */
+function renderMetricButtons() {
+  const group = document.querySelector('.segmented');
+  if (!group) return;
+  group.innerHTML = state.metrics.map((column) => `<button type="button" id="metric-${escape(column)}"
+      data-metric="${escape(column)}" aria-pressed="${column === state.metric}">${escape(countLabel(column))}</button>`).join('');
+  group.hidden = state.metrics.length < 2;
+}
 
 let draw = null;
 
@@ -520,6 +599,7 @@ function setupControls(map) {
   });
   slider.addEventListener('change', () => setRound(state.rounds[Number(slider.value)].id));
 
+  renderMetricButtons();
   for (const button of document.querySelectorAll('[data-metric]')) {
     button.addEventListener('click', () => {
       state.metric = button.dataset.metric;
@@ -571,17 +651,16 @@ function setupSearch(map) {
       .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === state.area?.id ? -1 : 1)).slice(0, 8) : [];
     active = matches.length ? 0 : -1;
     list.hidden = !q;
-    const ar = currentLang() === 'ar';
     list.innerHTML = matches.length ? matches.map((m, i) => `<li role="option" id="search-${i}" data-index="${i}" aria-selected="${i === active}">
-        <span class="primary">${escape(ar ? m.name_ar || m.name_en : m.name_en)}</span>
-        <span class="secondary" dir="auto">${escape(ar ? m.name_en : m.name_ar)}</span>
-        <span class="kind">${escape(t(m.layer === state.area?.id ? 'governorate' : 'site'))}</span></li>`).join('')
+        <span class="primary" dir="auto">${escape(nameIn(metaOf(m.layer), m.props))}</span>
+        <span class="secondary" dir="auto">${escape(secondName(metaOf(m.layer), m.props))}</span>
+        <span class="kind">${escape(featureWord(metaOf(m.layer)))}</span></li>`).join('')
       : `<li class="none">${escape(t('noMatches'))}</li>`;
   };
   const choose = (m) => {
     if (!m) return;
     list.hidden = true;
-    input.value = currentLang() === 'ar' ? m.name_ar || m.name_en : m.name_en;
+    input.value = nameIn(metaOf(m.layer), m.props);
     if (m.bounds) map.fitBounds(m.bounds, { padding: 40, maxZoom: 8 });
     else map.flyTo({ center: m.center, zoom: Math.max(map.getZoom(), 10) });
     openPanel(m.layer, m.id);
@@ -662,16 +741,15 @@ function highlight(ids) {
 }
 
 function renderResults({ q, list, totals }) {
-  const ar = currentLang() === 'ar';
-  const title = q.kind === 'area' ? t('resultsGovernorate', { name: q.name })
+  const title = q.kind === 'area' ? t('resultsArea', { name: q.name })
     : q.kind === 'circle' ? t('resultsCircle', { km: formatNumber(Math.round(q.radius / 100) / 10) })
       : t('results');
   const columns = state.points.countColumns;
   const features = [...list.features].sort((a, b) => (b.properties[state.metric] ?? -1) - (a.properties[state.metric] ?? -1));
   const synthetic = features.some((f) => f.properties.synthetic);
   const rows = features.map((f) => `<tr data-id="${escape(f.id)}">
-      <td><button type="button" class="link" data-id="${escape(f.id)}">${escape(ar ? f.properties.name_ar || f.properties.name_en : f.properties.name_en)}</button>
-        <span class="secondary" dir="auto">${escape(ar ? f.properties.name_en : f.properties.name_ar)}</span></td>
+      <td><button type="button" class="link" data-id="${escape(f.id)}" dir="auto">${escape(nameIn(state.points, { id: f.id, ...f.properties }))}</button>
+        <span class="secondary" dir="auto">${escape(secondName(state.points, f.properties))}</span></td>
       ${columns.map((c) => `<td class="num" data-field="${c}" data-value="${f.properties[c] ?? ''}">${escape(formatNumber(f.properties[c]))}</td>`).join('')}
     </tr>`).join('');
   const total = (c) => totals.totals?.[c];
@@ -683,7 +761,7 @@ function renderResults({ q, list, totals }) {
     <p class="panel-round">${escape(roundName(state.rounds[roundIndex()]))} ${synthetic ? badge() : ''}</p>
     <dl class="totals" data-testid="totals">
       <div><dt>${escape(t('sites'))}</dt><dd data-field="sites" data-value="${totals.sites}">${escape(formatNumber(totals.sites))}</dd></div>
-      ${columns.map((c) => `<div><dt>${escape(t(c))}</dt><dd data-field="${c}" data-value="${total(c) ?? ''}">${escape(formatNumber(total(c)))}</dd></div>`).join('')}
+      ${columns.map((c) => `<div><dt>${escape(countLabel(c))}</dt><dd data-field="${c}" data-value="${total(c) ?? ''}">${escape(formatNumber(total(c)))}</dd></div>`).join('')}
     </dl>
     <div class="downloads">
       <button type="button" data-download="json">${escape(t('downloadGeoJSON'))}</button>
@@ -741,14 +819,15 @@ function openShare() {
   const lang = currentLang();
   const round = encodeURIComponent(state.round);
   const layers = state.layers ? state.layers.join(',') : [state.area?.id, state.points?.id].filter(Boolean).join(',');
-  const query = `layers=${layers}&round=${round}${lang === 'ar' ? '&lang=ar' : ''}${state.metric !== 'idp_individuals' ? `&metric=${state.metric}` : ''}`;
+  const main = state.area || state.points;
+  const query = `layers=${layers}&round=${round}${lang === 'ar' ? '&lang=ar' : ''}${state.metric !== main?.mainCount ? `&metric=${state.metric}` : ''}`;
   const embedUrl = `${base}embed?${query}${location.hash}`;
   const iframe = `<iframe src="${embedUrl}" width="640" height="480" style="border:0" loading="lazy" title="${document.title}"></iframe>`;
   const links = [
     ['pageLink', `${base}?${query}${location.hash}`],
     ['styleUrl', `${base}styles/default.json?round=${round}`],
     ['tileJSON', `${base}tiles/${layers}/tilejson.json?round=${round}`],
-    state.area && ['geojsonGovernorates', `${base}collections/${state.area.id}/items?round=${round}&limit=10000`],
+    state.area && ['geojsonAreas', `${base}collections/${state.area.id}/items?round=${round}&limit=10000`],
     state.points && ['geojsonSites', `${base}collections/${state.points.id}/items?round=${round}&limit=10000`],
   ].filter(Boolean);
   const field = (key, value, rows = 1) => `<label class="share-field"><span>${escape(t(key))}</span>

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{json_response, layer, AppState, BaseUrl, JSON};
 use crate::error::ApiError;
-use crate::model::Layer;
+use crate::model::{Layer, Snapshot};
 
 /// CRS84, the only CRS dtmap serves.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -20,7 +20,7 @@ pub async fn list(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl) ->
     let collections: Vec<Value> = snapshot
         .layers
         .iter()
-        .map(|l| collection_json(l, &base))
+        .map(|l| collection_json(&snapshot, l, &base))
         .collect();
     json_response(
         &json!({
@@ -42,11 +42,17 @@ pub async fn one(
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
-    Ok(json_response(&collection_json(layer, &base), JSON))
+    Ok(json_response(
+        &collection_json(&snapshot, layer, &base),
+        JSON,
+    ))
 }
 
-/// The JSON description of one collection.
-pub fn collection_json(layer: &Layer, base: &str) -> Value {
+/// The JSON description of one collection: OGC's members, and what a client needs to show
+/// the layer (`nameField`, `names` and `adminWord` by language, `countColumns` and the
+/// `mainCount` to show first, `groupBy` and `groupLayer`).
+pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value {
+    let main_count = snapshot.main_count(layer);
     let href = format!("{base}/collections/{}", layer.id);
     let bbox = layer
         .extent
@@ -86,6 +92,17 @@ pub fn collection_json(layer: &Layer, base: &str) -> Value {
         "featureCount": layer.features.len(),
         "fields": layer.fields,
         "countColumns": layer.count_columns,
+        "mainCount": main_count,
+        "nameField": layer.name_field,
+        "names": by_language(&layer.names),
+        "adminWord": by_language(&layer.admin_word),
+        "countLabels": layer
+            .count_labels
+            .iter()
+            .map(|(column, labels)| (column.clone(), by_language(labels)))
+            .collect::<serde_json::Map<String, Value>>(),
+        "groupBy": layer.group_by.as_ref().map(|g| g.field.clone()),
+        "groupLayer": layer.group_by.as_ref().and_then(|g| g.layer.clone()),
         "rounds": rounds,
         "latestRound": layer.latest_round().map(|r| layer.rounds[r].id.clone()),
         "synthetic": layer.has_synthetic(),
@@ -97,6 +114,16 @@ pub fn collection_json(layer: &Layer, base: &str) -> Value {
             { "href": format!("{href}/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": JSON, "title": "vector tilesets" },
         ],
     })
+}
+
+/// Pairs of language code and text as a JSON object.
+fn by_language(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(language, text)| (language.clone(), Value::from(text.as_str())))
+            .collect(),
+    )
 }
 
 /// `GET /collections/{id}/queryables`: JSON Schema of what filters and sortby accept.

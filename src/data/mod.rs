@@ -137,6 +137,16 @@ fn load_layer(
     build_layer(layer_config, source_features, &count_files, report)
 }
 
+/// The name property of each language: `names`, with `name_ar_field` as `ar` unless
+/// `names` has one.
+fn name_fields(layer_config: &LayerConfig) -> Vec<(String, String)> {
+    let mut names = layer_config.names.clone();
+    if let Some(field) = &layer_config.name_ar_field {
+        names.entry("ar".into()).or_insert_with(|| field.clone());
+    }
+    names.into_iter().collect()
+}
+
 /// Builds a layer from features already read and its count tables' bytes: ids and fields,
 /// the join, the R-tree and the point tree. Reads no file.
 pub fn build_layer(
@@ -182,6 +192,20 @@ pub fn build_layer(
         tile_fields,
         name_field: layer_config.name_field.clone(),
         name_ar_field: layer_config.name_ar_field.clone(),
+        names: name_fields(layer_config),
+        admin_word: layer_config
+            .admin_word
+            .iter()
+            .map(|(language, word)| (language.clone(), word.clone()))
+            .collect(),
+        count_labels: layer_config
+            .count_labels
+            .iter()
+            .map(|(column, labels)| {
+                let labels = labels.iter().map(|(l, t)| (l.clone(), t.clone())).collect();
+                (column.clone(), labels)
+            })
+            .collect(),
         features,
         by_id,
         count_columns: joined.columns,

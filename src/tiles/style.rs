@@ -1,13 +1,12 @@
 //! The default MapLibre style (`/styles/default.json`): an offline basemap from the
 //! basemap layers (countries filled, rivers and lakes in blue), each polygon layer with
-//! counts as a choropleth of its people count, each point layer as circles sized by its
-//! family count, and labels in English and Arabic with the embedded font stack.
+//! counts as a choropleth of its main count, each point layer as circles sized by its main
+//! count, and labels in English and Arabic with the embedded font stack.
 //!
 //! Polygons are labelled from their `{id}_label` points, so each is labelled once.
 //! Everything comes from one vector source, the composite of all layers, so one tile
 //! request draws the whole map. Class breaks are taken from the latest round of the data.
-//! The choice of count column: `idp_individuals` for choropleths and `idp_families` for
-//! circles when the layer has them, else its first count column.
+//! Both show the layer's main count ([`Snapshot::main_count`]).
 
 use serde_json::{json, Value};
 
@@ -48,10 +47,10 @@ pub fn default_style(snapshot: &Snapshot, base: &str, query: Option<&str>) -> Va
         layers.extend(basemap_layers(layer));
     }
     for layer in data.iter().filter(|l| l.kind != GeometryKind::Point) {
-        layers.extend(choropleth_layers(layer));
+        layers.extend(choropleth_layers(snapshot, layer));
     }
     for layer in data.iter().filter(|l| l.kind == GeometryKind::Point) {
-        layers.extend(circle_layers(layer));
+        layers.extend(circle_layers(snapshot, layer));
     }
     // Labels last, so they are drawn above everything.
     for layer in data.iter().filter(|l| l.kind != GeometryKind::Point) {
@@ -85,18 +84,6 @@ pub fn default_style(snapshot: &Snapshot, base: &str, query: Option<&str>) -> Va
         "sources": { SOURCE: source },
         "layers": layers,
     })
-}
-
-/// The count column a layer is coloured or sized by.
-fn count_column<'a>(layer: &'a Layer, preferred: &str) -> Option<&'a str> {
-    layer
-        .count_column(preferred)
-        .or(if layer.count_columns.is_empty() {
-            None
-        } else {
-            Some(0)
-        })
-        .map(|i| layer.count_columns[i].as_str())
 }
 
 /// Values of a count column in the latest round, ascending.
@@ -166,9 +153,9 @@ fn basemap_layers(layer: &Layer) -> Vec<Value> {
     }
 }
 
-fn choropleth_layers(layer: &Layer) -> Vec<Value> {
+fn choropleth_layers(snapshot: &Snapshot, layer: &Layer) -> Vec<Value> {
     let id = &layer.id;
-    let color = match count_column(layer, "idp_individuals") {
+    let color = match snapshot.main_count(layer) {
         Some(column) => {
             let mut step = vec![
                 json!("step"),
@@ -198,9 +185,9 @@ fn choropleth_layers(layer: &Layer) -> Vec<Value> {
     ]
 }
 
-fn circle_layers(layer: &Layer) -> Vec<Value> {
+fn circle_layers(snapshot: &Snapshot, layer: &Layer) -> Vec<Value> {
     let id = &layer.id;
-    let radius = match count_column(layer, "idp_families") {
+    let radius = match snapshot.main_count(layer) {
         Some(column) => {
             let largest = latest_values(layer, column)
                 .last()

@@ -18,10 +18,11 @@ const CHROMIUM_FLAGS = [
   '--no-first-run', '--disable-quic',
 ];
 
-/** Starts `target/release/dtmap --bind 127.0.0.1:0`; resolves to {base, stop}. */
-export async function startServer() {
+/** Starts `target/release/dtmap --bind 127.0.0.1:0` (with `args` before, e.g. a config);
+ * resolves to {base, stop}. */
+export async function startServer(args = []) {
   const binary = process.env.DTMAP_BINARY || join(root, 'target', 'release', 'dtmap');
-  const child = spawn(binary, ['--bind', '127.0.0.1:0'], {
+  const child = spawn(binary, [...args, '--bind', '127.0.0.1:0'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },

@@ -147,11 +147,11 @@ describe('the map page', () => {
   });
 
   it('switches families/individuals in the choropleth and the legend', async () => {
-    await page.locator('#metric-families').click();
+    await page.locator('#metric-idp_families').click();
     assert.match(await page.locator('#legend h2').innerText(), /IDP families/);
     const fill = await page.evaluate(() => JSON.stringify(window.dtmap.map.getPaintProperty('governorates-fill', 'fill-color')));
     assert.match(fill, /idp_families/);
-    await page.locator('#metric-individuals').click();
+    await page.locator('#metric-idp_individuals').click();
   });
 
   it('finds a governorate by its Arabic name and a site by its English name', async () => {
