@@ -133,7 +133,11 @@ fn fan() -> Geometry<f64> {
 fn validation(c: &mut Criterion) {
     let mut group = c.benchmark_group("area_validation");
     group.sample_size(10);
-    for (name, area) in [("star_100k_vertices", star()), ("fan_100k_vertices", fan())] {
+    for (name, area) in [
+        ("star_100k_vertices", star()),
+        ("fan_100k_vertices", fan()),
+        ("disc_64_vertices", disc((44.4, 33.3), 0.13)),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| IndexedArea::new(black_box(&area)).unwrap())
         });

@@ -13,6 +13,7 @@ use geo::{Coord, Geometry, Intersects, Line, MultiPolygon, Polygon, Rect};
 use rstar::primitives::{GeomWithData, Line as TreeLine};
 use rstar::{RTree, AABB};
 
+use super::bands::Bands;
 use super::sweep;
 
 /// Where a point lies relative to the area.
@@ -37,6 +38,8 @@ type Edge = GeomWithData<TreeLine<[f64; 2]>, (RingId, u32)>;
 pub struct IndexedArea {
     edges: RTree<Edge>,
     bounds: Rect<f64>,
+    /// The edges by horizontal band, for point tests, when they fit ([`Bands::build`]).
+    bands: Option<Bands>,
 }
 
 impl IndexedArea {
@@ -122,9 +125,14 @@ impl IndexedArea {
             return Err(format!("{ring} encloses no area"));
         }
         check_nesting(&ring_ids, &enclosing)?;
+        let segments = edges
+            .iter()
+            .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
+            .collect();
         Ok(IndexedArea {
             edges: RTree::bulk_load(edges),
             bounds,
+            bands: Bands::build(segments, bounds.min().y, bounds.max().y),
         })
     }
 
@@ -160,11 +168,10 @@ impl IndexedArea {
         {
             return Location::Outside;
         }
-        let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
         let mut crossings = 0u32;
-        for edge in self.edges.locate_in_envelope_intersecting(&ray) {
-            let a = Coord::from(edge.geom().from);
-            let b = Coord::from(edge.geom().to);
+        // Each edge the eastward ray may meet: whether p is on it, else count a crossing.
+        // Edges the ray cannot meet are never counted, so any superset of them will do.
+        let mut on_edge = |a: Coord<f64>, b: Coord<f64>| {
             let orientation = RobustKernel::orient2d(a, b, p);
             if orientation == Orientation::Collinear
                 && a.x.min(b.x) <= p.x
@@ -172,7 +179,7 @@ impl IndexedArea {
                 && a.y.min(b.y) <= p.y
                 && p.y <= a.y.max(b.y)
             {
-                return Location::OnBoundary;
+                return true;
             }
             let upward = a.y <= p.y && b.y > p.y;
             let downward = b.y <= p.y && a.y > p.y;
@@ -181,6 +188,19 @@ impl IndexedArea {
             {
                 crossings += 1;
             }
+            false
+        };
+        let on_boundary = match &self.bands {
+            Some(bands) => bands.any_edge_at(p.y, on_edge),
+            None => {
+                let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
+                self.edges
+                    .locate_in_envelope_intersecting(&ray)
+                    .any(|edge| on_edge(Coord::from(edge.geom().from), Coord::from(edge.geom().to)))
+            }
+        };
+        if on_boundary {
+            return Location::OnBoundary;
         }
         if crossings % 2 == 1 {
             Location::Inside

@@ -4,6 +4,7 @@
 //! status (`From<QueryError> for ApiError` in `crate::error`).
 
 pub mod area;
+pub mod bands;
 pub mod bbox;
 pub mod cql2;
 pub mod distance;
