@@ -74,15 +74,41 @@ enum ValueKey {
     Bool(bool),
 }
 
+/// FNV-1a: the keys and values hashed here are property names and values of the loaded
+/// data, never request input, so a keyed hash buys nothing; SipHash took about a tenth of
+/// the time of a tile.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Builds one MVT layer.
 #[derive(Debug)]
 pub struct LayerBuilder {
     name: String,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: FastMap<String, u32>,
     values: Vec<Value>,
-    value_index: HashMap<ValueKey, u32>,
-    text_index: HashMap<String, u32>,
+    value_index: FastMap<ValueKey, u32>,
+    text_index: FastMap<String, u32>,
     features: Vec<Feature>,
 }
 
@@ -92,10 +118,10 @@ impl LayerBuilder {
         LayerBuilder {
             name: name.to_string(),
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: FastMap::default(),
             values: Vec::new(),
-            value_index: HashMap::new(),
-            text_index: HashMap::new(),
+            value_index: FastMap::default(),
+            text_index: FastMap::default(),
             features: Vec::new(),
         }
     }
