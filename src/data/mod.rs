@@ -10,6 +10,7 @@ pub mod join;
 pub mod points;
 pub mod published;
 pub mod report;
+pub mod rollup;
 pub mod source;
 pub mod table;
 
@@ -36,9 +37,10 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     hasher.update(&config.fingerprint().to_le_bytes());
     let mut layers = Vec::with_capacity(config.layers.len());
     for layer_config in &config.layers {
-        let layer = load_layer(config, layer_config, &mut report, &mut hasher);
-        layers.push(Arc::new(layer));
+        layers.push(load_layer(config, layer_config, &mut report, &mut hasher));
     }
+    rollup::roll_up(&mut layers, &mut report);
+    let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
     let published = match config
         .dashboard
         .as_ref()

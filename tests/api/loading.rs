@@ -286,3 +286,86 @@ async fn another_country_loads_from_flatgeobuf_csv_and_xlsx_by_configuration_alo
     let latest = get_json(&state, "/collections/camps/items/C-2").await;
     assert_eq!(latest["properties"]["idp_individuals"], 300);
 }
+
+/// The second test dataset with its state count table left out, and optionally the
+/// locations' grouping too: the states' figures are then rolled up from the locations.
+fn other_without_state_counts(
+    keep_grouping: bool,
+) -> (dtmap::model::Snapshot, dtmap::data::LoadReport) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+    let text = std::fs::read_to_string(dir.join("dtmap.toml")).unwrap();
+    let without_counts = text.replacen(
+        "[[layer.counts]]\npath = \"state_counts.csv\"\nkey = \"ADM1_PCODE\"\nround = \"period\"\ncolumns = [\"hh\", \"persons\"]\nsynthetic_column = \"synthetic\"\n",
+        "",
+        1,
+    );
+    assert_ne!(without_counts, text, "the state count table was taken out");
+    let text = if keep_grouping {
+        without_counts
+    } else {
+        without_counts.replace("group_by = \"adm1\"\ngroup_layer = \"states\"\n", "")
+    };
+    let config = Config::from_toml_str(&text, "inline", dtmap::config::DataRoot::Dir(dir)).unwrap();
+    dtmap::data::load(&config)
+}
+
+#[test]
+fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed() {
+    for keep_grouping in [true, false] {
+        let (snapshot, report) = other_without_state_counts(keep_grouping);
+        assert!(report.is_ok(), "{report}");
+        let states = snapshot.layer("states").unwrap();
+        let sites = snapshot.layer("locations").unwrap();
+        assert_eq!(states.count_columns, sites.count_columns);
+        assert_eq!(states.rounds, sites.rounds);
+        assert!(
+            states.has_synthetic(),
+            "the sites' figures are synthetic, so the sums are"
+        );
+        // Independently: sum the location rows of the CSV by their adm1 code.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+        let state_of: std::collections::HashMap<String, String> =
+            std::fs::read_to_string(dir.join("locations.csv"))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let cells: Vec<&str> = l.split(',').collect();
+                    (cells[0].to_string(), cells[3].to_string())
+                })
+                .collect();
+        let mut expected: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        for line in std::fs::read_to_string(dir.join("location_counts.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+        {
+            let cells: Vec<&str> = line.split(',').collect();
+            *expected
+                .entry((state_of[cells[0]].clone(), cells[1].to_string()))
+                .or_default() += cells[3].parse::<i64>().unwrap();
+        }
+        let persons = states.count_column("persons").unwrap();
+        for ((state, period), sum) in &expected {
+            let round = states.round_position(period).unwrap();
+            let record = states.count(round, states.by_id[state]).unwrap();
+            assert_eq!(
+                record.values[persons],
+                Some(*sum),
+                "{state} in round {period}"
+            );
+            assert!(record.synthetic);
+            let how = if keep_grouping {
+                "by their adm1 code"
+            } else {
+                "by position"
+            };
+            assert!(
+                record.source.as_deref().unwrap().contains(how),
+                "{:?}",
+                record.source
+            );
+        }
+        assert_eq!(expected.len(), 3 * 3, "three states, three rounds");
+    }
+}

@@ -1,0 +1,129 @@
+//! Roll-ups: an area layer with no count table of its own gets its figures from the sites
+//! inside it. For every round of a point layer with counts, each area's figure is the sum
+//! of its sites' figures: the sites whose group code (`group_by`) is the area's id when
+//! the point layer's `group_layer` names the area layer, else the sites that lie in the
+//! area. Rolled-up figures say so in their source, and are synthetic when any site's
+//! figure is. Sites that no area takes are counted in the load report.
+
+use std::sync::Arc;
+
+use geo::Intersects;
+
+use super::LoadReport;
+use crate::model::{CountRecord, GeometryKind, Layer};
+
+/// Fills in the counts of every area layer without counts from a point layer with counts.
+pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
+    for target in 0..layers.len() {
+        let area = &layers[target];
+        if area.basemap || area.kind != GeometryKind::Polygon || !area.count_columns.is_empty() {
+            continue;
+        }
+        let grouped_here = |l: &Layer| {
+            l.group_by
+                .as_ref()
+                .is_some_and(|g| g.layer.as_deref() == Some(area.id.as_str()))
+        };
+        let with_counts = |l: &Layer| l.index.is_points() && !l.count_columns.is_empty();
+        let Some(source) = layers
+            .iter()
+            .position(|l| with_counts(l) && grouped_here(l))
+            .or_else(|| layers.iter().position(|l| with_counts(l) && !l.basemap))
+        else {
+            continue;
+        };
+        let (counts, unplaced, how) = sums(&layers[source], &layers[target]);
+        let sites = &layers[source];
+        if unplaced > 0 {
+            report.warning(
+                &format!("layer {}", area.id),
+                None,
+                None,
+                format!(
+                    "{unplaced} of the {} sites of layer {} are in no area of layer {} ({how}); \
+                     the areas' figures leave them out",
+                    sites.features.len(),
+                    sites.id,
+                    area.id
+                ),
+            );
+        }
+        let (columns, rounds) = (sites.count_columns.clone(), sites.rounds.clone());
+        let area = &mut layers[target];
+        area.synthetic = counts.iter().flatten().flatten().any(|r| r.synthetic);
+        area.count_columns = columns;
+        area.rounds = rounds;
+        area.counts = counts;
+    }
+}
+
+/// Per round and area, the summed records; how many sites no area took; and how sites were
+/// placed (for the report).
+fn sums(sites: &Layer, areas: &Layer) -> (Vec<Vec<Option<CountRecord>>>, usize, String) {
+    let group_field = sites
+        .group_by
+        .as_ref()
+        .filter(|g| g.layer.as_deref() == Some(areas.id.as_str()))
+        .map(|g| g.field.as_str());
+    let area_of = |position: usize| -> Option<usize> {
+        let feature = &sites.features[position];
+        if let Some(field) = group_field {
+            let code = feature.properties.get(field).map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })?;
+            return areas.by_id.get(&code).map(|&a| a as usize);
+        }
+        let geo::Geometry::Point(point) = feature.geometry else {
+            return None;
+        };
+        let mut found = None;
+        areas
+            .index
+            .for_each_candidate(&geo::Rect::new(point.0, point.0), |a| {
+                if found.is_none() && areas.features[a as usize].geometry.intersects(&point) {
+                    found = Some(a as usize);
+                }
+            });
+        found
+    };
+    let placed: Vec<Option<usize>> = (0..sites.features.len()).map(area_of).collect();
+    let unplaced = placed.iter().filter(|a| a.is_none()).count();
+    let how = match group_field {
+        Some(field) => format!("by their {field} code"),
+        None => "by position".to_string(),
+    };
+    let source: Arc<str> = Arc::from(format!(
+        "computed: the sum of the sites of layer {} in this area, {how}",
+        sites.id
+    ));
+    let columns = sites.count_columns.len();
+    let counts = (0..sites.rounds.len())
+        .map(|round| {
+            let mut sums: Vec<Option<(Vec<Option<i64>>, bool)>> = vec![None; areas.features.len()];
+            for (site, area) in placed.iter().enumerate() {
+                let (Some(area), Some(record)) = (area, sites.count(round, site as u32)) else {
+                    continue;
+                };
+                let (values, synthetic) =
+                    sums[*area].get_or_insert_with(|| (vec![None; columns], false));
+                for (sum, value) in values.iter_mut().zip(record.values.iter()) {
+                    if let Some(value) = value {
+                        *sum = Some(sum.unwrap_or(0).saturating_add(*value));
+                    }
+                }
+                *synthetic |= record.synthetic;
+            }
+            sums.into_iter()
+                .map(|sum| {
+                    sum.map(|(values, synthetic)| CountRecord {
+                        values: values.into_boxed_slice(),
+                        synthetic,
+                        source: Some(source.clone()),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (counts, unplaced, how)
+}
