@@ -11,6 +11,7 @@ pub mod points;
 pub mod published;
 pub mod report;
 pub mod rollup;
+pub mod semantics;
 pub mod source;
 pub mod table;
 
@@ -40,6 +41,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         layers.push(load_layer(config, layer_config, &mut report, &mut hasher));
     }
     rollup::roll_up(&mut layers, &mut report);
+    semantics::check(config, &layers, &mut report);
     let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
     let published = match config
         .dashboard

@@ -369,3 +369,58 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
         assert_eq!(expected.len(), 3 * 3, "three states, three rounds");
     }
 }
+
+#[test]
+fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+    let text = std::fs::read_to_string(dir.join("dtmap.toml")).unwrap();
+    // A mistyped name field, an unknown group layer, and a dashboard with a mistyped
+    // main count.
+    let messy = text
+        .replacen("name_field = \"ADM1_EN\"", "name_field = \"ADM1_NE\"", 1)
+        .replacen("group_layer = \"states\"", "group_layer = \"stats\"", 1)
+        + "\n[dashboard]\nareas = \"states\"\nmain_count = \"person\"\n";
+    let config =
+        Config::from_toml_str(&messy, "inline", dtmap::config::DataRoot::Dir(dir.clone())).unwrap();
+    let (_, report) = dtmap::data::load(&config);
+    let text = report.to_string();
+    assert!(!report.is_ok());
+    assert!(
+        text.contains(
+            "name_field = \"ADM1_NE\": no feature has this property; did you mean \"ADM1_EN\"?"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("group_layer = \"stats\": there is no such layer; did you mean \"states\"?"),
+        "{text}"
+    );
+    assert!(text.contains("main_count = \"person\": layer states has no such count column; did you mean \"persons\"?"), "{text}");
+
+    // group_by holding the states' names instead of their ids.
+    let sites = std::fs::read_to_string(dir.join("locations.csv")).unwrap();
+    let by_name = sites
+        .replace(",NG001,", ",Kano Test,")
+        .replace(",NG002,", ",Borno Test,")
+        .replace(",NG003,", ",Lagos Test,");
+    let copy = tempfile::tempdir().unwrap();
+    for file in [
+        "states.geojson",
+        "location_counts.csv",
+        "state_counts.csv",
+        "dtmap.toml",
+    ] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    std::fs::write(copy.path().join("locations.csv"), by_name).unwrap();
+    let config = Config::from_file(&copy.path().join("dtmap.toml")).unwrap();
+    let (_, report) = dtmap::data::load(&config);
+    let text = report.to_string();
+    assert!(!report.is_ok());
+    assert!(
+        text.contains(
+            "24 of 24 sites have a adm1 that is a name of a feature of layer states, not its id"
+        ),
+        "{text}"
+    );
+}
