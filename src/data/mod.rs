@@ -4,6 +4,7 @@
 //!
 //! This is the only place (with `config`) that touches files.
 
+pub mod coordinates;
 pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
@@ -42,6 +43,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     }
     rollup::roll_up(&mut layers, &mut report);
     semantics::check(config, &layers, &mut report);
+    coordinates::check(&layers, &mut report);
     let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
     let published = match config
         .dashboard

@@ -424,3 +424,50 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
         "{text}"
     );
 }
+
+#[test]
+fn suspicious_site_coordinates_are_grouped_warnings_that_name_the_first_sites() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+    let copy = tempfile::tempdir().unwrap();
+    for file in [
+        "states.geojson",
+        "location_counts.csv",
+        "state_counts.csv",
+        "dtmap.toml",
+    ] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    // Rewrite the positions of five Kano (NG001) locations.
+    let moved = [
+        ("NG001L01", "0,0"), // an empty position read as zero
+        ("NG001L02", "0,0"),
+        ("NG001L03", "12.0,8.0"), // (8.0, 12.0) is in Kano: latitude and longitude swapped
+        ("NG001L04", "20.0,20.0"), // in no state at all
+        ("NG001L05", "3.5,6.7"),  // in Lagos (NG003), though its code says NG001
+    ];
+    let sites: String = std::fs::read_to_string(dir.join("locations.csv"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            match moved.iter().find(|(id, _)| *id == cells[0]) {
+                Some((_, position)) => format!("{},{position}\n", cells[..4].join(",")),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect();
+    std::fs::write(copy.path().join("locations.csv"), sites).unwrap();
+    let config = Config::from_file(&copy.path().join("dtmap.toml")).unwrap();
+    let (_, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "warnings only: {report}");
+    let text = report.to_string();
+    for expected in [
+        "2 of 24 sites are at 0,0, which usually means an empty latitude and longitude: NG001L01, NG001L02",
+        "1 of 24 sites lie in no area of layer states, but would with latitude and longitude swapped: NG001L03",
+        "1 of 24 sites lie in no area of layer states: NG001L04",
+        "1 of 24 sites lie in another area of layer states than their adm1 code names: NG001L05",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert_eq!(report.problems.len(), 4, "one line per kind:\n{text}");
+}

@@ -1,0 +1,120 @@
+//! Suspicious site coordinates, found by comparing each site of a point layer with the
+//! areas of its `group_layer` (or of the first data polygon layer): a site at 0,0 (an
+//! empty cell read as zero); a site outside every area, said to be swapped when its
+//! latitude and longitude the other way round fall inside one; and a site whose group code
+//! names another area than the one it lies in. Each kind is one warning with its count and
+//! the first sites, not one line per site: a master list with a shifted column would
+//! otherwise bury the report.
+
+use geo::{Intersects, Point};
+
+use super::LoadReport;
+use crate::model::{GeometryKind, Layer};
+
+/// How many site ids a grouped warning names.
+const NAMED: usize = 5;
+
+/// Adds one warning per kind of suspicious coordinate found in each point layer.
+pub fn check(layers: &[Layer], report: &mut LoadReport) {
+    for sites in layers.iter().filter(|l| l.index.is_points() && !l.basemap) {
+        let group_layer = sites.group_by.as_ref().and_then(|g| g.layer.as_deref());
+        let areas = match group_layer {
+            Some(id) => layers.iter().find(|l| l.id == id),
+            None => layers
+                .iter()
+                .find(|l| l.kind == GeometryKind::Polygon && !l.basemap),
+        };
+        let Some(areas) = areas else { continue };
+        let group_field = sites
+            .group_by
+            .as_ref()
+            .filter(|g| g.layer.as_deref() == Some(areas.id.as_str()))
+            .map(|g| g.field.as_str());
+        let mut zero = Vec::new();
+        let mut swapped = Vec::new();
+        let mut outside = Vec::new();
+        let mut elsewhere = Vec::new();
+        for feature in &sites.features {
+            let geo::Geometry::Point(p) = feature.geometry else {
+                continue;
+            };
+            if p.x() == 0.0 && p.y() == 0.0 {
+                zero.push(feature.id.as_str());
+                continue;
+            }
+            match area_at(areas, p) {
+                None if area_at(areas, Point::new(p.y(), p.x())).is_some() => {
+                    swapped.push(feature.id.as_str())
+                }
+                None => outside.push(feature.id.as_str()),
+                Some(area) => {
+                    let code = group_field.and_then(|f| feature.properties.get(f));
+                    let code = code.map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                    if code.is_some_and(|c| c != areas.features[area].id) {
+                        elsewhere.push(feature.id.as_str());
+                    }
+                }
+            }
+        }
+        let at = format!("layer {}", sites.id);
+        let total = sites.features.len();
+        let mut warn = |ids: &[&str], what: String| {
+            if !ids.is_empty() {
+                report.warning(
+                    &at,
+                    None,
+                    None,
+                    format!("{} of {total} sites {what}: {}", ids.len(), first(ids)),
+                );
+            }
+        };
+        warn(
+            &zero,
+            "are at 0,0, which usually means an empty latitude and longitude".into(),
+        );
+        warn(
+            &swapped,
+            format!(
+                "lie in no area of layer {}, but would with latitude and longitude swapped",
+                areas.id
+            ),
+        );
+        warn(&outside, format!("lie in no area of layer {}", areas.id));
+        if let Some(field) = group_field {
+            warn(
+                &elsewhere,
+                format!(
+                    "lie in another area of layer {} than their {field} code names",
+                    areas.id
+                ),
+            );
+        }
+    }
+}
+
+/// The area (position in its layer) that holds `p`, if any.
+fn area_at(areas: &Layer, p: Point<f64>) -> Option<usize> {
+    let mut found = None;
+    areas
+        .index
+        .for_each_candidate(&geo::Rect::new(p.0, p.0), |a| {
+            if found.is_none() && areas.features[a as usize].geometry.intersects(&p) {
+                found = Some(a as usize);
+            }
+        });
+    found
+}
+
+/// The first few ids, and how many more.
+fn first(ids: &[&str]) -> String {
+    let shown: Vec<&str> = ids.iter().take(NAMED).copied().collect();
+    let more = ids.len().saturating_sub(NAMED);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
