@@ -194,6 +194,19 @@ impl Layer {
         self.rounds.len() * self.count_columns.len()
     }
 
+    /// The first feature (position) whose geometry holds `p`: the R-tree, then the exact
+    /// test.
+    pub fn feature_at(&self, p: geo::Point<f64>) -> Option<usize> {
+        use geo::Intersects;
+        let mut found = None;
+        self.index.for_each_candidate(&Rect::new(p.0, p.0), |f| {
+            if found.is_none() && self.features[f as usize].geometry.intersects(&p) {
+                found = Some(f as usize);
+            }
+        });
+        found
+    }
+
     /// Whether any count of this layer is synthetic.
     pub fn has_synthetic(&self) -> bool {
         self.synthetic

@@ -6,8 +6,9 @@
 //! the first sites, not one line per site: a master list with a shifted column would
 //! otherwise bury the report.
 
-use geo::{Intersects, Point};
+use geo::Point;
 
+use super::source::key_text;
 use super::LoadReport;
 use crate::model::{GeometryKind, Layer};
 
@@ -42,17 +43,15 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
                 zero.push(feature.id.as_str());
                 continue;
             }
-            match area_at(areas, p) {
-                None if area_at(areas, Point::new(p.y(), p.x())).is_some() => {
+            match areas.feature_at(p) {
+                None if areas.feature_at(Point::new(p.y(), p.x())).is_some() => {
                     swapped.push(feature.id.as_str())
                 }
                 None => outside.push(feature.id.as_str()),
                 Some(area) => {
-                    let code = group_field.and_then(|f| feature.properties.get(f));
-                    let code = code.map(|v| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    });
+                    let code = group_field
+                        .and_then(|f| feature.properties.get(f))
+                        .and_then(key_text);
                     if code.is_some_and(|c| c != areas.features[area].id) {
                         elsewhere.push(feature.id.as_str());
                     }
@@ -93,19 +92,6 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
             );
         }
     }
-}
-
-/// The area (position in its layer) that holds `p`, if any.
-fn area_at(areas: &Layer, p: Point<f64>) -> Option<usize> {
-    let mut found = None;
-    areas
-        .index
-        .for_each_candidate(&geo::Rect::new(p.0, p.0), |a| {
-            if found.is_none() && areas.features[a as usize].geometry.intersects(&p) {
-                found = Some(a as usize);
-            }
-        });
-    found
 }
 
 /// The first few ids, and how many more.

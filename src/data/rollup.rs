@@ -7,8 +7,7 @@
 
 use std::sync::Arc;
 
-use geo::Intersects;
-
+use super::source::key_text;
 use super::LoadReport;
 use crate::model::{CountRecord, GeometryKind, Layer};
 
@@ -68,24 +67,13 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<Vec<Option<CountRecord>>>, usize, 
     let area_of = |position: usize| -> Option<usize> {
         let feature = &sites.features[position];
         if let Some(field) = group_field {
-            let code = feature.properties.get(field).map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })?;
+            let code = feature.properties.get(field).and_then(key_text)?;
             return areas.by_id.get(&code).map(|&a| a as usize);
         }
         let geo::Geometry::Point(point) = feature.geometry else {
             return None;
         };
-        let mut found = None;
-        areas
-            .index
-            .for_each_candidate(&geo::Rect::new(point.0, point.0), |a| {
-                if found.is_none() && areas.features[a as usize].geometry.intersects(&point) {
-                    found = Some(a as usize);
-                }
-            });
-        found
+        areas.feature_at(point)
     };
     let placed: Vec<Option<usize>> = (0..sites.features.len()).map(area_of).collect();
     let unplaced = placed.iter().filter(|a| a.is_none()).count();

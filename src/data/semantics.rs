@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use super::source::key_text;
 use super::LoadReport;
 use crate::config::Config;
 use crate::model::Layer;
@@ -116,7 +117,7 @@ fn check_group_codes(
         .features
         .iter()
         .filter_map(|f| f.properties.get(group_by))
-        .map(text)
+        .filter_map(key_text)
         .collect();
     if codes.is_empty() {
         return;
@@ -136,7 +137,7 @@ fn check_group_codes(
             fields.extend(groups.name_field.as_ref());
             fields
                 .into_iter()
-                .filter_map(|field| f.properties.get(field).map(text))
+                .filter_map(|field| f.properties.get(field).and_then(key_text))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -162,13 +163,6 @@ fn check_group_codes(
             )
         };
     report.error(at, None, Some("group_by"), reason);
-}
-
-fn text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Every property name some feature of the layer has.

@@ -188,34 +188,14 @@ impl Filter {
             Filter::Not(inner) => inner.eval(layer, round, feature).map(|b| !b),
             Filter::Compare(field, op, literal) => {
                 let value = field.value(layer, round, feature);
-                let ord = compare(&value, literal)?;
-                Some(match op {
-                    CompareOp::Eq => ord == Ordering::Equal,
-                    CompareOp::Ne => ord != Ordering::Equal,
-                    CompareOp::Lt => ord == Ordering::Less,
-                    CompareOp::Le => ord != Ordering::Greater,
-                    CompareOp::Gt => ord == Ordering::Greater,
-                    CompareOp::Ge => ord != Ordering::Less,
-                })
+                crate::query::cql2::eval::apply(*op, compare(&value, literal))
             }
             Filter::In(field, literals) => {
                 let value = field.value(layer, round, feature);
                 if value == Value::Null {
                     return None;
                 }
-                let mut unknown = false;
-                for l in literals {
-                    match compare(&value, l) {
-                        Some(Ordering::Equal) => return Some(true),
-                        None => unknown = true,
-                        Some(_) => {}
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(false)
-                }
+                crate::query::cql2::eval::kleene_in(literals.iter().map(|l| compare(&value, l)))
             }
             Filter::Between(field, low, high) => {
                 let value = field.value(layer, round, feature);

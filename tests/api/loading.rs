@@ -370,6 +370,22 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
     }
 }
 
+/// A copy of the second test dataset whose locations table is `locations`.
+fn other_with_locations(locations: &str) -> tempfile::TempDir {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+    let copy = tempfile::tempdir().unwrap();
+    for file in [
+        "states.geojson",
+        "location_counts.csv",
+        "state_counts.csv",
+        "dtmap.toml",
+    ] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    std::fs::write(copy.path().join("locations.csv"), locations).unwrap();
+    copy
+}
+
 #[test]
 fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
@@ -403,16 +419,7 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
         .replace(",NG001,", ",Kano Test,")
         .replace(",NG002,", ",Borno Test,")
         .replace(",NG003,", ",Lagos Test,");
-    let copy = tempfile::tempdir().unwrap();
-    for file in [
-        "states.geojson",
-        "location_counts.csv",
-        "state_counts.csv",
-        "dtmap.toml",
-    ] {
-        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
-    }
-    std::fs::write(copy.path().join("locations.csv"), by_name).unwrap();
+    let copy = other_with_locations(&by_name);
     let config = Config::from_file(&copy.path().join("dtmap.toml")).unwrap();
     let (_, report) = dtmap::data::load(&config);
     let text = report.to_string();
@@ -428,15 +435,6 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
 #[test]
 fn suspicious_site_coordinates_are_grouped_warnings_that_name_the_first_sites() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
-    let copy = tempfile::tempdir().unwrap();
-    for file in [
-        "states.geojson",
-        "location_counts.csv",
-        "state_counts.csv",
-        "dtmap.toml",
-    ] {
-        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
-    }
     // Rewrite the positions of five Kano (NG001) locations.
     let moved = [
         ("NG001L01", "0,0"), // an empty position read as zero
@@ -456,7 +454,7 @@ fn suspicious_site_coordinates_are_grouped_warnings_that_name_the_first_sites() 
             }
         })
         .collect();
-    std::fs::write(copy.path().join("locations.csv"), sites).unwrap();
+    let copy = other_with_locations(&sites);
     let config = Config::from_file(&copy.path().join("dtmap.toml")).unwrap();
     let (_, report) = dtmap::data::load(&config);
     assert!(report.is_ok(), "warnings only: {report}");

@@ -353,6 +353,12 @@ pub fn in_list(value: &Val<'_>, list: impl Iterator<Item = Option<Ordering>>) ->
     if matches!(value, Val::Null) {
         return None;
     }
+    kleene_in(list)
+}
+
+/// TRUE when one comparison is equal, NULL when none is but one could not be made, else
+/// FALSE: the list part of `IN`, for this evaluator and the simple filters alike.
+pub fn kleene_in(list: impl Iterator<Item = Option<Ordering>>) -> Option<bool> {
     let mut unknown = false;
     for ord in list {
         match ord {
