@@ -105,6 +105,10 @@ pub struct Config {
     /// The dashboard: which layers it sums, and the published figures it shows.
     #[serde(default)]
     pub dashboard: Option<DashboardConfig>,
+    /// The languages the web client offers, in the order of its language menu. When
+    /// absent: English, then every language some layer has names, words or labels in.
+    #[serde(rename = "language", default)]
+    pub languages: Vec<LanguageConfig>,
     /// Where relative paths in this config are resolved: the config file's folder.
     #[serde(skip)]
     pub base: DataRoot,
@@ -308,6 +312,34 @@ pub struct DashboardConfig {
     pub published_figures: Option<String>,
 }
 
+/// One `[[language]]` of the web client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageConfig {
+    /// Language code (BCP 47), the key of `names`, `admin_word` and `count_labels`:
+    /// `en`, `ar`, `ckb`, `fr`, `uk`…
+    pub code: String,
+    /// The language's name in itself, for the language menu ("کوردی"); the browser's
+    /// name for the code when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Writing direction, `ltr` or `rtl`; guessed from the code when absent.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// Locale for numbers and dates (`ar-IQ`); the code when absent. Use it where
+    /// browsers have no number formats for the language itself.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Language whose names to show where a feature has none in this one (before the
+    /// default name).
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// A JSON file of interface strings (`{"search": "…"}`) for a language the client has
+    /// no translation of, or to change some of its strings; English where a key is absent.
+    #[serde(default)]
+    pub strings: Option<String>,
+}
+
 /// One `[[layer]]`: a geometry source, its id field, the fields to publish and the count
 /// tables joined onto it.
 #[derive(Debug, Clone, Deserialize)]
@@ -349,6 +381,10 @@ pub struct LayerConfig {
     /// (`{ en = "state", fr = "État" }`): "governorate", "province", "district"…
     #[serde(default)]
     pub admin_word: BTreeMap<String, String>,
+    /// The same word in the plural, by language code (`{ en = "states" }`), for headings
+    /// such as "States by persons".
+    #[serde(default)]
+    pub admin_words: BTreeMap<String, String>,
     /// Labels of count columns, by column then language code
     /// (`{ hh = { en = "Households", fr = "Ménages" } }`); the column name where none.
     #[serde(default)]

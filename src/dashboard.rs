@@ -1,7 +1,7 @@
 //! The dashboard's figures, computed from the same snapshot as the map so they never
 //! disagree with it: headline totals of a round with their change against the previous
 //! round and their provenance, the ranking of areas, the trend over rounds, and the
-//! published figures by governorate of origin. No HTTP here.
+//! published figures by area of origin. No HTTP here.
 
 use serde::Serialize;
 
@@ -104,7 +104,7 @@ fn published<'a>(
             && p.metric == metric
             && match area_name {
                 None => p.scope == "national",
-                Some(name) => p.scope == "governorate_of_displacement" && p.governorate == name,
+                Some(name) => p.scope.ends_with("_of_displacement") && p.area == name,
             }
     })
 }
@@ -257,10 +257,10 @@ pub fn summary(
 pub struct Ranked {
     /// Area id.
     pub id: String,
-    /// Name (English).
+    /// The default name.
     pub name: Option<String>,
-    /// Name (Arabic).
-    pub name_ar: Option<String>,
+    /// The names by language code.
+    pub names: std::collections::BTreeMap<String, String>,
     /// The main count.
     pub value: i64,
     /// Share of the total, 0..1.
@@ -289,7 +289,7 @@ pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, Dashboa
             Some(Ranked {
                 id: areas.features[f as usize].id.clone(),
                 name: text_property(areas, f, areas.name_field.as_ref()),
-                name_ar: text_property(areas, f, areas.name_ar_field.as_ref()),
+                names: areas.names_of(&areas.features[f as usize]),
                 value,
                 share: 0.0,
                 synthetic: record.synthetic,
@@ -360,12 +360,12 @@ pub fn trend(snapshot: &Snapshot, area: Option<&str>) -> Result<Vec<TrendPoint>,
         .collect())
 }
 
-/// Published figures by governorate of origin (the data has no full origin × displacement
+/// Published figures by area of origin (the data has no full origin × displacement
 /// matrix; these are the published marginals).
 pub fn origins(snapshot: &Snapshot) -> Vec<&PublishedFigure> {
     snapshot
         .published
         .iter()
-        .filter(|p| p.scope == "governorate_of_origin")
+        .filter(|p| p.scope.ends_with("_of_origin"))
         .collect()
 }

@@ -120,14 +120,14 @@ pub struct Layer {
     pub tile_fields: Vec<String>,
     /// Licence of the data.
     pub licence: Option<String>,
-    /// Property with the English name.
+    /// Property with the default name (shown where a language has none).
     pub name_field: Option<String>,
-    /// Property with the Arabic name.
-    pub name_ar_field: Option<String>,
-    /// Property with the name in each language, by language code (`name_ar_field` as `ar`).
+    /// Property with the name in each language, by language code.
     pub names: Vec<(String, String)>,
     /// What one feature is called, by language code ("governorate", "state"…).
     pub admin_word: Vec<(String, String)>,
+    /// The same word in the plural, by language code.
+    pub admin_words: Vec<(String, String)>,
     /// Labels of count columns: column, then (language code, label) pairs.
     pub count_labels: Vec<(String, Vec<(String, String)>)>,
     /// The features.
@@ -169,6 +169,17 @@ impl Drop for Layer {
 }
 
 impl Layer {
+    /// A feature's names by language code (those it has), for answers that list names.
+    pub fn names_of(&self, feature: &Feature) -> std::collections::BTreeMap<String, String> {
+        self.names
+            .iter()
+            .filter_map(|(code, field)| {
+                let name = feature.properties.get(field)?.as_str()?.trim();
+                (!name.is_empty()).then(|| (code.clone(), name.to_string()))
+            })
+            .collect()
+    }
+
     /// The position of a round by id.
     pub fn round_position(&self, id: &str) -> Option<usize> {
         self.rounds.iter().position(|r| r.id == id)
@@ -224,10 +235,44 @@ pub struct Snapshot {
     pub layers: Vec<Arc<Layer>>,
     /// Hash of every input byte: changes whenever the data changes (used in ETags).
     pub version: u64,
-    /// The dashboard's configuration, when there is one.
-    pub dashboard: Option<crate::config::DashboardConfig>,
+    /// Which layers and count the dashboard shows, when there is one.
+    pub dashboard: Option<Dashboard>,
     /// Published figures, exactly as the table gives them.
     pub published: Vec<PublishedFigure>,
+    /// The languages clients offer, in menu order; the first is the default.
+    pub languages: Vec<Language>,
+}
+
+/// What the dashboard shows: the area layer it sums, the site layer it counts and the
+/// count column of its ranking and trend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dashboard {
+    /// The area layer's id.
+    pub areas: String,
+    /// The site layer's id, if any.
+    pub sites: Option<String>,
+    /// The count column of the ranking and trend.
+    pub main_count: String,
+}
+
+/// One language of the clients: how to write it and the interface strings given for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Language {
+    /// BCP 47 code, the key of layers' names, words and labels.
+    pub code: String,
+    /// The language's name in itself, if configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `ltr` or `rtl`.
+    pub dir: &'static str,
+    /// Locale for numbers and dates.
+    pub locale: String,
+    /// Language whose names stand in where a feature has none in this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Interface strings given in the config, by key.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub strings: std::collections::BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -249,10 +294,12 @@ pub struct PublishedFigure {
     pub as_of: String,
     /// DTM round label, if any.
     pub dtm_round: String,
-    /// national, governorate_of_displacement, governorate_of_origin, region.
+    /// `national`, or an area scope: `…_of_displacement` (e.g. `governorate_of_displacement`),
+    /// `…_of_origin`, `region`.
     pub scope: String,
-    /// Governorate (or region) name; empty for national figures.
-    pub governorate: String,
+    /// The area's name or id (the table's `area` column, or `governorate`); empty for
+    /// national figures.
+    pub area: String,
     /// What is counted (idp_individuals, returnee_individuals, ...).
     pub metric: String,
     /// The figure.

@@ -85,25 +85,47 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn page(template: &str, title: &str) -> String {
+/// What a page needs before its first request: the title and the languages (with the
+/// interface strings the config gives), as JSON the page reads from
+/// `<script id="dtmap-bootstrap" type="application/json">`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bootstrap<'a> {
+    /// The service title.
+    pub title: &'a str,
+    /// The languages offered, in menu order.
+    pub languages: &'a [crate::model::Language],
+}
+
+impl Bootstrap<'_> {
+    /// The JSON, safe inside a `<script>` element: no `<` survives, so neither
+    /// `</script>` nor `<!--` can end or change it.
+    fn json(&self) -> String {
+        serde_json::json!({ "title": self.title, "languages": self.languages })
+            .to_string()
+            .replace('<', "\\u003c")
+    }
+}
+
+fn page(template: &str, bootstrap: &Bootstrap) -> String {
     template
-        .replace("{{title}}", &escape(title))
+        .replace("{{title}}", &escape(bootstrap.title))
         .replace("{{assets}}", &format!("assets/{}", version()))
+        .replace("{{bootstrap}}", &bootstrap.json())
 }
 
 /// The map page.
-pub fn index_html(title: &str) -> String {
-    page(include_str!("../web/index.html"), title)
+pub fn index_html(bootstrap: &Bootstrap) -> String {
+    page(include_str!("../web/index.html"), bootstrap)
 }
 
 /// The embeddable map page (`/embed`), for iframes.
-pub fn embed_html(title: &str) -> String {
-    page(include_str!("../web/embed.html"), title)
+pub fn embed_html(bootstrap: &Bootstrap) -> String {
+    page(include_str!("../web/embed.html"), bootstrap)
 }
 
 /// The dashboard page; `embed` gives it minimal chrome, for iframes.
-pub fn dashboard_html(title: &str, embed: bool) -> String {
-    page(include_str!("../web/dashboard.html"), title)
+pub fn dashboard_html(bootstrap: &Bootstrap, embed: bool) -> String {
+    page(include_str!("../web/dashboard.html"), bootstrap)
         .replace("{{mode}}", if embed { "embed" } else { "full" })
 }
 
@@ -113,11 +135,15 @@ mod tests {
 
     #[test]
     fn pages_link_only_embedded_assets_by_relative_urls() {
+        let title = |title| Bootstrap {
+            title,
+            languages: &[],
+        };
         for html in [
-            index_html("A <b> & \"c\""),
-            embed_html("t"),
-            dashboard_html("t", false),
-            dashboard_html("t", true),
+            index_html(&title("A <b> & \"c\"")),
+            embed_html(&title("t")),
+            dashboard_html(&title("t"), false),
+            dashboard_html(&title("t"), true),
         ] {
             assert!(!html.contains("{{"), "a placeholder is left");
             assert!(!html.contains("http://") && !html.contains("https://"));
@@ -127,7 +153,32 @@ mod tests {
                 assert!(asset(&path).is_some(), "{path} is not embedded");
             }
         }
-        assert!(index_html("A <b>").contains("A &lt;b&gt;"));
+        assert!(index_html(&title("A <b>")).contains("A &lt;b&gt;"));
+    }
+
+    #[test]
+    fn the_bootstrap_cannot_end_its_script_element() {
+        let languages = [crate::model::Language {
+            code: "xx".into(),
+            name: Some("</script><script>alert(1)</script><!--".into()),
+            dir: "ltr",
+            locale: "xx".into(),
+            fallback: None,
+            strings: [("search".to_string(), "</SCRIPT>".to_string())].into(),
+        }];
+        let html = index_html(&Bootstrap {
+            title: "</script>",
+            languages: &languages,
+        });
+        let start = html
+            .find("id=\"dtmap-bootstrap\"")
+            .expect("a bootstrap element");
+        let body = &html[start..];
+        let json = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+        let value: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+        assert_eq!(value["title"], "</script>");
+        assert_eq!(value["languages"][0]["strings"]["search"], "</SCRIPT>");
+        assert!(!json.contains('<'));
     }
 
     #[test]

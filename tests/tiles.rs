@@ -665,3 +665,73 @@ async fn decoded_tiles_match_their_snapshots() {
         insta::assert_json_snapshot!(name, readable(&decode(&answer.body)));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The second dataset (tests/fixtures/other): other field names, languages and scripts
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled_up_counts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+    let config = dtmap::config::Config::from_file(&dir.join("dtmap.toml")).expect("config");
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "{report}");
+    let state = AppState::new(snapshot, settings(None));
+    let app = dtmap::server::app(state.clone());
+    let snapshot = state.current();
+    let states = snapshot.layer("states").unwrap().clone();
+    let locations = snapshot.layer("locations").unwrap().clone();
+    let bounds = states
+        .features
+        .iter()
+        .map(|f| f.bbox)
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        })
+        .unwrap();
+    let round = states.rounds.last().unwrap().id.clone();
+    let persons = states.count_column("persons").unwrap();
+    let mut names_seen = BTreeSet::new();
+    let mut tiles_seen = 0;
+    for zoom in 0..=10u8 {
+        for tile in tiles_over(bounds, zoom) {
+            let uri = format!(
+                "/tiles/states,locations/{}/{}/{}?round={round}",
+                tile.z, tile.x, tile.y
+            );
+            let answer = get(&app, &uri).await;
+            let decoded = match answer.status {
+                StatusCode::OK => decode(&answer.body),
+                StatusCode::NO_CONTENT => BTreeMap::new(),
+                other => panic!("{uri} answered {other}"),
+            };
+            tiles_seen += 1;
+            check_against_source(&states, tile, decoded.get("states"));
+            check_against_source(&locations, tile, decoded.get("locations"));
+            for feature in decoded.get("states").into_iter().flatten() {
+                let id = feature.text("ADM1_PCODE").expect("the state's p-code");
+                let position = states.by_id[id];
+                let record = states.count(states.rounds.len() - 1, position).unwrap();
+                assert_eq!(
+                    feature.properties.get("persons").and_then(|v| v.as_i64()),
+                    record.values[persons],
+                    "{uri}: {id} carries its rolled-up count"
+                );
+                let cyrillic = feature.text("ADM1_UK").expect("the Ukrainian name");
+                assert!(cyrillic
+                    .chars()
+                    .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)));
+                names_seen.insert(cyrillic.to_string());
+            }
+        }
+    }
+    assert!(tiles_seen > 20, "walked {tiles_seen} tiles");
+    assert_eq!(
+        names_seen.len(),
+        3,
+        "every state's Cyrillic name: {names_seen:?}"
+    );
+}

@@ -4,7 +4,7 @@
 // Everything it loads comes from the dtmap server that served the page.
 //
 // The same module runs the full page (body[data-mode=full]) and the embed page
-// (body[data-mode=embed], minimal chrome). Page parameters: ?round= &lang=en|ar
+// (body[data-mode=embed], minimal chrome). Page parameters: ?round= &lang={a configured language}
 // &metric={a count column} &layers={area layer},{point layer}; the view is in the hash
 // (#zoom/lat/lon, MapLibre's `hash: true`).
 //
@@ -16,7 +16,8 @@ import { Draw } from './draw.js';
 import { roundsChart } from './chart.js';
 import { bounds } from './geo.js';
 import {
-  currentLang, fold, formatChange, formatNumber, roundName, setLang, t, translatePage,
+  DEFAULT_LANG, currentLang, fillLanguageMenu, fold, formatChange, formatNumber, languageChain,
+  languageOf, roundName, setLang, t, translatePage,
 } from './i18n.js';
 
 const SOURCE = 'dtmap'; // the vector source of the server's style
@@ -82,10 +83,21 @@ function nameProperties(meta) {
   return fields.length ? `&properties=${fields.map(encodeURIComponent).join(',')}` : '';
 }
 
-/** A feature's name in `lang`, else its default name, else its id. */
+/** A feature's name in `lang` (or the language standing in for it), else its default name,
+ * else its id. */
 function nameIn(meta, props, lang = currentLang()) {
-  const field = meta?.names?.[lang];
-  return (field && props?.[field]) || (meta?.nameField && props?.[meta.nameField]) || props?.id || '';
+  for (const code of languageChain(lang)) {
+    const field = meta?.names?.[code];
+    if (field && props?.[field]) return props[field];
+  }
+  return (meta?.nameField && props?.[meta.nameField]) || props?.id || '';
+}
+
+/** A layer's word or label in the page's language (or the one standing in for it), else
+ * English. */
+function inLanguage(texts) {
+  for (const code of [...languageChain(), 'en']) if (texts?.[code]) return texts[code];
+  return null;
 }
 
 /** The name to show under the main one: the default name when the main one is in another
@@ -100,21 +112,19 @@ function secondName(meta, props, lang = currentLang()) {
 /** What one feature of a layer is called in the page's language. */
 function featureWord(meta) {
   if (meta && meta === state.points) return t('site');
-  const words = meta?.adminWord || {};
-  const word = words[currentLang()] || words.en;
-  return word ? word.charAt(0).toLocaleUpperCase() + word.slice(1) : t('area');
+  const word = inLanguage(meta?.adminWord);
+  return word ? word.charAt(0).toLocaleUpperCase(currentLang()) + word.slice(1) : t('area');
 }
 
 /** The lower-case word for the area layer's features, for sentences. */
 function adminWord() {
-  const words = state.area?.adminWord || {};
-  return words[currentLang()] || words.en || t('area').toLocaleLowerCase();
+  return inLanguage(state.area?.adminWord) || t('area').toLocaleLowerCase(currentLang());
 }
 
 /** The label of a count column in the page's language. */
 function countLabel(column) {
-  const labels = state.area?.countLabels?.[column] || state.points?.countLabels?.[column] || {};
-  return labels[currentLang()] || labels.en || t(column);
+  return inLanguage(state.area?.countLabels?.[column])
+    || inLanguage(state.points?.countLabels?.[column]) || column.replace(/_/g, ' ');
 }
 
 /** Every name of a feature, folded, for search. */
@@ -129,7 +139,8 @@ const maplibreReady = import('./vendor/maplibre-gl.mjs').then((module) => {
   return module;
 });
 
-setLang(params.get('lang') === 'ar' ? 'ar' : 'en');
+setLang(params.get('lang'));
+fillLanguageMenu($('lang'));
 translatePage();
 
 const ready = start();
@@ -376,10 +387,11 @@ function applyMetric() {
 /** Labels in the language of the page first, the default name below, when the layer has
  * names in that language; the style's own labels otherwise. */
 function labelField({ original, meta }) {
-  const local = meta?.names?.[currentLang()];
   const fallback = meta?.nameField;
-  if (!local || !fallback || local === fallback) return original;
-  return ['format', ['coalesce', ['get', local], ['get', fallback], ''], {}, '\n', {},
+  const local = languageChain().map((code) => meta?.names?.[code])
+    .filter((field) => field && field !== fallback);
+  if (!local.length || !fallback) return original;
+  return ['format', ['coalesce', ...local.map((field) => ['get', field]), ['get', fallback], ''], {}, '\n', {},
     ['coalesce', ['get', fallback], ''], { 'font-scale': 0.85 }];
 }
 
@@ -417,13 +429,13 @@ async function setRound(round) {
 function updateUrl() {
   const query = new URLSearchParams(location.search);
   query.set('round', state.round);
-  if (currentLang() === 'en') query.delete('lang'); else query.set('lang', currentLang());
+  if (currentLang() === DEFAULT_LANG) query.delete('lang'); else query.set('lang', currentLang());
   const main = state.area || state.points;
   if (state.metric === main?.mainCount) query.delete('metric'); else query.set('metric', state.metric);
   history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`);
   const full = $('open-full');
   if (full) full.href = `./?${query}${location.hash}`;
-  const lang = currentLang() === 'en' ? '' : `&lang=${currentLang()}`;
+  const lang = currentLang() === DEFAULT_LANG ? '' : `&lang=${currentLang()}`;
   if ($('dashboard-link')) $('dashboard-link').href = `dashboard?round=${encodeURIComponent(state.round)}${lang}`;
 }
 
@@ -531,7 +543,7 @@ function renderPanel() {
   const index = data.rounds.findIndex((r) => r.round === state.round);
   const now = data.rounds[index];
   const before = index > 0 ? data.rounds[index - 1] : null;
-  const ar = currentLang() === 'ar';
+  const rtl = languageOf().dir === 'rtl';
   const meta = metaOf(layer);
   const primary = nameIn(meta, props);
   const secondary = secondName(meta, props);
@@ -565,10 +577,10 @@ function renderPanel() {
     <p class="delta-note">${before ? escape(t('change', { round: roundName(state.rounds[index - 1]) })) : escape(t('firstRound'))}</p>
     <p class="source">${escape(t('source'))}: ${sourceHtml || '–'}</p>
     <figure>
-      ${roundsChart(data.rounds, state.metric, state.round, ar)}
+      ${roundsChart(data.rounds, state.metric, state.round, rtl)}
       <figcaption>${escape(t('acrossRounds', { metric: countLabel(state.metric) }))}</figcaption>
     </figure>
-    ${isArea && state.points && !embed ? `<button type="button" class="area-query">${escape(t('sitesInArea', { admin: adminWord() }))}</button>` : ''}`;
+    ${isArea && state.points && !embed ? `<button type="button" class="area-query">${escape(t('sitesInName', { name: primary }))}</button>` : ''}`;
   $('panel').querySelector('.close').addEventListener('click', closePanel);
   $('panel').querySelector('.area-query')?.addEventListener('click', () => {
     draw?.show(data.geometry);
@@ -609,7 +621,7 @@ function setupControls(map) {
       updateUrl();
     });
   }
-  $('lang').addEventListener('click', () => switchLanguage(currentLang() === 'ar' ? 'en' : 'ar'));
+  $('lang').addEventListener('change', (e) => switchLanguage(e.target.value));
   $('share').addEventListener('click', openShare);
   setupSearch(map);
 
@@ -820,7 +832,7 @@ function openShare() {
   const round = encodeURIComponent(state.round);
   const layers = state.layers ? state.layers.join(',') : [state.area?.id, state.points?.id].filter(Boolean).join(',');
   const main = state.area || state.points;
-  const query = `layers=${layers}&round=${round}${lang === 'ar' ? '&lang=ar' : ''}${state.metric !== main?.mainCount ? `&metric=${state.metric}` : ''}`;
+  const query = `layers=${layers}&round=${round}${lang === DEFAULT_LANG ? '' : `&lang=${encodeURIComponent(lang)}`}${state.metric !== main?.mainCount ? `&metric=${state.metric}` : ''}`;
   const embedUrl = `${base}embed?${query}${location.hash}`;
   const iframe = `<iframe src="${embedUrl}" width="640" height="480" style="border:0" loading="lazy" title="${document.title}"></iframe>`;
   const links = [

@@ -1,108 +1,159 @@
 // The dashboard page (/dashboard, and /dashboard?embed=1 for iframes): headline figures of a
-// round with their change and provenance, governorates ranked, the trend across rounds and the
-// published figures by governorate of origin. Every figure comes from the /dashboard/*
-// endpoints, whose JSON and CSV are linked next to each block. Charts are inline SVG.
-// Page parameters: ?round= &area= &lang=en|ar &embed=1
+// round with their change and provenance, the areas ranked, the trend across rounds and, when
+// the data has them, the published figures by place of origin. Every figure comes from the
+// /dashboard/* endpoints, whose JSON and CSV are linked next to each block; the words for the
+// areas and the labels of the counts from the area layer's collection metadata. Charts are
+// inline SVG. Page parameters: ?round= &area= &lang={a configured language} &embed=1
 
 import {
-  currentLang, formatChange, formatDate, formatNumber, roundName, setLang, t as baseT,
-  translatePage as baseTranslatePage,
+  DEFAULT_LANG, addStrings, currentLang, fillLanguageMenu, formatChange, formatDate, formatNumber,
+  formatPercent,
+  languageChain, languageOf, roundName, setLang, t as baseT, translatePage as baseTranslatePage,
 } from './i18n.js';
 
-// The dashboard's own strings; the others come from i18n.js.
-const STRINGS = {
+// The dashboard's own strings (added to i18n.js's). `{admins}` is the area layer's plural
+// word ("governorates", "states"…) from its collection metadata.
+addStrings({
   en: {
     dashboard: 'Dashboard',
     mapLink: 'Map',
     datasets: 'Datasets',
     headlineTitle: 'Headline figures',
-    rankingTitle: 'Governorates by IDPs',
-    rankingHint: 'Click a governorate to show its figures.',
-    rankingLabel: 'Governorates ranked by {metric}, {round}',
+    rankingTitle: '{Admins} by {metric}',
+    rankingHint: 'Click a row to show its figures.',
+    rankingLabel: '{Admins} ranked by {metric}, {round}',
     trendTitle: 'Trend across rounds',
-    trendNational: 'All governorates',
+    trendNational: 'All {admins}',
     trendLabel: '{metric} across rounds: {name}',
-    originsTitle: 'By governorate of origin',
-    originsNote: 'These are the figures published by governorate of origin. The data has no complete origin × displacement matrix, so where people from one governorate are displaced to cannot be shown.',
-    originsNone: 'This dataset has no figures by governorate of origin.',
+    originsTitle: 'By place of origin',
+    originsNote: 'These are the figures published by place of origin. The data has no complete origin × displacement matrix, so where the people of one place are displaced to cannot be shown.',
+    originCol: 'Place of origin',
     allData: 'All the data',
     publishedFigures: 'Published figures',
     openFullDashboard: 'Open the full dashboard',
     data: 'data',
     showing: 'Showing',
-    allAreas: 'all governorates',
-    showAll: 'Show all governorates',
+    allAreas: 'all {admins}',
+    showAll: 'Show all {admins}',
     sites: 'Sites',
-    governorates_affected: 'Governorates affected',
-    governorates: 'Governorates',
+    areasAffected: '{Admins} affected',
     returnee_individuals: 'Returnees (individuals)',
     share: '{pct} of the total',
     vsPrevious: 'vs {round}',
     noPrevious: 'No earlier round',
     noPreviousFigure: 'No figure for the previous round',
     computed: 'Computed: {what}',
-    computedCount: 'Computed: number of {what} with IDPs',
+    computedCount: 'Computed: number of {what} where {metric} is above zero',
     asOf: 'As of',
     value: 'Figure',
     notes: 'Notes',
     metricCol: 'Count',
     synthetic: 'illustrative',
     published: 'published',
+    areas: 'areas',
   },
   ar: {
     dashboard: 'لوحة المعلومات',
     mapLink: 'الخريطة',
     datasets: 'مجموعات البيانات',
     headlineTitle: 'الأرقام الرئيسية',
-    rankingTitle: 'المحافظات حسب عدد النازحين',
-    rankingHint: 'انقر على محافظة لعرض أرقامها.',
-    rankingLabel: 'ترتيب المحافظات حسب {metric}، {round}',
+    rankingTitle: '{Admins} حسب {metric}',
+    rankingHint: 'انقر على صف لعرض أرقامه.',
+    rankingLabel: 'ترتيب {admins} حسب {metric}، {round}',
     trendTitle: 'الاتجاه عبر الجولات',
-    trendNational: 'جميع المحافظات',
+    trendNational: 'جميع {admins}',
     trendLabel: '{metric} عبر الجولات: {name}',
-    originsTitle: 'حسب محافظة الأصل',
-    originsNote: 'هذه هي الأرقام المنشورة حسب محافظة الأصل. لا تتضمن البيانات مصفوفة كاملة للأصل × مكان النزوح، لذا لا يمكن عرض الأماكن التي نزح إليها سكان كل محافظة.',
-    originsNone: 'لا تتضمن مجموعة البيانات هذه أرقاماً حسب محافظة الأصل.',
+    originsTitle: 'حسب مكان الأصل',
+    originsNote: 'هذه هي الأرقام المنشورة حسب مكان الأصل. لا تتضمن البيانات مصفوفة كاملة للأصل × مكان النزوح، لذا لا يمكن عرض الأماكن التي نزح إليها سكان كل مكان.',
+    originCol: 'مكان الأصل',
     allData: 'جميع البيانات',
     publishedFigures: 'الأرقام المنشورة',
     openFullDashboard: 'فتح لوحة المعلومات الكاملة',
     data: 'البيانات',
     showing: 'المعروض',
-    allAreas: 'جميع المحافظات',
-    showAll: 'عرض جميع المحافظات',
+    allAreas: 'جميع {admins}',
+    showAll: 'عرض جميع {admins}',
     sites: 'المواقع',
-    governorates_affected: 'المحافظات المتأثرة',
-    governorates: 'المحافظات',
+    areasAffected: '{Admins} المتأثرة',
     returnee_individuals: 'العائدون (أفراد)',
     share: '{pct} من المجموع',
     vsPrevious: 'مقارنة بـ {round}',
     noPrevious: 'لا توجد جولة سابقة',
     noPreviousFigure: 'لا يوجد رقم للجولة السابقة',
     computed: 'محسوب: {what}',
-    computedCount: 'محسوب: عدد {what} التي تضم نازحين',
+    computedCount: 'محسوب: عدد {what} التي يزيد فيها {metric} على صفر',
     asOf: 'بتاريخ',
     value: 'الرقم',
     notes: 'ملاحظات',
     metricCol: 'العدد',
     synthetic: 'توضيحي',
     published: 'منشور',
+    areas: 'المناطق',
   },
-};
+  ckb: {
+    dashboard: 'داشبۆرد',
+    mapLink: 'نەخشە',
+    datasets: 'کۆمەڵە داتاکان',
+    headlineTitle: 'ژمارە سەرەکییەکان',
+    rankingTitle: '{Admins} بەپێی {metric}',
+    rankingHint: 'کرتە لە ڕیزێک بکە بۆ پیشاندانی ژمارەکانی.',
+    rankingLabel: 'ڕیزبەندی {admins} بەپێی {metric}، {round}',
+    trendTitle: 'ئاراستە بە درێژایی خولەکان',
+    trendNational: 'هەموو {admins}',
+    trendLabel: '{metric} بە درێژایی خولەکان: {name}',
+    originsTitle: 'بەپێی شوێنی بنەڕەت',
+    originsNote: 'ئەمانە ئەو ژمارانەن کە بەپێی شوێنی بنەڕەت بڵاوکراونەتەوە. داتاکە خشتەیەکی تەواوی بنەڕەت × شوێنی ئاوارەبوونی تێدا نییە، بۆیە ناتوانرێت پیشان بدرێت خەڵکی هەر شوێنێک بۆ کوێ ئاوارە بوون.',
+    originCol: 'شوێنی بنەڕەت',
+    allData: 'هەموو داتاکان',
+    publishedFigures: 'ژمارە بڵاوکراوەکان',
+    openFullDashboard: 'کردنەوەی داشبۆردی تەواو',
+    data: 'داتا',
+    showing: 'پیشاندراو',
+    allAreas: 'هەموو {admins}',
+    showAll: 'پیشاندانی هەموو {admins}',
+    sites: 'شوێنەکان',
+    areasAffected: '{Admins}ی کاریگەربوو',
+    returnee_individuals: 'گەڕاوەکان (تاک)',
+    share: '{pct} لە کۆی گشتی',
+    vsPrevious: 'بەراورد بە {round}',
+    noPrevious: 'هیچ خولێکی پێشوو نییە',
+    noPreviousFigure: 'هیچ ژمارەیەک بۆ خولی پێشوو نییە',
+    computed: 'ژمێردراو: {what}',
+    computedCount: 'ژمێردراو: ژمارەی {what} کە {metric} تێیاندا لە سفر زیاترە',
+    asOf: 'لە بەرواری',
+    value: 'ژمارە',
+    notes: 'تێبینییەکان',
+    metricCol: 'ژمارە',
+    synthetic: 'نموونەیی',
+    published: 'بڵاوکراوە',
+    areas: 'ناوچەکان',
+  },
+});
 
+/** A string with the area layer's words filled in: `{admins}` and `{Admins}` (capitalised). */
 function t(key, vars = {}) {
-  const text = STRINGS[currentLang()]?.[key] ?? STRINGS.en[key];
-  if (text == null) return baseT(key, vars);
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+  const admins = pluralWord();
+  const capital = admins.charAt(0).toLocaleUpperCase(currentLang()) + admins.slice(1);
+  return baseT(key, { admins, Admins: capital, ...vars });
 }
 
-/** translatePage of i18n.js, with the dashboard's strings too. */
+/** translatePage of i18n.js, with the area words filled in. */
 function translatePage() {
   baseTranslatePage();
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
 }
 
-const MAIN = 'idp_individuals';
+/** A text of the area layer's metadata in the page's language (or the one standing in). */
+function inLanguage(texts) {
+  for (const code of [...languageChain(), 'en']) if (texts?.[code]) return texts[code];
+  return null;
+}
+
+/** The area layer's plural word ("governorates"), else "areas". */
+function pluralWord() {
+  return inLanguage(state.meta?.adminWords) || baseT('areas');
+}
+
 const params = new URLSearchParams(location.search);
 const embed = document.body.dataset.mode === 'embed' || params.get('embed') === '1';
 const $ = (id) => document.getElementById(id);
@@ -114,7 +165,9 @@ const state = {
   rounds: [], // [{round, date, label}] from /dashboard/trend
   round: null,
   area: params.get('area') || null,
-  names: new Map(), // area id -> {name, name_ar}
+  names: new Map(), // area id -> {name, names: {lang: name}}
+  meta: null, // the area layer's collection metadata (words, labels)
+  mainCount: null, // the count column of the ranking and trend
   summary: null,
   ranking: null,
   trend: null,
@@ -153,7 +206,8 @@ function withFormat(path, f) {
 
 // ---------------------------------------------------------------- start
 
-setLang(params.get('lang') === 'ar' ? 'ar' : 'en');
+setLang(params.get('lang'));
+fillLanguageMenu($('lang'));
 translatePage();
 if (embed) document.body.dataset.mode = 'embed';
 
@@ -163,11 +217,15 @@ window.dtmapDashboard = { state, ready, reload: () => load() };
 async function start() {
   try {
     $('round').addEventListener('change', (e) => setRound(e.target.value));
-    $('lang').addEventListener('click', () => switchLanguage(currentLang() === 'ar' ? 'en' : 'ar'));
-    const [trend, origins] = await Promise.all([
+    $('lang').addEventListener('change', (e) => switchLanguage(e.target.value));
+    const [trend, origins, collections] = await Promise.all([
       getJSON('dashboard/trend'),
       getJSON(paths.origins()).catch(() => ({ origins: [] })),
+      getJSON('collections?f=json'),
     ]);
+    state.meta = collections.collections.find((c) => c.id === trend.areasLayer) || null;
+    state.mainCount = trend.mainCount;
+    translatePage();
     state.rounds = trend.trend.map(({ round, date, label }) => ({ round, id: round, date, label }));
     state.origins = origins;
     const wanted = params.get('round');
@@ -193,7 +251,7 @@ async function load() {
     ]);
     if (seq !== state.seq) return;
     Object.assign(state, { summary, ranking, trend });
-    for (const r of ranking.ranking) state.names.set(r.id, { name: r.name, name_ar: r.name_ar });
+    for (const r of ranking.ranking) state.names.set(r.id, { name: r.name, names: r.names || {} });
     $('error').hidden = true;
     render();
     updateUrl();
@@ -235,17 +293,18 @@ function updateUrl() {
   const q = new URLSearchParams(location.search);
   if (state.round) q.set('round', state.round);
   if (state.area) q.set('area', state.area); else q.delete('area');
-  if (currentLang() === 'en') q.delete('lang'); else q.set('lang', currentLang());
+  if (currentLang() === DEFAULT_LANG) q.delete('lang'); else q.set('lang', currentLang());
   history.replaceState(history.state, '', `${location.pathname}?${q}`);
   const full = new URLSearchParams(q);
   full.delete('embed');
   $('open-full').href = `dashboard?${full}`;
-  $('map-link').href = `./?${query({ round: state.round, lang: currentLang() === 'en' ? null : currentLang() }).slice(1)}`;
+  $('map-link').href = `./?${query({ round: state.round, lang: currentLang() === DEFAULT_LANG ? null : currentLang() }).slice(1)}`;
 }
 
 // ---------------------------------------------------------------- render
 
 function render() {
+  $('ranking-title').textContent = t('rankingTitle', { metric: metricName(state.mainCount) });
   renderFilter();
   renderDataLinks();
   renderFigures();
@@ -265,13 +324,19 @@ function renderRoundSelect() {
 function areaName(id) {
   const n = state.names.get(id);
   if (!n) return id;
-  return (currentLang() === 'ar' ? n.name_ar || n.name : n.name || n.name_ar) || id;
+  for (const code of languageChain()) if (n.names[code]) return n.names[code];
+  return n.name || id;
 }
 
+/** A count column's label from the area layer's metadata; a published metric's name; else
+ * the column as written. */
 function metricName(metric) {
-  const known = STRINGS[currentLang()][metric] ?? STRINGS.en[metric];
-  if (known || ['idp_individuals', 'idp_families'].includes(metric)) return t(metric);
-  return metric.replace(/_/g, ' ');
+  if (!metric) return '';
+  if (metric === `${state.meta?.id}_affected`) return t('areasAffected');
+  const label = inLanguage(state.meta?.countLabels?.[metric]);
+  if (label) return label;
+  const known = baseT(metric);
+  return known !== metric ? known : metric.replace(/_/g, ' ');
 }
 
 const roundById = (id) => state.rounds.find((r) => r.round === id);
@@ -310,8 +375,10 @@ function sourceOf(figure) {
 function computedText(metric, source) {
   const m = /^count of (\S+) with \S+ > 0$/.exec(source);
   if (!m) return t('computed', { what: source });
-  const what = metric === 'sites' ? t('sites') : metric.endsWith('_affected') ? t('governorates') : m[1];
-  return t('computedCount', { what: what.toLocaleLowerCase(currentLang() === 'ar' ? 'ar' : 'en') });
+  const what = metric === 'sites' ? t('sites') : metric.endsWith('_affected') ? pluralWord() : m[1];
+  return t('computedCount', {
+    what: what.toLocaleLowerCase(currentLang()), metric: metricName(state.mainCount),
+  });
 }
 
 function renderFigures() {
@@ -335,7 +402,7 @@ function renderFigures() {
 
 function renderRanking() {
   const rows = state.ranking.ranking;
-  const rtl = currentLang() === 'ar';
+  const rtl = languageOf().dir === 'rtl';
   const width = 520;
   const rowHeight = 24;
   const labelWidth = 150;
@@ -343,7 +410,6 @@ function renderRanking() {
   const height = rows.length * rowHeight + 4;
   const max = Math.max(1, ...rows.map((r) => r.value));
   const plot = width - labelWidth - valueWidth;
-  const pct = new Intl.NumberFormat(currentLang() === 'ar' ? 'ar-IQ' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 });
   const bars = rows.map((r, i) => {
     const y = i * rowHeight + 2;
     const w = Math.max(1, (r.value / max) * plot);
@@ -355,7 +421,7 @@ function renderRanking() {
     const barX = rtl ? width - labelWidth - w : labelWidth;
     const valueX = rtl ? width - labelWidth - w - 6 : labelWidth + w + 6;
     const valueAnchor = rtl ? 'end' : 'start';
-    const share = pct.format(r.share);
+    const share = formatPercent(r.share);
     const title = `${name}: ${formatNumber(r.value)} (${t('share', { pct: share })})${r.synthetic ? ` — ${t('illustrative')}` : ''}`;
     return `<g class="rank${selected ? ' selected' : ''}${r.synthetic ? ' synthetic' : ''}" data-id="${escape(r.id)}" data-value="${r.value}" data-share="${r.share}" role="button" tabindex="0" aria-pressed="${selected}" aria-label="${escape(title)}">
 <title>${escape(title)}</title>
@@ -365,7 +431,7 @@ function renderRanking() {
 <text class="num" x="${valueX.toFixed(1)}" y="${y + rowHeight / 2}" text-anchor="${valueAnchor}" direction="ltr" dominant-baseline="middle">${escape(formatNumber(r.value))} · ${escape(share)}</text>
 </g>`;
   });
-  const label = t('rankingLabel', { metric: t(MAIN), round: roundName(roundById(state.ranking.round)) });
+  const label = t('rankingLabel', { metric: metricName(state.mainCount), round: roundName(roundById(state.ranking.round)) });
   $('ranking-chart').innerHTML = rows.length
     ? `<svg class="dash-chart ranking-chart" direction="ltr" viewBox="0 0 ${width} ${height}" width="100%" role="group" aria-label="${escape(label)}">
 <defs><pattern id="dash-hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#c6dbef"/><line x1="0" y1="0" x2="0" y2="4" stroke="#6baed6" stroke-width="2"/></pattern></defs>
@@ -384,7 +450,7 @@ ${rows.some((r) => r.synthetic) ? `<p class="muted">${badge()} ${escape(t('illus
 // ---------------------------------------------------------------- trend (SVG lines)
 
 function lineChart(points, key, name, cls) {
-  const rtl = currentLang() === 'ar';
+  const rtl = languageOf().dir === 'rtl';
   const width = 520;
   const height = 180;
   const pad = { top: 16, bottom: 24, start: 12, end: 12 };
@@ -417,7 +483,7 @@ function lineChart(points, key, name, cls) {
     ? `<line class="current-line" x1="${xOf(currentIndex).toFixed(1)}" x2="${xOf(currentIndex).toFixed(1)}" y1="${pad.top - 6}" y2="${height - pad.bottom}"/>` : '';
   const year = (p) => escape((p?.date || p?.round || '').slice(0, 4));
   const [leftLabel, rightLabel] = rtl ? [year(points[n - 1]), year(points[0])] : [year(points[0]), year(points[n - 1])];
-  const label = t('trendLabel', { metric: t(MAIN), name });
+  const label = t('trendLabel', { metric: metricName(state.mainCount), name });
   return `<figure class="trend-figure ${cls}" data-series="${escape(key)}">
 <figcaption>${escape(name)}</figcaption>
 <svg class="dash-chart line-chart" direction="ltr" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escape(label)}">
@@ -442,24 +508,25 @@ function renderTrend() {
 
 // ---------------------------------------------------------------- origins
 
-/** A governorate named in the published table (English), in the page's language. */
+/** An area named in the published table (by id or default name), in the page's language. */
 function originName(name) {
-  if (currentLang() !== 'ar') return name;
-  for (const n of state.names.values()) if (n.name === name && n.name_ar) return n.name_ar;
+  if (state.names.has(name)) return areaName(name);
+  for (const [id, n] of state.names) if (n.name === name) return areaName(id);
   return name;
 }
 
 function renderOrigins() {
   const rows = state.origins?.origins ?? [];
   const el = $('origins-table');
+  $('origins').hidden = !rows.length;
   if (!rows.length) {
-    el.innerHTML = `<p class="muted">${escape(t('originsNone'))}</p>`;
+    el.innerHTML = '';
     return;
   }
   const body = rows.map((r) => {
     const src = isUrl(r.source) ? r.source : isUrl(r.source_url) ? r.source_url : null;
-    return `<tr data-governorate="${escape(r.governorate)}" data-value="${r.value}">
-      <td><bdi>${escape(originName(r.governorate))}</bdi></td>
+    return `<tr data-area="${escape(r.area)}" data-value="${r.value}">
+      <td><bdi>${escape(originName(r.area))}</bdi></td>
       <td>${escape(metricName(r.metric))}</td>
       <td class="num">${escape(formatNumber(r.value))}</td>
       <td>${escape(formatDate(r.as_of))}</td>
@@ -468,6 +535,6 @@ function renderOrigins() {
     </tr>`;
   }).join('');
   el.innerHTML = `<div class="table-wrap"><table class="sites origins">
-    <thead><tr><th>${escape(t('governorate'))}</th><th>${escape(t('metricCol'))}</th><th class="num">${escape(t('value'))}</th><th>${escape(t('asOf'))}</th><th>${escape(t('notes'))}</th><th>${escape(t('source'))}</th></tr></thead>
+    <thead><tr><th>${escape(t('originCol'))}</th><th>${escape(t('metricCol'))}</th><th class="num">${escape(t('value'))}</th><th>${escape(t('asOf'))}</th><th>${escape(t('notes'))}</th><th>${escape(t('source'))}</th></tr></thead>
     <tbody>${body}</tbody></table></div>`;
 }

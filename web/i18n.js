@@ -1,20 +1,18 @@
-// Every string of the user interface, in English and Arabic, and the formatting of numbers
-// and dates for the current language. Arabic switches the document to right-to-left.
+// The user interface's strings and the formatting of numbers and dates for the current
+// language. The languages offered come from the server (the page's bootstrap element, from
+// the config's [[language]] entries): their codes, names, writing direction, number locale
+// and any interface strings the config gives. The client carries translations for English,
+// Arabic and Kurdish (Sorani); a language it has none for shows the config's strings, then
+// English. A right-to-left language switches the document's direction.
 
-const STRINGS = {
+const CATALOGUES = {
   en: {
-    title: 'Displacement in Iraq',
-    otherLanguage: 'العربية',
     search: 'Search',
     searchPlaceholder: 'Search by name',
     noMatches: 'No match',
     round: 'Round',
     roundOf: 'Round {label}',
     metric: 'Count shown',
-    individuals: 'Individuals',
-    families: 'Families',
-    idp_individuals: 'IDP individuals',
-    idp_families: 'IDP families',
     share: 'Embed / share',
     map: 'Map',
     queryTools: 'Query tools',
@@ -38,11 +36,9 @@ const STRINGS = {
     illustrativeTitle: 'Synthetic figures, for illustration only: not real counts.',
     published: 'Published figure',
     source: 'Source',
-    governorate: 'Governorate',
     site: 'Site',
     close: 'Close',
     acrossRounds: '{metric} across rounds',
-    sitesInArea: 'Sites in this {admin}',
     area: 'Area',
     noDataLayer: 'The server has no layer with counts to map.',
     results: 'Sites in the area',
@@ -73,20 +69,16 @@ const STRINGS = {
     people: '{n} people',
     dashboard: 'Dashboard',
     datasets: 'Datasets',
+    language: 'Language',
+    sitesInName: 'Sites in {name}',
   },
   ar: {
-    title: 'النزوح في العراق',
-    otherLanguage: 'English',
     search: 'بحث',
     searchPlaceholder: 'ابحث بالاسم',
     noMatches: 'لا توجد نتائج',
     round: 'الجولة',
     roundOf: 'الجولة {label}',
     metric: 'العدد المعروض',
-    individuals: 'الأفراد',
-    families: 'الأسر',
-    idp_individuals: 'الأفراد النازحون',
-    idp_families: 'الأسر النازحة',
     share: 'تضمين / مشاركة',
     map: 'الخريطة',
     queryTools: 'أدوات الاستعلام',
@@ -110,11 +102,9 @@ const STRINGS = {
     illustrativeTitle: 'أرقام اصطناعية للتوضيح فقط، وليست أعداداً حقيقية.',
     published: 'رقم منشور',
     source: 'المصدر',
-    governorate: 'المحافظة',
     site: 'الموقع',
     close: 'إغلاق',
     acrossRounds: '{metric} عبر الجولات',
-    sitesInArea: 'المواقع في هذه {admin}',
     area: 'المنطقة',
     noDataLayer: 'لا توجد على الخادم طبقة بأعداد لعرضها على الخريطة.',
     results: 'المواقع في المنطقة',
@@ -145,28 +135,169 @@ const STRINGS = {
     people: '{n} شخص',
     dashboard: 'لوحة المعلومات',
     datasets: 'مجموعات البيانات',
+    language: 'اللغة',
+    sitesInName: 'المواقع في {name}',
+  },
+  ckb: {
+    search: 'گەڕان',
+    searchPlaceholder: 'بە ناو بگەڕێ',
+    noMatches: 'هیچ ئەنجامێک نییە',
+    round: 'خول',
+    roundOf: 'خولی {label}',
+    metric: 'ژمارەی پیشاندراو',
+    share: 'جێگیرکردن / هاوبەشکردن',
+    map: 'نەخشە',
+    queryTools: 'ئامرازەکانی پرسین',
+    sitesWithin: 'شوێنەکان لەناو:',
+    rectangle: 'لاکێشە',
+    polygon: 'فرەگۆشە',
+    circle: 'بازنە',
+    finish: 'تەواوکردن',
+    cancel: 'هەڵوەشاندنەوە',
+    hintRectangle: 'کرتە لە گۆشەیەک بکە، پاشان لە گۆشەی بەرامبەر.',
+    hintPolygon: 'کرتە لە هەر گۆشەیەک بکە؛ بۆ داخستن کرتە لە گۆشەی یەکەم بکە، دووجار کرتە بکە یان «تەواوکردن» دابگرە.',
+    hintCircle: 'کرتە لە ناوەند بکە، پاشان لە خاڵێکی لێوار.',
+    legendTitle: '{metric} بەپێی {admin}',
+    noData: 'داتا نییە',
+    sitesSized: 'شوێنەکان، قەبارە بەپێی {metric}',
+    cluster: 'چەند شوێنێک (نزیک بکەرەوە)',
+    nationalTotal: 'کۆی گشتی',
+    change: 'گۆڕان بەراورد بە {round}',
+    firstRound: 'خولی یەکەم: هیچ ژمارەیەکی پێشوو نییە',
+    illustrative: 'داتای نموونەیی',
+    illustrativeTitle: 'ژمارەی دەستکرد، تەنها بۆ نموونە: ژمارەی ڕاستەقینە نین.',
+    published: 'ژمارەی بڵاوکراوە',
+    source: 'سەرچاوە',
+    site: 'شوێن',
+    close: 'داخستن',
+    acrossRounds: '{metric} بە درێژایی خولەکان',
+    area: 'ناوچە',
+    noDataLayer: 'ڕاژەکار هیچ چینێکی ژمارەداری نییە بۆ نەخشە.',
+    results: 'شوێنەکان لە ناوچەکەدا',
+    resultsArea: 'شوێنەکان لە {name}',
+    resultsCircle: 'شوێنەکان لە ماوەی {km} کیلۆمەتر',
+    sites: 'شوێنەکان',
+    name: 'ناو',
+    totals: 'کۆکان',
+    downloadGeoJSON: 'داگرتنی GeoJSON',
+    downloadCSV: 'داگرتنی CSV',
+    clear: 'پاککردنەوە',
+    loading: 'بارکردن…',
+    error: 'هەڵەیەک ڕوویدا: {message}',
+    noSites: 'هیچ شوێنێک لەم ناوچەیەدا نییە.',
+    shareTitle: 'ئەم نەخشەیە جێگیر بکە یان هاوبەشی بکە',
+    shareIntro: 'دیمەنی ئێستا، خول و زمان لەم بەستەرانەدا دەپارێزرێن.',
+    iframeCode: 'کۆدی جێگیرکردن (iframe)',
+    pageLink: 'بەستەر بۆ ئەم دیمەنە',
+    forOtherMaps: 'بۆ کتێبخانەکانی تری نەخشە',
+    styleUrl: 'شێوازی MapLibre',
+    tileJSON: 'TileJSON (خانەی ڤێکتەری)',
+    geojsonAreas: 'ناوچەکان (GeoJSON)',
+    geojsonSites: 'شوێنەکان (GeoJSON)',
+    copy: 'لەبەرگرتنەوە',
+    copied: 'لەبەرگیرایەوە',
+    openFull: 'کردنەوەی نەخشەی تەواو',
+    zoomIn: 'بۆ بینینی شوێنەکان نزیک بکەرەوە',
+    people: '{n} کەس',
+    dashboard: 'داشبۆرد',
+    datasets: 'کۆمەڵە داتاکان',
+    language: 'زمان',
+    sitesInName: 'شوێنەکان لە {name}',
   },
 };
 
-export const LANGUAGES = Object.keys(STRINGS);
+/** The page's bootstrap: `{title, languages: [{code, name, dir, locale, fallback, strings}]}`. */
+function readBootstrap() {
+  try {
+    return JSON.parse(document.getElementById('dtmap-bootstrap')?.textContent || '{}');
+  } catch {
+    return {};
+  }
+}
 
-let lang = 'en';
+const BOOTSTRAP = readBootstrap();
+
+/** The languages offered, in menu order; the first is the default. */
+export const LANGUAGES = BOOTSTRAP.languages?.length
+  ? BOOTSTRAP.languages
+  : [{ code: 'en', dir: 'ltr', locale: 'en' }];
+
+export const DEFAULT_LANG = LANGUAGES[0].code;
+
+let lang = DEFAULT_LANG;
+
+/** Adds a module's own strings (e.g. the dashboard's), by language code. */
+export function addStrings(catalogues) {
+  for (const [code, strings] of Object.entries(catalogues)) {
+    CATALOGUES[code] = { ...(CATALOGUES[code] || {}), ...strings };
+  }
+}
 
 export function currentLang() {
   return lang;
 }
 
-/** Sets the language and the document's direction; returns the language in force. */
+/** The language entry of `code` (the current language by default). */
+export function languageOf(code = lang) {
+  return LANGUAGES.find((l) => l.code === code) || LANGUAGES[0];
+}
+
+/** The language and the ones standing in for it, in order: `ckb`, then its fallback `ar`. */
+export function languageChain(code = lang) {
+  const chain = [];
+  for (let l = languageOf(code); l && !chain.includes(l.code); l = l.fallback && LANGUAGES.find((x) => x.code === l.fallback)) {
+    chain.push(l.code);
+  }
+  return chain;
+}
+
+/** A language's name in itself: the configured one, else the browser's. */
+export function languageName(entry) {
+  if (entry.name) return entry.name;
+  try {
+    const name = new Intl.DisplayNames([entry.code], { type: 'language' }).of(entry.code);
+    if (name && name !== entry.code) return name;
+  } catch { /* an unknown code */ }
+  return entry.code;
+}
+
+/** Fills a <select> with the languages (hidden when there is only one). */
+export function fillLanguageMenu(select) {
+  if (!select) return;
+  select.innerHTML = '';
+  for (const entry of LANGUAGES) {
+    const option = document.createElement('option');
+    option.value = entry.code;
+    option.lang = entry.code;
+    option.dir = entry.dir || 'auto';
+    option.textContent = languageName(entry);
+    select.append(option);
+  }
+  select.value = lang;
+  select.hidden = LANGUAGES.length < 2;
+}
+
+/** The language a page parameter asks for, when it is offered; else the default. */
+export function pickLang(asked) {
+  const wanted = String(asked || '').toLowerCase();
+  return (LANGUAGES.find((l) => l.code.toLowerCase() === wanted) || LANGUAGES[0]).code;
+}
+
 export function setLang(next) {
-  lang = STRINGS[next] ? next : 'en';
+  lang = pickLang(next);
   document.documentElement.lang = lang;
-  document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
+  document.documentElement.dir = languageOf(lang).dir === 'rtl' ? 'rtl' : 'ltr';
+  const menu = document.getElementById('lang');
+  if (menu?.tagName === 'SELECT') menu.value = lang;
   return lang;
 }
 
 /** The string `key` with `{name}` placeholders filled from `vars`. */
 export function t(key, vars = {}) {
-  const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+  const entry = languageOf(lang);
+  const primary = lang.split('-')[0];
+  const text = entry.strings?.[key] ?? CATALOGUES[lang]?.[key] ?? CATALOGUES[primary]?.[key]
+    ?? CATALOGUES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
@@ -181,11 +312,39 @@ export function translatePage(root = document) {
   }
 }
 
-const locale = () => (lang === 'ar' ? 'ar-IQ' : 'en-GB');
+const supported = (tag) => {
+  try {
+    return tag && Intl.NumberFormat.supportedLocalesOf([tag]).length > 0;
+  } catch {
+    return false;
+  }
+};
+
+/** The locale numbers are written in: the language's configured one when the browser knows
+ * it, else its code, else English. */
+const locale = () => {
+  const entry = languageOf(lang);
+  return [entry.locale, entry.code].find(supported) || 'en';
+};
+
+/** The locale dates are written in when the browser has the language's own (its locale,
+ * e.g. ar-IQ, else its code); null when it has not, and dates are then numeric so no
+ * other language's month names appear. */
+const dateLocale = () => {
+  const entry = languageOf(lang);
+  const primary = (tag) => String(tag || '').split('-')[0].toLowerCase();
+  return [entry.locale, entry.code]
+    .find((tag) => primary(tag) === primary(lang) && supported(tag)) || null;
+};
 
 /** A count in the digits of the current language. */
 export function formatNumber(n) {
   return n == null ? '–' : new Intl.NumberFormat(locale()).format(n);
+}
+
+/** A share (0..1) as a percentage in the current language. */
+export function formatPercent(share) {
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(share);
 }
 
 /** A signed change, e.g. "+1,234 (+5.2%)". */
@@ -205,9 +364,11 @@ export function formatDate(iso) {
   if (!iso) return '';
   const date = new Date(`${iso}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale(), {
-    year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC',
-  }).format(date);
+  const own = dateLocale();
+  const style = own
+    ? { year: 'numeric', month: 'short', day: 'numeric' }
+    : { year: 'numeric', month: '2-digit', day: '2-digit' };
+  return new Intl.DateTimeFormat(own || locale(), { ...style, timeZone: 'UTC' }).format(date);
 }
 
 /** How a round is named: its date, and its label (e.g. DTM round number) when it has one. */

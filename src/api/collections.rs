@@ -28,6 +28,7 @@ pub async fn list(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl) ->
                 { "href": format!("{base}/collections"), "rel": "self", "type": JSON, "title": "the collections" },
             ],
             "crs": [CRS84],
+            "languages": snapshot.languages,
             "collections": collections,
         }),
         JSON,
@@ -96,6 +97,7 @@ pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value 
         "nameField": layer.name_field,
         "names": by_language(&layer.names),
         "adminWord": by_language(&layer.admin_word),
+        "adminWords": by_language(&layer.admin_words),
         "countLabels": layer
             .count_labels
             .iter()

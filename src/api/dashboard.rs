@@ -129,13 +129,20 @@ pub async fn trend(
     if format == Format::Csv {
         return Ok(data_response(csv_of(&points), super::CSV));
     }
+    let (areas, sites) = dashboard::layers(&snapshot)?;
     Ok(json_response(
-        &json!({ "area": params.area, "trend": points }),
+        &json!({
+            "area": params.area,
+            "areasLayer": areas.id,
+            "sitesLayer": sites.map(|s| &s.id),
+            "mainCount": snapshot.dashboard.as_ref().map(|d| &d.main_count),
+            "trend": points,
+        }),
         super::JSON,
     ))
 }
 
-/// `GET /dashboard/origins`: published figures by governorate of origin.
+/// `GET /dashboard/origins`: published figures by area of origin.
 pub async fn origins(
     State(state): State<Arc<AppState>>,
     Negotiated(format): Negotiated,
@@ -148,7 +155,7 @@ pub async fn origins(
     }
     Ok(json_response(
         &json!({
-            "note": "Published figures by governorate of origin. The data has no complete origin × displacement matrix.",
+            "note": "Published figures by area of origin. The data has no complete origin × displacement matrix.",
             "origins": rows,
         }),
         super::JSON,

@@ -51,7 +51,11 @@ pub async fn landing(
 ) -> Response {
     let snapshot = state.current();
     if format == Format::Html {
-        return Html(crate::web::index_html(&snapshot.title)).into_response();
+        return Html(crate::web::index_html(&crate::web::Bootstrap {
+            title: &snapshot.title,
+            languages: &snapshot.languages,
+        }))
+        .into_response();
     }
     json_response(
         &json!({

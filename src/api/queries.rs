@@ -267,7 +267,7 @@ fn resolve_area(
     if let Some(name) = body.area {
         let (layer_id, feature_id) = name.split_once('/').ok_or_else(|| {
             ApiError::bad_request(format!(
-                "area: {name:?} must be layer/featureId, e.g. governorates/IQG15"
+                "area: {name:?} must be layer/featureId, e.g. regions/R01"
             ))
         })?;
         let source = snapshot.layer(layer_id).ok_or_else(|| {
@@ -712,15 +712,15 @@ fn totals_answer(
             .iter()
             .map(|(&g, (points, values))| {
                 let id = group_by.values.get(g as usize).cloned();
-                let (name, name_ar) = id
+                let (name, names) = id
                     .as_ref()
                     .and_then(|id| names.iter().find(|(i, _, _)| i == id))
-                    .map(|(_, n, a)| (n.clone(), a.clone()))
-                    .unwrap_or((Value::Null, Value::Null));
+                    .map(|(_, n, a)| (n.clone(), json!(a)))
+                    .unwrap_or((Value::Null, json!({})));
                 json!({
                     "id": id,
                     "name": name,
-                    "name_ar": name_ar,
+                    "names": names,
                     "sites": points,
                     "totals": totals_object(layer, values, r),
                 })
@@ -767,8 +767,11 @@ fn totals_object(layer: &Layer, values: &[i64], r: usize) -> Value {
     Value::Object(object)
 }
 
-/// (id, name, Arabic name) of every feature of the group layer.
-fn group_names(snapshot: &Snapshot, layer: &Layer) -> Vec<(String, Value, Value)> {
+/// (id, default name, names by language) of every feature of the group layer.
+fn group_names(
+    snapshot: &Snapshot,
+    layer: &Layer,
+) -> Vec<(String, Value, std::collections::BTreeMap<String, String>)> {
     let Some(group_layer) = layer
         .group_by
         .as_ref()
@@ -790,7 +793,7 @@ fn group_names(snapshot: &Snapshot, layer: &Layer) -> Vec<(String, Value, Value)
             (
                 f.id.clone(),
                 name(f, &group_layer.name_field),
-                name(f, &group_layer.name_ar_field),
+                group_layer.names_of(f),
             )
         })
         .collect()

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{landing, AppState, BaseUrl, Format, Negotiated};
 use crate::error::ApiError;
+use crate::model::Snapshot;
 use crate::web;
 
 /// `Cache-Control` of versioned assets: their URL changes whenever their content does.
@@ -32,8 +33,8 @@ pub async fn root(
     if format != Format::Html {
         return landing::landing(state, base, Negotiated(format)).await;
     }
-    let title = state.current().title.clone();
-    let mut response = Html(web::index_html(&title)).into_response();
+    let snapshot = state.current();
+    let mut response = Html(web::index_html(&bootstrap(&snapshot))).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -47,6 +48,13 @@ pub async fn root(
     response
 }
 
+fn bootstrap(snapshot: &Snapshot) -> web::Bootstrap<'_> {
+    web::Bootstrap {
+        title: &snapshot.title,
+        languages: &snapshot.languages,
+    }
+}
+
 /// `GET /dashboard?round=…&area=…&lang=…&embed=1`: the dashboard page; with `embed=1`
 /// (or `true`) minimal chrome and the embed page's framing rule. The other parameters are
 /// read by the page itself.
@@ -56,8 +64,8 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQ
         .unwrap_or("")
         .split('&')
         .any(|pair| matches!(pair, "embed" | "embed=1" | "embed=true"));
-    let title = state.current().title.clone();
-    let mut response = Html(web::dashboard_html(&title, embed)).into_response();
+    let snapshot = state.current();
+    let mut response = Html(web::dashboard_html(&bootstrap(&snapshot), embed)).into_response();
     let headers = response.headers_mut();
     if embed {
         let policy = frame_ancestors(&state.settings().frame_ancestors);
@@ -81,8 +89,8 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQ
 /// `GET /embed?layers=…&round=…&lang=…#zoom/lat/lon`: the map with minimal chrome; the
 /// parameters are read by the page itself.
 pub async fn embed(State(state): State<Arc<AppState>>) -> Response {
-    let title = state.current().title.clone();
-    let mut response = Html(web::embed_html(&title)).into_response();
+    let snapshot = state.current();
+    let mut response = Html(web::embed_html(&bootstrap(&snapshot))).into_response();
     let policy = frame_ancestors(&state.settings().frame_ancestors);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&policy) {

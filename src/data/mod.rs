@@ -8,6 +8,7 @@ pub mod coordinates;
 pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
+pub mod languages;
 pub mod points;
 pub mod published;
 pub mod report;
@@ -26,7 +27,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::config::{Config, LayerConfig, SourceFormat};
 use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
-use crate::model::{Feature, GeometryKind, GroupBy, Layer, Snapshot};
+use crate::model::{Dashboard, Feature, GeometryKind, GroupBy, Layer, Snapshot};
 pub use report::{LoadReport, Problem, Severity};
 use source::{key_text, SourceFeature};
 
@@ -44,6 +45,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     rollup::roll_up(&mut layers, &mut report);
     semantics::check(config, &layers, &mut report);
     coordinates::check(&layers, &mut report);
+    let languages = languages::languages(config, &layers, &mut report);
     let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
     let published = match config
         .dashboard
@@ -67,8 +69,13 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         description: config.description.clone(),
         layers,
         version: hasher.digest(),
-        dashboard: config.dashboard.clone(),
+        dashboard: config.dashboard.as_ref().map(|d| Dashboard {
+            areas: d.areas.clone(),
+            sites: d.sites.clone(),
+            main_count: d.main_count.clone(),
+        }),
         published,
+        languages,
     };
     (snapshot, report)
 }
@@ -197,10 +204,14 @@ pub fn build_layer(
         fields,
         tile_fields,
         name_field: layer_config.name_field.clone(),
-        name_ar_field: layer_config.name_ar_field.clone(),
         names: name_fields(layer_config),
         admin_word: layer_config
             .admin_word
+            .iter()
+            .map(|(language, word)| (language.clone(), word.clone()))
+            .collect(),
+        admin_words: layer_config
+            .admin_words
             .iter()
             .map(|(language, word)| (language.clone(), word.clone()))
             .collect(),

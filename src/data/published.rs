@@ -1,4 +1,4 @@
-//! The table of published figures (national and governorate totals with their sources):
+//! The table of published figures (national and area totals with their sources):
 //! read as given, every value checked, and "(same … URL)" references resolved to the URL
 //! given for the same date, so each figure carries a usable source.
 
@@ -7,11 +7,13 @@ use crate::data::report::LoadReport;
 use crate::data::table;
 use crate::model::PublishedFigure;
 
+/// The columns, in the order below. The area column may be named `area` or (as DTM Iraq's
+/// tables do) `governorate`.
 const COLUMNS: [&str; 8] = [
     "as_of",
     "dtm_round",
     "scope",
-    "governorate",
+    "area",
     "metric",
     "value",
     "source_url",
@@ -33,7 +35,12 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedF
     };
     let mut at = [0usize; 8];
     for (i, name) in COLUMNS.iter().enumerate() {
-        match table.column(name) {
+        let found = table.column(name).or_else(|| {
+            (*name == "area")
+                .then(|| table.column("governorate"))
+                .flatten()
+        });
+        match found {
             Some(c) => at[i] = c,
             None => {
                 report.error(
@@ -64,7 +71,7 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedF
             as_of: text(0),
             dtm_round: text(1),
             scope: text(2),
-            governorate: text(3),
+            area: text(3),
             metric: text(4),
             value,
             source_url: text(6),

@@ -175,7 +175,7 @@ fn property_names(layer: &Layer) -> HashSet<String> {
 }
 
 /// `; did you mean "x"?` for the candidate closest to `name`, when one is close.
-fn suggestion<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn suggestion<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let wanted = name.to_lowercase();
     let best = candidates
         .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))

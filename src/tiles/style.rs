@@ -218,7 +218,7 @@ fn circle_layers(snapshot: &Snapshot, layer: &Layer) -> Vec<Value> {
     })]
 }
 
-/// Names in English over Arabic, where the layer has name fields.
+/// The default name over the first name in another language, where the layer has them.
 fn label_layer(layer: &Layer, minzoom: f64, size: f64) -> Option<Value> {
     let name = |field: &Option<String>| -> Option<Value> {
         field
@@ -226,7 +226,13 @@ fn label_layer(layer: &Layer, minzoom: f64, size: f64) -> Option<Value> {
             .filter(|f| layer.tile_fields.contains(f))
             .map(|f| json!(["coalesce", ["get", f], ""]))
     };
-    let text = match (name(&layer.name_field), name(&layer.name_ar_field)) {
+    let other = layer
+        .names
+        .iter()
+        .map(|(_, field)| field)
+        .find(|field| Some(*field) != layer.name_field.as_ref())
+        .cloned();
+    let text = match (name(&layer.name_field), name(&other)) {
         (Some(en), Some(ar)) => json!(["format", en, {}, "\n", {}, ar, { "font-scale": 0.9 }]),
         (Some(one), None) | (None, Some(one)) => one,
         (None, None) => return None,

@@ -146,13 +146,14 @@ async fn published_figures_come_back_exactly_as_published() {
             "as_of",
             "dtm_round",
             "scope",
-            "governorate",
             "metric",
             "source_url",
             "notes",
         ] {
             assert_eq!(figure[key], row[key].as_str(), "{key}");
         }
+        // The table's `governorate` column is the figure's area.
+        assert_eq!(figure["area"], row["governorate"].as_str());
         assert_eq!(figure["value"].to_string(), row["value"]);
         assert!(
             figure["source"].as_str().unwrap().starts_with("https://"),

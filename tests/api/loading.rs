@@ -287,23 +287,23 @@ async fn another_country_loads_from_flatgeobuf_csv_and_xlsx_by_configuration_alo
     assert_eq!(latest["properties"]["idp_individuals"], 300);
 }
 
-/// The second test dataset with its state count table left out, and optionally the
-/// locations' grouping too: the states' figures are then rolled up from the locations.
+/// The second test dataset (its states have no count table: their figures are rolled up
+/// from the locations), optionally without the locations' grouping.
 fn other_without_state_counts(
     keep_grouping: bool,
 ) -> (dtmap::model::Snapshot, dtmap::data::LoadReport) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
     let text = std::fs::read_to_string(dir.join("dtmap.toml")).unwrap();
-    let without_counts = text.replacen(
-        "[[layer.counts]]\npath = \"state_counts.csv\"\nkey = \"ADM1_PCODE\"\nround = \"period\"\ncolumns = [\"hh\", \"persons\"]\nsynthetic_column = \"synthetic\"\n",
-        "",
-        1,
+    assert!(
+        !text.contains("ADM1_PCODE\"\nround"),
+        "the states have no count table"
     );
-    assert_ne!(without_counts, text, "the state count table was taken out");
     let text = if keep_grouping {
-        without_counts
+        text
     } else {
-        without_counts.replace("group_by = \"adm1\"\ngroup_layer = \"states\"\n", "")
+        let without = text.replace("group_by = \"adm1\"\ngroup_layer = \"states\"\n", "");
+        assert_ne!(without, text, "the grouping was taken out");
+        without
     };
     let config = Config::from_toml_str(&text, "inline", dtmap::config::DataRoot::Dir(dir)).unwrap();
     dtmap::data::load(&config)
@@ -377,7 +377,8 @@ fn other_with_locations(locations: &str) -> tempfile::TempDir {
     for file in [
         "states.geojson",
         "location_counts.csv",
-        "state_counts.csv",
+        "strings_ha.json",
+        "strings_uk.json",
         "dtmap.toml",
     ] {
         std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
@@ -395,7 +396,7 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
     let messy = text
         .replacen("name_field = \"ADM1_EN\"", "name_field = \"ADM1_NE\"", 1)
         .replacen("group_layer = \"states\"", "group_layer = \"stats\"", 1)
-        + "\n[dashboard]\nareas = \"states\"\nmain_count = \"person\"\n";
+        .replacen("main_count = \"persons\"", "main_count = \"person\"", 1);
     let config =
         Config::from_toml_str(&messy, "inline", dtmap::config::DataRoot::Dir(dir.clone())).unwrap();
     let (_, report) = dtmap::data::load(&config);

@@ -10,6 +10,7 @@ mod hardening;
 mod limits;
 mod loading;
 mod ogc;
+mod other;
 mod queries;
 mod reload;
 mod spatial;

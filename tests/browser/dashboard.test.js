@@ -94,8 +94,8 @@ describe('the dashboard page', () => {
     assert.deepEqual(points, trend.trend.filter((p) => p.national != null).map((p) => [p.round, p.national]));
     // The origins table and the note that there is no full matrix.
     const origins = await api(server.base, '/dashboard/origins');
-    const rows = await page.$$eval('table.origins tbody tr', (trs) => trs.map((tr) => [tr.dataset.governorate, Number(tr.dataset.value)]));
-    assert.deepEqual(rows, origins.origins.map((o) => [o.governorate, o.value]));
+    const rows = await page.$$eval('table.origins tbody tr', (trs) => trs.map((tr) => [tr.dataset.area, Number(tr.dataset.value)]));
+    assert.deepEqual(rows, origins.origins.map((o) => [o.area, o.value]));
     assert.match(await page.textContent('#origins .note'), /no complete origin × displacement matrix/);
     // Every block links its JSON and CSV, and they answer.
     const links = await page.$$eval('.data-links a', (as) => as.map((a) => a.href));
@@ -157,20 +157,20 @@ describe('the dashboard page', () => {
 
   it('switches to Arabic, right to left, with translated headings and the same figures', async () => {
     const round = await page.inputValue('#round');
-    await page.click('#lang');
+    await page.selectOption('#lang', 'ar');
     await page.waitForFunction(() => document.documentElement.dir === 'rtl');
     assert.equal(await page.getAttribute('html', 'lang'), 'ar');
     assert.equal(await page.textContent('#headline-title'), 'الأرقام الرئيسية');
-    assert.equal(await page.textContent('#ranking-title'), 'المحافظات حسب عدد النازحين');
+    assert.equal(await page.textContent('#ranking-title'), 'المحافظات حسب الأفراد النازحون');
     assert.equal(await page.textContent('#trend-title'), 'الاتجاه عبر الجولات');
-    assert.equal(await page.textContent('#origins-title'), 'حسب محافظة الأصل');
+    assert.equal(await page.textContent('#origins-title'), 'حسب مكان الأصل');
     assert.equal(new URL(page.url()).searchParams.get('lang'), 'ar');
     await sameAsSummary(await api(server.base, `/dashboard/summary?round=${round}`));
     // Numbers in Arabic-Indic digits; the ranking uses the Arabic names.
     assert.match(await page.textContent('#figures [data-metric="idp_individuals"] .value'), /[٠-٩]/);
     const ranking = await api(server.base, `/dashboard/ranking?round=${round}`);
     const first = await page.textContent('#ranking-chart g.rank .label');
-    assert.equal(first, ranking.ranking[0].name_ar || ranking.ranking[0].name);
+    assert.equal(first, ranking.ranking[0].names.ar || ranking.ranking[0].name);
     // The ranking is mirrored: bars grow from the right.
     const box = await page.locator('#ranking-chart g.rank .bar-fill').first().boundingBox();
     const svg = await page.locator('#ranking-chart svg').boundingBox();

@@ -172,10 +172,11 @@ describe('the map page', () => {
   });
 
   it('switches to Arabic with a right-to-left layout and translated strings', async () => {
-    await page.locator('#lang').click();
+    const options = await page.$$eval('#lang option', (os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, [['en', 'English'], ['ar', 'العربية'], ['ckb', 'کوردی']], 'the configured languages');
+    await page.selectOption('#lang', 'ar');
     const doc = await page.evaluate(() => ({ dir: document.documentElement.dir, lang: document.documentElement.lang }));
     assert.deepEqual(doc, { dir: 'rtl', lang: 'ar' });
-    assert.equal(await page.locator('#lang').innerText(), 'English');
     assert.match(await page.locator('#legend h2').innerText(), /الأفراد النازحون حسب المحافظة/);
     assert.match(await page.locator('[data-draw="polygon"]').innerText(), /مضلع/);
     assert.match(await page.locator('#panel .kind').innerText(), /الموقع/);
@@ -193,7 +194,31 @@ describe('the map page', () => {
     assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
     const label = await page.evaluate(() => JSON.stringify(window.dtmap.map.getLayoutProperty('governorates-label', 'text-field')));
     assert.ok(label.indexOf('name_ar') < label.indexOf('name_en'), 'Arabic names first on the map');
-    await page.locator('#lang').click();
+    await page.selectOption('#lang', 'en');
+    assert.equal(await page.evaluate(() => document.documentElement.dir), 'ltr');
+  });
+
+  it('switches to Kurdish (Sorani): right to left, Kurdish words, Kurdish names where GeoNames has them and Arabic ones elsewhere', async () => {
+    await page.selectOption('#lang', 'ckb');
+    const doc = await page.evaluate(() => ({ dir: document.documentElement.dir, lang: document.documentElement.lang }));
+    assert.deepEqual(doc, { dir: 'rtl', lang: 'ckb' });
+    assert.match(page.url(), /lang=ckb/);
+    assert.match(await page.locator('#legend h2').innerText(), /تاکە ئاوارەکان بەپێی پارێزگا/);
+    assert.equal(await page.locator('[data-draw="polygon"]').innerText(), 'فرەگۆشە');
+    // Numbers in Arabic-Indic digits, as Sorani writes them.
+    assert.match(await page.locator('#legend').innerText(), /[٠-٩]/);
+    // A governorate has no Kurdish name in the registry: its Arabic one stands in.
+    const item = await api(server.base, '/collections/governorates/items/IQG08');
+    await page.evaluate(() => window.dtmap.openPanel('governorates', 'IQG08'));
+    await page.locator('#panel[data-layer="governorates"] .name').waitFor();
+    assert.equal(await page.locator('#panel .name').innerText(), item.properties.name_ar);
+    assert.match(await page.locator('#panel .kind').innerText(), /^پارێزگا/);
+    // The map's labels: the Kurdish name, then the Arabic, then the English.
+    const label = await page.evaluate(() => JSON.stringify(window.dtmap.map.getLayoutProperty('sites-label', 'text-field')));
+    assert.ok(label.indexOf('name_ckb') >= 0 && label.indexOf('name_ckb') < label.indexOf('name_ar'), label);
+    await idle(page);
+    await screenshot(page, '05b-kurdish');
+    await page.selectOption('#lang', 'en');
     assert.equal(await page.evaluate(() => document.documentElement.dir), 'ltr');
   });
 
