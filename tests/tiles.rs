@@ -557,10 +557,12 @@ async fn the_default_style_uses_only_sources_layers_and_glyphs_that_are_served()
     let glyphs = style["glyphs"].as_str().unwrap();
     assert!(glyphs.starts_with("http://localhost:8080/fonts/"));
     for font in fonts {
-        // Latin, Arabic, and the Arabic presentation forms that shaped text uses.
+        // Latin, Cyrillic, Arabic, and the Arabic presentation forms that shaped text uses.
         for range in [
             "0-255",
             "256-511",
+            "1024-1279",
+            "1280-1535",
             "1536-1791",
             "65024-65279",
             "64256-64511",

@@ -413,6 +413,48 @@ async fn properties_limits_what_each_feature_carries() {
 }
 
 #[tokio::test]
+async fn sites_carry_their_kurdish_name_where_geonames_has_one() {
+    let state = iraq_state();
+    let meta = get_json(&state, "/collections/sites").await;
+    assert_eq!(meta["names"]["ar"], "name_ar");
+    assert_eq!(meta["names"]["ckb"], "name_ckb");
+    let page = get_json(
+        &state,
+        "/collections/sites/items?properties=name_en,name_ckb&limit=10000",
+    )
+    .await;
+    let features = page["features"].as_array().unwrap();
+    assert_eq!(features.len(), 169);
+    let ckb = |id: &str| {
+        let feature = features.iter().find(|f| f["id"] == id).unwrap();
+        feature["properties"]["name_ckb"].clone()
+    };
+    assert_eq!(ckb("GN95446"), "هەولێر", "Erbil");
+    assert_eq!(
+        ckb("GN94787"),
+        "کەرکووک",
+        "Kirkuk, with Kurdish ک rather than ك"
+    );
+    assert!(
+        ckb("GN100050").is_null(),
+        "Abī al Khaşīb has no Sorani alternate"
+    );
+    let names: Vec<&str> = features
+        .iter()
+        .filter_map(|f| f["properties"]["name_ckb"].as_str())
+        .collect();
+    assert_eq!(names.len(), 63);
+    for name in names {
+        assert!(name.chars().any(|c| "ڕڵێۆە".contains(c)), "{name}");
+        assert!(
+            name.chars()
+                .all(|c| c == ' ' || ('\u{0621}'..='\u{06FF}').contains(&c)),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn csv_output_starts_with_a_bom_and_keeps_arabic_names() {
     let state = iraq_state();
     let reply = get(&state, "/collections/governorates/items?f=csv").await;
