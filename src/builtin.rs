@@ -3,7 +3,7 @@
 //! `scripts/build-geodata` (see `geodata/README.md` for their sources and licences).
 
 /// The built-in configuration (`geodata/iraq/dtmap.toml`).
-pub const IRAQ_CONFIG: &str = include_str!("../geodata/iraq/dtmap.toml");
+pub const BUILTIN_CONFIG: &str = include_str!("../geodata/iraq/dtmap.toml");
 
 /// Every built-in file by the name the built-in config uses for it.
 const FILES: &[(&str, &[u8])] = &[

@@ -299,14 +299,17 @@ impl TilesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardConfig {
-    /// The admin-area layer whose counts make the headline figures (e.g. governorates).
+    /// The admin-area layer whose counts make the headline figures (e.g. states).
     pub areas: String,
     /// The site layer counted in "sites" (e.g. sites).
     #[serde(default)]
     pub sites: Option<String>,
-    /// The count column the ranking and trend use (e.g. idp_individuals).
+    /// The count column the ranking and trend use (e.g. persons).
     pub main_count: String,
-    /// A table of published figures (columns as_of, dtm_round, scope, governorate, metric,
+    /// The published table's column naming the area of a figure, when not `area`.
+    #[serde(default)]
+    pub published_area_column: Option<String>,
+    /// A table of published figures (columns as_of, dtm_round, scope, area, metric,
     /// value, source_url, notes), served exactly as published.
     #[serde(default)]
     pub published_figures: Option<String>,
@@ -326,7 +329,7 @@ pub struct LanguageConfig {
     /// Writing direction, `ltr` or `rtl`; guessed from the code when absent.
     #[serde(default)]
     pub dir: Option<String>,
-    /// Locale for numbers and dates (`ar-IQ`); the code when absent. Use it where
+    /// Locale for numbers and dates (`fr-CA`); the code when absent. Use it where
     /// browsers have no number formats for the language itself.
     #[serde(default)]
     pub locale: Option<String>,
@@ -378,7 +381,7 @@ pub struct LayerConfig {
     #[serde(default)]
     pub names: BTreeMap<String, String>,
     /// What one feature of this layer is called, by language code
-    /// (`{ en = "state", fr = "État" }`): "governorate", "province", "district"…
+    /// (`{ en = "state", fr = "État" }`): "province", "district", "county"…
     #[serde(default)]
     pub admin_word: BTreeMap<String, String>,
     /// The same word in the plural, by language code (`{ en = "states" }`), for headings
@@ -395,7 +398,7 @@ pub struct LayerConfig {
     /// Properties written into vector tiles; `fields` when absent.
     #[serde(default)]
     pub tile_fields: Option<Vec<String>>,
-    /// Property that groups the features in area totals (e.g. the governorate p-code).
+    /// Property that groups the features in area totals (e.g. the state p-code).
     #[serde(default)]
     pub group_by: Option<String>,
     /// Layer whose features the `group_by` values are ids of (names come from there).
@@ -471,7 +474,7 @@ pub struct CountTableConfig {
     /// Column holding a label of the round (e.g. "Round 112"); optional.
     #[serde(default)]
     pub round_label: Option<String>,
-    /// The count columns: a name, or `{ name = "idp_families", column = "IDP Families" }`.
+    /// The count columns: a name, or `{ name = "households", column = "HH Total" }`.
     pub columns: Vec<CountColumnConfig>,
     /// Column flagging synthetic (illustrative) rows; optional.
     #[serde(default)]
@@ -551,7 +554,7 @@ impl Config {
     /// The built-in Iraq configuration, reading the datasets compiled into the binary.
     pub fn builtin() -> Config {
         Config::from_toml_str(
-            builtin::IRAQ_CONFIG,
+            builtin::BUILTIN_CONFIG,
             "<built-in iraq config>",
             DataRoot::Builtin,
         )

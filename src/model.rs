@@ -124,7 +124,7 @@ pub struct Layer {
     pub name_field: Option<String>,
     /// Property with the name in each language, by language code.
     pub names: Vec<(String, String)>,
-    /// What one feature is called, by language code ("governorate", "state"…).
+    /// What one feature is called, by language code ("state", "province", "district"…).
     pub admin_word: Vec<(String, String)>,
     /// The same word in the plural, by language code.
     pub admin_words: Vec<(String, String)>,
@@ -294,13 +294,13 @@ pub struct PublishedFigure {
     pub as_of: String,
     /// DTM round label, if any.
     pub dtm_round: String,
-    /// `national`, or an area scope: `…_of_displacement` (e.g. `governorate_of_displacement`),
+    /// `national`, or an area scope: `…_of_displacement` (e.g. `state_of_displacement`),
     /// `…_of_origin`, `region`.
     pub scope: String,
-    /// The area's name or id (the table's `area` column, or `governorate`); empty for
+    /// The area's name or id (the table's area column); empty for
     /// national figures.
     pub area: String,
-    /// What is counted (idp_individuals, returnee_individuals, ...).
+    /// What is counted: a count column's name, or another published measure.
     pub metric: String,
     /// The figure.
     pub value: i64,

@@ -9,7 +9,7 @@
 // (#zoom/lat/lon, MapLibre's `hash: true`).
 //
 // Nothing here knows the data: which layer holds areas and which sites, their name fields
-// per language, the count columns and their labels, the word for an area ("governorate",
+// per language, the count columns and their labels, the word for an area ("province",
 // "state"…) and the grouping field all come from the collections' metadata.
 
 import { Draw } from './draw.js';
@@ -32,7 +32,7 @@ const url = (path) => new URL(path, document.baseURI).href;
 const escape = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 const state = {
-  area: null, // the area layer (collection), e.g. governorates
+  area: null, // the area layer (collection), e.g. provinces
   points: null, // the point layer (collection), e.g. sites
   rounds: [], // [{id, date, label}] of the area layer
   round: null,

@@ -12,7 +12,7 @@ import {
 } from './i18n.js';
 
 // The dashboard's own strings (added to i18n.js's). `{admins}` is the area layer's plural
-// word ("governorates", "states"…) from its collection metadata.
+// word ("provinces", "states"…) from its collection metadata.
 addStrings({
   en: {
     dashboard: 'Dashboard',
@@ -149,7 +149,7 @@ function inLanguage(texts) {
   return null;
 }
 
-/** The area layer's plural word ("governorates"), else "areas". */
+/** The area layer's plural word ("provinces"), else "areas". */
 function pluralWord() {
   return inLanguage(state.meta?.adminWords) || baseT('areas');
 }

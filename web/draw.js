@@ -91,7 +91,7 @@ export class Draw {
     this.map.getSource(SOURCE)?.setData(EMPTY);
   }
 
-  /** Shows a finished shape (e.g. a governorate outline or a shared query). */
+  /** Shows a finished shape (e.g. an area's outline or a shared query). */
   show(geometry) {
     this.map.getSource(SOURCE)?.setData({ type: 'Feature', properties: {}, geometry });
   }

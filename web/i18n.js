@@ -328,7 +328,7 @@ const locale = () => {
 };
 
 /** The locale dates are written in when the browser has the language's own (its locale,
- * e.g. ar-IQ, else its code); null when it has not, and dates are then numeric so no
+ * e.g. fr-CA, else its code); null when it has not, and dates are then numeric so no
  * other language's month names appear. */
 const dateLocale = () => {
   const entry = languageOf(lang);

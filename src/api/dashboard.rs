@@ -31,7 +31,7 @@ impl From<DashboardError> for ApiError {
 pub struct DashboardParams {
     /// Round id (latest by default).
     pub round: Option<String>,
-    /// Restrict to one area (e.g. a governorate p-code).
+    /// Restrict to one area (its id in the dashboard's area layer).
     pub area: Option<String>,
     /// Output format.
     pub f: Option<String>,

@@ -17,7 +17,7 @@ use crate::model::Layer;
 use crate::query::{self, Bbox, FieldRef, Filter, Literal, Selection, SortKey};
 
 /// The query parameters of the items endpoint, as given: the standard ones, and any other
-/// as an equality filter on a property (`?governorate=IQG15`).
+/// as an equality filter on a property (`?region=R01`).
 #[derive(Debug, Default, Deserialize)]
 pub struct ItemsParams {
     /// The standard parameters.
@@ -200,7 +200,7 @@ pub async fn one(
 }
 
 /// `GET /collections/{id}/items/{fid}/rounds`: the feature's counts in every round, with
-/// their source and synthetic flag (for charts of a site or governorate over time).
+/// their source and synthetic flag (for charts of a site or area over time).
 pub async fn rounds(
     State(state): State<Arc<AppState>>,
     Path((id, fid)): Path<(String, String)>,
@@ -597,7 +597,7 @@ pub fn rfc3339_date(text: &str) -> Result<&str, String> {
     }
 }
 
-/// `sortby=-idp_individuals,+name_en`
+/// `sortby=-persons,+name`
 pub fn parse_sortby(layer: &Layer, text: Option<&str>) -> Result<Vec<SortKey>, ApiError> {
     let Some(text) = text else {
         return Ok(Vec::new());

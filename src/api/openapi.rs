@@ -142,7 +142,11 @@ impl<'a> Examples<'a> {
             "version" => json!(crate::web::version()),
             "path" => json!("style.css"),
             "bbox" if items => json!([cx - 1.0, cy - 1.0, cx + 1.0, cy + 1.0]),
-            "sortby" if items => json!("-idp_individuals"),
+            "sortby" if items => json!(self
+                .data_layer
+                .and_then(|l| l.count_columns.first())
+                .map(|c| format!("-{c}"))
+                .unwrap_or_else(|| "-id".into())),
             "round" if path.ends_with("/{featureId}") => json!(self.round),
             "geometry" if path.ends_with("/search") => json!(self.polygon_wkt()),
             "lon" if path.ends_with("/near") || path.ends_with("/contains") => json!(cx),
@@ -197,7 +201,7 @@ fn describe(ex: &Examples, path: &str, name: &str, formats: Vec<&str>) -> (Strin
         "filter" => (text("CQL2 filter (OGC API – Features Part 3)."), string),
         "filter-lang" => (text("Language of filter."), json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" })),
         "geometry" => (format!("WKT or GeoJSON Polygon or MultiPolygon (lon/lat), at most {MAX_QUERY_VERTICES} vertices."), string),
-        "area" if path.starts_with("/dashboard") => (text("Restrict to one area (e.g. a governorate p-code)."), string),
+        "area" if path.starts_with("/dashboard") => (text("Restrict to one area, by its id in the dashboard's area layer."), string),
         "area" => (text("A polygon feature of another layer, `layer/featureId`."), string),
         "relation" => (text("intersects (boundary included, default) or within."), json!({ "type": "string", "enum": ["intersects", "within"], "default": "intersects" })),
         "lon" => (text("Longitude."), json!({ "type": "number", "minimum": -180, "maximum": 180 })),
@@ -245,10 +249,10 @@ fn parameter(ex: &Examples, path: &str, name: &str, location: &str, formats: Vec
 /// A longer description of some operations.
 fn description(id: &str) -> Option<String> {
     Some(match id {
-        "getFeatures" => format!("Paged with limit/offset (next/prev links). Any other parameter named after a property is an equality filter, e.g. `?governorate=IQG15` (see each collection's own path). Default limit {DEFAULT_ITEMS_LIMIT}, maximum {MAX_ITEMS_LIMIT}."),
+        "getFeatures" => format!("Paged with limit/offset (next/prev links). Any other parameter named after a property is an equality filter, e.g. `?region=R01` (see each collection's own path). Default limit {DEFAULT_ITEMS_LIMIT}, maximum {MAX_ITEMS_LIMIT}."),
         "searchArea" | "searchAreaPost" => format!("The area is a WKT or GeoJSON Polygon/MultiPolygon (`geometry`), or a polygon feature of another layer (`area=layer/featureId`). At most {MAX_QUERY_VERTICES} vertices; invalid polygons (crossing rings, holes outside, overlapping parts) are refused with the reason."),
         "near" => format!("Distances are geodesic metres on WGS84, returned as `distance_m`. Radius at most {MAX_RADIUS_METRES} m; k at most {MAX_NEAREST_K}."),
-        "totals" | "totalsPost" => "The number of sites inside, the sum of each count column, and the breakdown by group (e.g. governorate); for one round, or every round with rounds=all.".into(),
+        "totals" | "totalsPost" => "The number of sites inside, the sum of each count column, and the breakdown by the layer's group_by field; for one round, or every round with rounds=all.".into(),
         "getTile" | "getCollectionTile" => "Web Mercator tiles, extent 4096; 204 when the tile is empty.".into(),
         _ => return None,
     })

@@ -1,7 +1,7 @@
 //! The spatial query endpoints of a collection:
 //!
 //! - `GET|POST /collections/{id}/search`: features in an area (a GeoJSON or WKT geometry,
-//!   or another layer's feature such as a governorate), `intersects` or `within`;
+//!   or another layer's feature such as a state), `intersects` or `within`;
 //! - `GET /collections/{id}/near`: within a radius in metres, or the `k` nearest;
 //! - `GET /collections/{id}/contains`: the features containing a point;
 //! - `GET|POST /collections/{id}/totals`: sums of every count column over an area or a
@@ -58,7 +58,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// Where to look: a geometry, another layer's feature (`governorates/IQG15`), or a circle.
+/// Where to look: a geometry, another layer's feature (`regions/R01`), or a circle.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AreaBody {
@@ -522,7 +522,7 @@ pub struct PointParams {
     pub f: Option<String>,
 }
 
-/// `GET /collections/{id}/contains?lon=&lat=`: which features (e.g. which governorate)
+/// `GET /collections/{id}/contains?lon=&lat=`: which features (e.g. which state)
 /// contain the point; a point on a shared border belongs to both.
 pub async fn contains(
     State(state): State<Arc<AppState>>,

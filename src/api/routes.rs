@@ -194,7 +194,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/collections/{collectionId}/contains",
         query: Query::of::<queries::PointParams>(),
-        get: op("contains", "Queries", "The features containing a point (e.g. which governorate)", &[GEOJSON, CSV]),
+        get: op("contains", "Queries", "The features containing a point (e.g. which area)", &[GEOJSON, CSV]),
         post: None,
         handlers: || get(queries::contains),
     },
@@ -293,7 +293,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/dashboard/origins",
         query: Query::of::<FormatParams>(),
-        get: op("dashboardOrigins", "Dashboard", "Published figures by governorate of origin", &[JSON, CSV]),
+        get: op("dashboardOrigins", "Dashboard", "Published figures by area of origin", &[JSON, CSV]),
         post: None,
         handlers: || get(dashboard::origins),
     },

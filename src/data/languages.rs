@@ -83,7 +83,7 @@ pub fn languages(config: &Config, layers: &[Layer], report: &mut LoadReport) -> 
                 &at,
                 None,
                 Some("locale"),
-                format!("locale = {locale:?} is not a locale such as \"ar-IQ\""),
+                format!("locale = {locale:?} is not a locale such as \"fr-CA\""),
             );
         }
         let strings = match &entry.strings {

@@ -56,7 +56,15 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         Some(path) => match config.read_file(path) {
             Ok(bytes) => {
                 hasher.update(&bytes);
-                published::read(&bytes, path, &mut report)
+                published::read(
+                    &bytes,
+                    path,
+                    config
+                        .dashboard
+                        .as_ref()
+                        .and_then(|d| d.published_area_column.as_deref()),
+                    &mut report,
+                )
             }
             Err(e) => {
                 report.error(path, None, None, format!("cannot read: {e}"));

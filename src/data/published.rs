@@ -7,8 +7,8 @@ use crate::data::report::LoadReport;
 use crate::data::table;
 use crate::model::PublishedFigure;
 
-/// The columns, in the order below. The area column may be named `area` or (as DTM Iraq's
-/// tables do) `governorate`.
+/// The columns, in the order below; the area column may have another name
+/// (`[dashboard] published_area_column`).
 const COLUMNS: [&str; 8] = [
     "as_of",
     "dtm_round",
@@ -21,7 +21,12 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// Reads the table; bad rows are reported and left out.
-pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedFigure> {
+pub fn read(
+    bytes: &[u8],
+    file: &str,
+    area_column: Option<&str>,
+    report: &mut LoadReport,
+) -> Vec<PublishedFigure> {
     let table = match table::read(
         bytes,
         SourceFormat::from_path(file).unwrap_or(SourceFormat::Csv),
@@ -35,12 +40,11 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedF
     };
     let mut at = [0usize; 8];
     for (i, name) in COLUMNS.iter().enumerate() {
-        let found = table.column(name).or_else(|| {
-            (*name == "area")
-                .then(|| table.column("governorate"))
-                .flatten()
-        });
-        match found {
+        let name = match (*name, area_column) {
+            ("area", Some(area)) => area,
+            (name, _) => name,
+        };
+        match table.column(name) {
             Some(c) => at[i] = c,
             None => {
                 report.error(

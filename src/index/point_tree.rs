@@ -1,11 +1,11 @@
 //! A static tree over a point layer that keeps sums: points sorted along a Hilbert curve,
 //! cut into leaves of [`LEAF_SIZE`], grouped [`FANOUT`] at a time up to one root. Every
 //! node knows its box, its run of points, the sum of every count column for every round,
-//! and the group (e.g. governorate) of its points when they all share one.
+//! and the group (e.g. state) of its points when they all share one.
 //!
 //! A query walks the tree with a [`Region`]: a node wholly inside contributes its sums (or
 //! its whole run of points) without looking at a single point; only nodes the region's
-//! boundary crosses are opened. That is what makes "totals for a governorate-sized area"
+//! boundary crosses are opened. That is what makes "totals for a province-sized area"
 //! cost a few thousand node visits instead of a point-in-polygon test per site.
 
 use geo::Rect;

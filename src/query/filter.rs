@@ -1,6 +1,6 @@
 //! Property filters: a small expression tree (comparisons, `IN`, `BETWEEN`, `IS NULL`,
 //! `AND`/`OR`/`NOT`) evaluated per feature against its properties and the counts of the
-//! selected round. Query parameters like `?governorate=IQG15` and CQL2 both compile to it;
+//! selected round. Query parameters like `?region=R01` and CQL2 both compile to it;
 //! what CQL2 says beyond these variants is a general [`Condition`] (`query::cql2::eval`).
 //!
 //! Logic has three values (SQL's and CQL2's): a comparison with a NULL (a missing property,

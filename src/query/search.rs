@@ -206,7 +206,7 @@ pub fn nearest(
     found
 }
 
-/// Features whose geometry contains or touches the point (e.g. which governorate).
+/// Features whose geometry contains or touches the point (e.g. which state).
 pub fn containing(layer: &Layer, point: Point<f64>) -> Vec<u32> {
     let mut found = Vec::new();
     let spot = Rect::new(point.0, point.0);

@@ -24,11 +24,11 @@
 //! world coordinates minus the tile's origin (`x · EXTENT`, `y · EXTENT`). Latitudes beyond
 //! ±85.0511° are clamped to the edge of the square.
 //!
-//! **Why the simplification keeps neighbours together.** Two governorates share a border
+//! **Why the simplification keeps neighbours together.** Two areas share a border
 //! as the same run of vertices, walked in opposite directions. The geometry of a zoom is
 //! made in three steps that each give a shared border the same result in both polygons:
 //! 1. *Topology.* A vertex is a junction where the neighbours it has differ between the
-//!    rings passing through it (where three governorates meet, or where a border meets the
+//!    rings passing through it (where three areas meet, or where a border meets the
 //!    outline). Rings are cut at junctions into arcs, as in TopoJSON.
 //! 2. *Quantize.* Every vertex is snapped to the integer grid of the zoom, the same grid as
 //!    the tile's 4096 units, so one vertex lands on one grid point in every polygon.

@@ -22,12 +22,13 @@ fn other_state() -> Arc<AppState> {
     AppState::new(snapshot, settings(None))
 }
 
-/// The (location id → state code) and (location id, period) → persons of the fixture's
-/// CSV files, read without dtmap.
-fn fixture_rows() -> (
-    std::collections::HashMap<String, String>,
-    Vec<(String, String, i64)>,
-) {
+/// Location id → state code.
+type StateOf = std::collections::HashMap<String, String>;
+/// (location id, period, persons) rows.
+type PersonRows = Vec<(String, String, i64)>;
+
+/// The fixture's CSV files, read without dtmap.
+fn fixture_rows() -> (StateOf, PersonRows) {
     let dir = fixture_dir();
     let state_of = std::fs::read_to_string(dir.join("locations.csv"))
         .unwrap()
