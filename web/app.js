@@ -644,6 +644,9 @@ function setupControls(map) {
 function switchLanguage(lang) {
   setLang(lang);
   translatePage();
+  for (const button of document.querySelectorAll('[data-metric]')) {
+    button.textContent = countLabel(button.dataset.metric);
+  }
   applyLabels();
   renderLegend();
   if ($('round-label')) $('round-label').textContent = roundName(state.rounds[roundIndex()]);

@@ -205,6 +205,7 @@ describe('the map page', () => {
     assert.match(page.url(), /lang=ckb/);
     assert.match(await page.locator('#legend h2').innerText(), /تاکە ئاوارەکان بەپێی پارێزگا/);
     assert.equal(await page.locator('[data-draw="polygon"]').innerText(), 'فرەگۆشە');
+    assert.equal(await page.locator('#metric-idp_individuals').innerText(), 'تاکە ئاوارەکان');
     // Numbers in Arabic-Indic digits, as Sorani writes them.
     assert.match(await page.locator('#legend').innerText(), /[٠-٩]/);
     // A governorate has no Kurdish name in the registry: its Arabic one stands in.
