@@ -754,7 +754,8 @@ impl Config {
 }
 
 /// Property names dtmap adds to every feature with counts.
-pub const RESERVED_PROPERTIES: &[&str] = &["round", "round_label", "synthetic", "source"];
+pub const RESERVED_PROPERTIES: &[&str] =
+    &["round", "round_label", "synthetic", "provenance", "source"];
 
 /// Layer ids and count names are used in URLs and as property names.
 pub fn is_valid_id(id: &str) -> bool {

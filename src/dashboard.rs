@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::model::{Layer, PublishedFigure, Snapshot};
+use crate::provenance::Provenance;
 
 /// One headline figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,9 +19,55 @@ pub struct Headline {
     pub previous: Option<i64>,
     /// `value - previous`.
     pub change: Option<i64>,
-    /// Some of the summed counts are synthetic (illustrative).
+    /// The figure rests on illustrative figures (`provenance` is illustrative or computed
+    /// from illustrative figures).
     pub synthetic: bool,
+    /// Where the figure comes from.
+    pub provenance: Provenance,
+    /// Where the previous round's figure comes from.
+    pub previous_provenance: Option<Provenance>,
+    /// What the change rests on: computed from published figures only when both ends are
+    /// published.
+    pub change_provenance: Option<Provenance>,
+    /// For a published total: what the breakdown it was summed from is.
+    pub breakdown: Option<Provenance>,
     /// Where the figure comes from: a published source, or the sources of its parts.
+    pub sources: Vec<String>,
+}
+
+impl Headline {
+    fn new(metric: String, now: Figure, before: Option<Figure>) -> Headline {
+        let previous = before.as_ref().and_then(|b| b.value);
+        let change = now.value.zip(previous).map(|(v, p)| v - p);
+        Headline {
+            metric,
+            value: now.value,
+            previous,
+            change,
+            synthetic: now.provenance.is_illustrative(),
+            provenance: now.provenance,
+            previous_provenance: before.as_ref().map(|b| b.provenance),
+            change_provenance: change.and(
+                before
+                    .as_ref()
+                    .map(|b| Provenance::of_change(now.provenance, b.provenance)),
+            ),
+            breakdown: now.breakdown,
+            sources: now.sources,
+        }
+    }
+}
+
+/// A figure with where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The figure.
+    pub value: Option<i64>,
+    /// Its provenance.
+    pub provenance: Provenance,
+    /// For a published total: the provenance of the parts it was summed from.
+    pub breakdown: Option<Provenance>,
+    /// Its source(s).
     pub sources: Vec<String>,
 }
 
@@ -61,15 +108,12 @@ pub fn layers(snapshot: &Snapshot) -> Result<(&Layer, Option<&Layer>), Dashboard
     Ok((areas, sites.map(|s| s.as_ref())))
 }
 
-/// Sum of a count column over features (all, or one) in a round; synthetic flag and sources.
-fn sum(
-    layer: &Layer,
-    round: usize,
-    column: usize,
-    only: Option<u32>,
-) -> (Option<i64>, bool, Vec<String>) {
+/// Sum of a count column over features (all, or one) in a round, with its provenance and
+/// sources: one feature's figure is its row's; a sum is computed.
+fn sum(layer: &Layer, round: usize, column: usize, only: Option<u32>) -> Figure {
     let mut total: Option<i64> = None;
     let mut synthetic = false;
+    let mut computed = only.is_none();
     let mut sources: Vec<String> = Vec::new();
     for f in 0..layer.features.len() as u32 {
         if only.is_some_and(|o| o != f) {
@@ -81,6 +125,7 @@ fn sum(
         if let Some(v) = record.values.get(column).copied().flatten() {
             total = Some(total.unwrap_or(0) + v);
             synthetic |= record.synthetic;
+            computed |= record.computed;
             if let Some(source) = record.source.as_deref() {
                 if !sources.iter().any(|s| s == source) {
                     sources.push(source.to_string());
@@ -88,7 +133,59 @@ fn sum(
             }
         }
     }
-    (total, synthetic, sources)
+    Figure {
+        value: total,
+        provenance: Provenance::of_row(synthetic, computed),
+        breakdown: None,
+        sources,
+    }
+}
+
+/// A figure made published when the published table has exactly it for the round's date
+/// (nationally, or for the area named): its source then replaces the parts', and the parts'
+/// provenance becomes the breakdown's.
+fn with_published(mut figure: Figure, published: Option<&PublishedFigure>) -> Figure {
+    if let Some(p) = published {
+        if figure.value == Some(p.value) && figure.provenance != Provenance::Published {
+            figure.breakdown = Some(figure.provenance);
+            figure.provenance = Provenance::Published;
+            figure.sources = vec![p.source.clone()];
+        } else if figure.value == Some(p.value) {
+            figure.sources = vec![p.source.clone()];
+        }
+    }
+    figure
+}
+
+/// The total of a layer's count column in a round — over every feature, or one — with
+/// its provenance, as every surface reports it.
+pub fn total(
+    snapshot: &Snapshot,
+    layer: &Layer,
+    round: usize,
+    column: usize,
+    only: Option<u32>,
+) -> Figure {
+    let date = layer.rounds[round].date.as_deref();
+    let name = only.and_then(|f| text_property(layer, f, layer.name_field.as_ref()));
+    let id = only.map(|f| layer.features[f as usize].id.as_str());
+    let figure = match only {
+        Some(_) => sum(layer, round, column, only),
+        // The sum over every feature was found at load.
+        None => {
+            let totals = &layer.round_totals[round];
+            Figure {
+                value: totals.values[column],
+                provenance: Provenance::of_sum(totals.any_illustrative),
+                breakdown: None,
+                sources: Vec::new(),
+            }
+        }
+    };
+    let metric = &layer.count_columns[column];
+    let published = published(snapshot, date, metric, name.as_deref())
+        .or_else(|| id.and_then(|id| published(snapshot, date, metric, Some(id))));
+    with_published(figure, published)
 }
 
 /// The published figure for a date, metric, and (for one area) its name.
@@ -139,26 +236,12 @@ pub fn summary(
     let (areas, sites) = layers(snapshot)?;
     let only = area_position(areas, area)?;
     let previous = round.checked_sub(1);
-    let date = areas.rounds[round].date.as_deref();
     let name = only.and_then(|f| text_property(areas, f, areas.name_field.as_ref()));
     let mut figures = Vec::new();
     for (c, column) in areas.count_columns.iter().enumerate() {
-        let (value, mut synthetic, mut sources) = sum(areas, round, c, only);
-        let previous_value = previous.and_then(|p| sum(areas, p, c, only).0);
-        if let Some(figure) = published(snapshot, date, column, name.as_deref()) {
-            if Some(figure.value) == value {
-                synthetic = false;
-                sources = vec![figure.source.clone()];
-            }
-        }
-        figures.push(Headline {
-            metric: column.clone(),
-            value,
-            previous: previous_value,
-            change: value.zip(previous_value).map(|(v, p)| v - p),
-            synthetic,
-            sources,
-        });
+        let now = total(snapshot, areas, round, c, only);
+        let before = previous.map(|p| total(snapshot, areas, p, c, only));
+        figures.push(Headline::new(column.clone(), now, before));
     }
     let main = snapshot
         .dashboard
@@ -191,39 +274,43 @@ pub fn summary(
                 .count();
             Some(n as i64)
         };
-        let value = count_sites(round);
-        let previous_value = previous.and_then(count_sites);
-        figures.push(Headline {
-            metric: "sites".into(),
+        let counted = |value: Option<i64>| Figure {
             value,
-            previous: previous_value,
-            change: value.zip(previous_value).map(|(v, p)| v - p),
-            synthetic: sites.has_synthetic(),
+            provenance: Provenance::of_sum(sites.has_synthetic()),
+            breakdown: None,
             sources: vec![format!("count of {} with {main} > 0", sites.id)],
-        });
+        };
+        figures.push(Headline::new(
+            "sites".into(),
+            counted(count_sites(round)),
+            previous.map(|p| counted(count_sites(p))),
+        ));
     }
     if let Some(column) = areas.count_column(&main) {
-        let affected = |r: usize| -> i64 {
-            (0..areas.features.len() as u32)
+        let affected = |r: usize| -> Figure {
+            let mut illustrative = false;
+            let value = (0..areas.features.len() as u32)
                 .filter(|&f| only.is_none_or(|o| o == f))
-                .filter(|&f| {
-                    areas
-                        .count(r, f)
-                        .and_then(|rec| rec.values.get(column).copied().flatten())
-                        .is_some_and(|v| v > 0)
+                .filter_map(|f| areas.count(r, f))
+                .filter(|rec| {
+                    let counted = rec.values.get(column).copied().flatten().is_some();
+                    illustrative |= counted && rec.synthetic;
+                    counted
                 })
-                .count() as i64
+                .filter(|rec| rec.values[column].is_some_and(|v| v > 0))
+                .count() as i64;
+            Figure {
+                value: Some(value),
+                provenance: Provenance::of_sum(illustrative),
+                breakdown: None,
+                sources: vec![format!("count of {} with {main} > 0", areas.id)],
+            }
         };
-        let value = affected(round);
-        let previous_value = previous.map(affected);
-        figures.push(Headline {
-            metric: format!("{}_affected", areas.id),
-            value: Some(value),
-            previous: previous_value,
-            change: previous_value.map(|p| value - p),
-            synthetic: false,
-            sources: vec![format!("count of {} with {main} > 0", areas.id)],
-        });
+        figures.push(Headline::new(
+            format!("{}_affected", areas.id),
+            affected(round),
+            previous.map(affected),
+        ));
     }
     let returnees = |r: usize| {
         published(
@@ -233,16 +320,33 @@ pub fn summary(
             name.as_deref(),
         )
     };
+    let as_figure = |p: &PublishedFigure| Figure {
+        value: Some(p.value),
+        provenance: Provenance::Published,
+        breakdown: None,
+        sources: vec![p.source.clone()],
+    };
     if let Some(figure) = returnees(round) {
-        let previous_value = previous.and_then(returnees).map(|f| f.value);
-        figures.push(Headline {
-            metric: "returnee_individuals".into(),
-            value: Some(figure.value),
-            previous: previous_value,
-            change: previous_value.map(|p| figure.value - p),
-            synthetic: false,
-            sources: vec![figure.source.clone()],
-        });
+        figures.push(Headline::new(
+            "returnee_individuals".into(),
+            as_figure(figure),
+            previous.and_then(returnees).map(as_figure),
+        ));
+    }
+    let locations = |r: usize| {
+        published(
+            snapshot,
+            areas.rounds[r].date.as_deref(),
+            "locations",
+            name.as_deref(),
+        )
+    };
+    if let Some(figure) = locations(round) {
+        figures.push(Headline::new(
+            "locations".into(),
+            as_figure(figure),
+            previous.and_then(locations).map(as_figure),
+        ));
     }
     Ok(Summary {
         round: areas.rounds[round].id.clone(),
@@ -267,6 +371,8 @@ pub struct Ranked {
     pub share: f64,
     /// The figure is synthetic.
     pub synthetic: bool,
+    /// Where the figure comes from.
+    pub provenance: Provenance,
     /// Its source.
     pub source: Option<String>,
 }
@@ -293,6 +399,7 @@ pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, Dashboa
                 value,
                 share: 0.0,
                 synthetic: record.synthetic,
+                provenance: record.provenance(),
                 source: record.source.as_deref().map(str::to_string),
             })
         })
@@ -320,9 +427,13 @@ pub struct TrendPoint {
     pub label: Option<String>,
     /// Sum over all areas.
     pub national: Option<i64>,
+    /// Where the sum over all areas comes from.
+    pub national_provenance: Provenance,
     /// The selected area's figure.
     pub area: Option<i64>,
-    /// Some summed figure is synthetic.
+    /// Where the selected area's figure comes from.
+    pub area_provenance: Option<Provenance>,
+    /// One of the figures rests on illustrative figures.
     pub synthetic: bool,
 }
 
@@ -343,18 +454,18 @@ pub fn trend(snapshot: &Snapshot, area: Option<&str>) -> Result<Vec<TrendPoint>,
         .iter()
         .enumerate()
         .map(|(r, round)| {
-            let (national, synthetic_all, _) = sum(areas, r, column, None);
-            let (value, synthetic_one, _) = match only {
-                Some(f) => sum(areas, r, column, Some(f)),
-                None => (None, false, Vec::new()),
-            };
+            let national = total(snapshot, areas, r, column, None);
+            let area = only.map(|f| total(snapshot, areas, r, column, Some(f)));
             TrendPoint {
                 round: round.id.clone(),
                 date: round.date.clone(),
                 label: round.label.clone(),
-                national,
-                area: value,
-                synthetic: synthetic_all || synthetic_one,
+                national: national.value,
+                national_provenance: national.provenance,
+                area: area.as_ref().and_then(|a| a.value),
+                area_provenance: area.as_ref().map(|a| a.provenance),
+                synthetic: national.provenance.is_illustrative()
+                    || area.is_some_and(|a| a.provenance.is_illustrative()),
             }
         })
         .collect())

@@ -12,6 +12,7 @@
 //! - [`data`]: reads geometry sources and count tables, joins counts onto features by id
 //!   and round, reports every bad row ([`data::LoadReport`]); the only module that reads files.
 //! - [`model`]: the immutable [`model::Snapshot`] of layers, features, rounds and counts.
+//! - [`provenance`]: published, computed or illustrative: what every figure is, said once.
 //! - [`index`]: the R-tree of each layer.
 //! - [`geometry`]: GeoJSON geometry in (checked) and out.
 //! - [`query`]: selections (bbox, filters, sort) over a layer; no HTTP.
@@ -42,6 +43,7 @@ pub mod geometry;
 pub mod index;
 pub mod model;
 pub mod net;
+pub mod provenance;
 pub mod query;
 pub mod reload;
 pub mod server;

@@ -44,8 +44,26 @@ pub struct CountRecord {
     pub values: Box<[Option<i64>]>,
     /// The figures are synthetic (illustrative), not published.
     pub synthetic: bool,
+    /// The figures were summed from other rows (a roll-up), not read from a table.
+    pub computed: bool,
     /// Where the figures come from.
     pub source: Option<Arc<str>>,
+}
+
+impl CountRecord {
+    /// Where the figures come from, as every answer says it.
+    pub fn provenance(&self) -> crate::provenance::Provenance {
+        crate::provenance::Provenance::of_row(self.synthetic, self.computed)
+    }
+}
+
+/// The sums of a layer's count columns over all its features in one round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundTotal {
+    /// One sum per count column; `None` where no feature has a figure.
+    pub values: Box<[Option<i64>]>,
+    /// Some summed figure is illustrative.
+    pub any_illustrative: bool,
 }
 
 /// The geometry type a layer holds, for clients that need one (OGC, TileJSON).
@@ -142,6 +160,8 @@ pub struct Layer {
     pub counts: Vec<Vec<Option<CountRecord>>>,
     /// Whether any record of `counts` is synthetic (found once at load: answers ask often).
     pub synthetic: bool,
+    /// `round_totals[round]`: the sums over every feature (found once at load).
+    pub round_totals: Vec<RoundTotal>,
     /// R-tree over the features.
     pub index: SpatialIndex,
     /// Tree with sums over the points, for point layers.
@@ -183,6 +203,29 @@ impl Layer {
     /// The position of a round by id.
     pub fn round_position(&self, id: &str) -> Option<usize> {
         self.rounds.iter().position(|r| r.id == id)
+    }
+
+    /// The sums over every feature of each round, from `counts`.
+    pub fn compute_round_totals(&self) -> Vec<RoundTotal> {
+        self.counts
+            .iter()
+            .map(|records| {
+                let mut values = vec![None; self.count_columns.len()];
+                let mut any_illustrative = false;
+                for record in records.iter().flatten() {
+                    for (sum, value) in values.iter_mut().zip(record.values.iter()) {
+                        if let Some(value) = value {
+                            *sum = Some(sum.unwrap_or(0i64).saturating_add(*value));
+                            any_illustrative |= record.synthetic;
+                        }
+                    }
+                }
+                RoundTotal {
+                    values: values.into_boxed_slice(),
+                    any_illustrative,
+                }
+            })
+            .collect()
     }
 
     /// The latest round, if the layer has counts.

@@ -223,6 +223,7 @@ fn layer() -> &'static Layer {
             rounds: Vec::new(),
             counts: Vec::new(),
             synthetic: false,
+            round_totals: Vec::new(),
             points: None,
             group_by: None,
             extent,

@@ -74,10 +74,29 @@ pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value 
     if !temporal.is_null() {
         extent["temporal"] = temporal;
     }
+    // Each round's totals over every feature, with their provenance: the one answer the
+    // map's legend, the dashboard and any client give for "the total of this round".
     let rounds: Vec<Value> = layer
         .rounds
         .iter()
-        .map(|r| json!({ "id": r.id, "label": r.label, "date": r.date }))
+        .enumerate()
+        .map(|(r, round)| {
+            let totals: serde_json::Map<String, Value> = (0..layer.count_columns.len())
+                .map(|c| {
+                    let figure = crate::dashboard::total(snapshot, layer, r, c, None);
+                    (
+                        layer.count_columns[c].clone(),
+                        json!({
+                            "value": figure.value,
+                            "provenance": figure.provenance,
+                            "breakdown": figure.breakdown,
+                            "sources": figure.sources,
+                        }),
+                    )
+                })
+                .collect();
+            json!({ "id": round.id, "label": round.label, "date": round.date, "totals": totals })
+        })
         .collect();
     json!({
         "id": layer.id,

@@ -228,6 +228,7 @@ pub async fn rounds(
                 "date": round.date,
                 "counts": counts,
                 "synthetic": record.map(|rec| rec.synthetic),
+                "provenance": record.map(|rec| rec.provenance()),
                 "source": record.and_then(|rec| rec.source.as_deref()),
             })
         })

@@ -15,7 +15,7 @@ pub struct PropertyChoice {
     pub fields: Vec<String>,
     /// Count columns to write, by position.
     pub counts: Vec<usize>,
-    /// Whether to write `round`, `round_label`, `synthetic`, `source`.
+    /// Whether to write `round`, `round_label`, `synthetic`, `provenance`, `source`.
     pub round_info: bool,
 }
 
@@ -137,6 +137,8 @@ pub fn write_feature(
             Some(r) => out.push_str(if r.synthetic { "true" } else { "false" }),
             None => out.push_str("null"),
         }
+        key(out, "provenance");
+        write_opt_str(out, record.map(|r| r.provenance().as_str()));
         key(out, "source");
         write_opt_str(out, record.and_then(|r| r.source.as_deref()));
     }
@@ -318,6 +320,11 @@ fn csv_row(
         row.push(round_info.map(|r| r.id.clone()).unwrap_or_default());
         row.push(round_info.and_then(|r| r.label.clone()).unwrap_or_default());
         row.push(record.map(|r| r.synthetic.to_string()).unwrap_or_default());
+        row.push(
+            record
+                .map(|r| r.provenance().as_str().to_string())
+                .unwrap_or_default(),
+        );
         row.push(
             record
                 .and_then(|r| r.source.as_deref().map(str::to_string))

@@ -210,6 +210,7 @@ fn join_table(
             CountRecord {
                 values: values.into_boxed_slice(),
                 synthetic,
+                computed: false,
                 source,
             },
         );

@@ -43,6 +43,9 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         layers.push(load_layer(config, layer_config, &mut report, &mut hasher));
     }
     rollup::roll_up(&mut layers, &mut report);
+    for layer in &mut layers {
+        layer.round_totals = layer.compute_round_totals();
+    }
     semantics::check(config, &layers, &mut report);
     coordinates::check(&layers, &mut report);
     let languages = languages::languages(config, &layers, &mut report);
@@ -198,7 +201,7 @@ pub fn build_layer(
     let points = index
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
-    Layer {
+    let mut layer = Layer {
         id: layer_config.id.clone(),
         title: layer_config
             .title
@@ -242,11 +245,14 @@ pub fn build_layer(
             .flatten()
             .any(|record| record.synthetic),
         counts: joined.counts,
+        round_totals: Vec::new(),
         index,
         points,
         group_by,
         extent,
-    }
+    };
+    layer.round_totals = layer.compute_round_totals();
+    layer
 }
 
 /// The distinct values of the `group_by` property.

@@ -107,6 +107,7 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<Vec<Option<CountRecord>>>, usize, 
                     sum.map(|(values, synthetic)| CountRecord {
                         values: values.into_boxed_slice(),
                         synthetic,
+                        computed: true,
                         source: Some(source.clone()),
                     })
                 })

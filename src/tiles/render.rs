@@ -243,6 +243,7 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
 fn is_reserved(layer: &Layer, name: &str) -> bool {
     name == "id"
         || name == "synthetic"
+        || name == "provenance"
         || name == "point_count"
         || layer.count_column(name).is_some()
 }
@@ -276,6 +277,10 @@ pub fn feature_properties<'a>(
             }
         }
         properties.push(("synthetic", PropertyValue::Bool(record.synthetic)));
+        properties.push((
+            "provenance",
+            PropertyValue::Text(record.provenance().as_str()),
+        ));
     }
     properties
 }
@@ -302,6 +307,10 @@ fn cluster_properties<'a>(
     }
     if let Some(synthetic) = synthetic {
         properties.push(("synthetic", PropertyValue::Bool(synthetic)));
+        properties.push((
+            "provenance",
+            PropertyValue::Text(crate::provenance::Provenance::of_sum(synthetic).as_str()),
+        ));
     }
     properties
 }

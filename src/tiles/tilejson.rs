@@ -101,6 +101,7 @@ pub fn fields(layer: &Layer) -> Map<String, Value> {
     }
     if !layer.count_columns.is_empty() {
         fields.insert("synthetic".into(), json!("Boolean"));
+        fields.insert("provenance".into(), json!("String"));
     }
     if layer.kind == GeometryKind::Point {
         fields.insert("point_count".into(), json!("Number"));
