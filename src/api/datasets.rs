@@ -237,9 +237,20 @@ fn xlsx(
     // Rows go to a temporary file as they are written, not into memory.
     let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name("data").map_err(internal)?;
+    // Numbers go in as numbers: counts, numeric fields, distance and lon/lat.
     let numeric: Vec<bool> = {
-        let mut flags = vec![false; 1 + choice.fields.len()];
+        let mut flags = vec![false];
+        flags.extend(choice.fields.iter().map(|field| {
+            matches!(
+                super::collections::property_type(layer, field),
+                "integer" | "number"
+            )
+        }));
         flags.extend(choice.counts.iter().map(|_| true));
+        if choice.round_info {
+            flags.extend(crate::config::RESERVED_PROPERTIES.iter().map(|_| false));
+        }
+        flags.extend([true, true]);
         flags
     };
     let mut ticker = crate::deadline::Ticker::every(256);

@@ -28,6 +28,7 @@ use crate::error::ApiError;
 use crate::geometry;
 use crate::index::point_tree::{Region, RegionSums};
 use crate::model::{Layer, Snapshot};
+use crate::provenance::Provenance;
 use crate::query::area::IndexedArea;
 use crate::query::search::{self, AreaRegion, CircleRegion, Relation};
 
@@ -689,11 +690,14 @@ fn totals_answer(
         "countColumns": layer.count_columns,
     });
     let round_entry = |r: usize, values: &[i64], groups: Option<Value>| {
+        let (provenance, breakdown) = totals_provenance(snapshot, layer, &described, values, r);
         let mut entry = json!({
             "round": layer.rounds[r].id,
             "label": layer.rounds[r].label,
             "date": layer.rounds[r].date,
             "totals": totals_object(layer, values, r),
+            "provenance": provenance,
+            "breakdown": breakdown,
         });
         if let Some(groups) = groups {
             entry["byGroup"] = groups;
@@ -744,6 +748,37 @@ fn totals_answer(
         }
     }
     Ok(json_response(&out, super::JSON))
+}
+
+/// Where the totals of round `r` come from: computed from the summed sites' figures
+/// (illustrative when any of the round's are), unless the area is another layer's feature
+/// whose own published figures for the round are exactly these sums — then published, over
+/// the computed breakdown.
+fn totals_provenance(
+    snapshot: &Snapshot,
+    layer: &Layer,
+    described: &Value,
+    values: &[i64],
+    r: usize,
+) -> (Provenance, Option<Provenance>) {
+    let computed = Provenance::of_sum(layer.round_totals[r].any_illustrative);
+    let area_figures = || {
+        let area_layer = snapshot.layer(described["layer"].as_str()?)?;
+        let feature = *area_layer.by_id.get(described["id"].as_str()?)?;
+        let round = area_layer.round_position(&layer.rounds[r].id)?;
+        let record = area_layer.count(round, feature)?;
+        let columns = layer.count_columns.len();
+        let same = layer.count_columns.iter().enumerate().all(|(c, name)| {
+            area_layer.count_column(name).is_none_or(|ac| {
+                record.values[ac].is_none_or(|v| Some(&v) == values.get(r * columns + c))
+            })
+        });
+        (same && record.provenance() == Provenance::Published).then_some(())
+    };
+    match area_figures() {
+        Some(()) => (Provenance::Published, Some(computed)),
+        None => (computed, None),
+    }
 }
 
 fn run_totals(layer: &Layer, region: &dyn Region, by_group: bool) -> RegionSums {

@@ -237,6 +237,20 @@ async fn csv_and_xlsx_downloads_round_trip_with_every_row_and_arabic_names() {
         };
         assert_eq!(value.to_string(), csv_row[families]);
     }
+    // Positions and numeric fields are numbers too, equal to the CSV's.
+    for column in ["lon", "lat", "population"] {
+        let at = headers.iter().position(|h| h == column).unwrap();
+        for (xlsx_row, csv_row) in rows[1..].iter().zip(&csv_rows) {
+            match &xlsx_row[at] {
+                calamine::Data::Float(f) => {
+                    assert_eq!(*f, csv_row[at].parse::<f64>().unwrap(), "{column}")
+                }
+                other => panic!("{column} should be a number, got {other:?}"),
+            }
+        }
+    }
+    let provenance = headers.iter().position(|h| h == "provenance").unwrap();
+    assert!(csv_rows.iter().all(|r| &r[provenance] == "illustrative"));
     let about = workbook.worksheet_range("about").unwrap();
     assert!(about.rows().any(|r| r[1].to_string().contains("GeoNames")));
 
