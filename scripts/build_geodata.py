@@ -21,6 +21,7 @@ countries.geojson, rivers.geojson. See geodata/README.md.
 import argparse
 import unicodedata
 import csv
+import datetime
 import io
 import json
 import math
@@ -107,7 +108,6 @@ COUNTRIES = ["IQ", "SY", "TR", "IR", "KW", "SA", "JO"]
 IRAQ_BBOX_MARGIN = 2.0
 EARTH_RADIUS_KM = 6371.0072  # authalic radius of WGS84
 
-GOV_NOISE = 0.10     # governorate weights x uniform(0.90, 1.10) per round
 SITE_NOISE = 0.20    # site weights x uniform(0.80, 1.20) per round
 SITE_MIN_POPULATION = 500  # GeoNames population 0 means unknown: use cities500's threshold
 
@@ -496,13 +496,16 @@ def load_figures(path):
 # ---------------------------------------------------------------- counts
 
 def build_rounds(fig_rows):
+    families = {r["as_of"]: int(r["value"]) for r in fig_rows
+                if r["scope"] == "national" and r["metric"] == "idp_families"}
     nationals = {}
     for r in fig_rows:
         if r["scope"] == "national" and r["metric"] == "idp_individuals":
-            fam = None
+            # Families: the published figure's own row, else the figure the notes give.
+            fam = families.get(r["as_of"])
             notes = r["notes"].split(";")[0].strip()
             for word in ("families", "households"):
-                if notes.endswith(" " + word) and notes.split()[0].isdigit():
+                if fam is None and notes.endswith(" " + word) and notes.split()[0].isdigit():
                     fam = int(notes.split()[0])
             nationals[r["as_of"]] = {
                 "round": r["as_of"], "dtm_round": r["dtm_round"],
@@ -536,13 +539,51 @@ def governorate_prior(rounds, gov_pop):
     return {p: v / prior["individuals"] for p, v in vals.items()}
 
 
+def day_number(iso):
+    y, m, d = (int(x) for x in iso.split("-"))
+    return (datetime.date(y, m, d) - datetime.date(1970, 1, 1)).days
+
+
+def share_anchors(rounds, prior_share):
+    """Per governorate, the (day, share of the national total) of every round where its
+    figure is published, and the prior-date share (published, or the region remainder
+    split by population) where it is not published then."""
+    anchors = {g[0]: [] for g in GOVERNORATES}
+    for rd in rounds:
+        for p, (v, _) in rd["published"].items():
+            anchors[p].append((day_number(rd["round"]), Fraction(v, rd["individuals"])))
+    prior_day = day_number(PRIOR_DATE)
+    for p, points in anchors.items():
+        if not any(day == prior_day for day, _ in points):
+            points.append((prior_day, prior_share[p]))
+        points.sort()
+    return anchors
+
+
+def share_at(points, day):
+    """Linear in time between the anchors on either side, held beyond the first and last."""
+    before = [pt for pt in points if pt[0] <= day]
+    after = [pt for pt in points if pt[0] >= day]
+    if not before:
+        return after[0][1]
+    if not after:
+        return before[-1][1]
+    (d0, s0), (d1, s1) = before[-1], after[0]
+    if d0 == d1:
+        return s0
+    return s0 + (s1 - s0) * Fraction(day - d0, d1 - d0)
+
+
 def allocate_governorates(rounds, prior_share):
+    """Each governorate's figure: the published one where there is one; else its share
+    interpolated in time between the rounds where it is published (held beyond them),
+    scaled so that the round's governorates add up to the published national total."""
     pcodes = [g[0] for g in GOVERNORATES]
+    anchors = share_anchors(rounds, prior_share)
     rows = []
     for rd in rounds:
         date = rd["round"]
-        rng = random.Random("%d:governorate:%s" % (SEED, date))
-        w = {p: prior_share[p] * Fraction(noise(rng, GOV_NOISE)) for p in sorted(pcodes)}
+        w = {p: share_at(anchors[p], day_number(date)) for p in sorted(pcodes)}
         ind = {p: v for p, (v, _) in rd["published"].items()}
         groups = []
         if date == PRIOR_DATE:
@@ -572,21 +613,26 @@ def allocate_governorates(rounds, prior_share):
     return rows
 
 
-def allocate_sites(gov_rows, sites_by_gov, site_pop):
+def allocate_sites(gov_rows, sites_by_gov, site_pop, elsewhere):
+    """Each governorate's figures split over its sites by a weight fixed across rounds:
+    the square root of the place's population times a seeded noise drawn once per site.
+    Places GeoNames puts in another governorate than the polygon they lie in (`elsewhere`:
+    the Baghdad caveat) weigh as the smallest places, so a Baghdad suburb inside Natural
+    Earth's Anbar does not take a large share of Anbar's figures."""
     rows = []
     for g in gov_rows:
         members = sorted(sites_by_gov.get(g["pcode"], []))
         if not members:
             fail("governorate %s has no site to carry its counts" % g["pcode"])
     rounds = sorted(set(g["round"] for g in gov_rows))
+    all_sites = sorted(s for ms in sites_by_gov.values() for s in ms)
+    weight = {}
+    for s in all_sites:
+        rng = random.Random("%d:site:%s" % (SEED, s))
+        population = SITE_MIN_POPULATION if s in elsewhere else max(site_pop[s], SITE_MIN_POPULATION)
+        # Decimal-rounded so the exact (Fraction) split is reproducible.
+        weight[s] = Fraction(round(math.sqrt(population), 6)) * Fraction(noise(rng, SITE_NOISE))
     for date in rounds:
-        rng = random.Random("%d:site:%s" % (SEED, date))
-        all_sites = sorted(s for ms in sites_by_gov.values() for s in ms)
-        weight = {}
-        for s in all_sites:
-            # Decimal-rounded so the exact (Fraction) split is reproducible.
-            weight[s] = Fraction(round(math.sqrt(max(site_pop[s], SITE_MIN_POPULATION)), 6)) \
-                * Fraction(noise(rng, SITE_NOISE))
         for g in (r for r in gov_rows if r["round"] == date):
             members = sorted(sites_by_gov[g["pcode"]])
             ws = [weight[s] for s in members]
@@ -597,6 +643,45 @@ def allocate_sites(gov_rows, sites_by_gov, site_pop):
                 rows.append((s, date, f, i, True))
     rows.sort(key=lambda r: (r[1], r[0]))
     return rows
+
+
+def check_allocation(rounds, gov_rows):
+    """No synthetic governorate figure strays from the published ones around it by more
+    than the published figures themselves move: R is the largest factor by which a
+    governorate's published share of the national total changes between two of its
+    published rounds; a synthetic share must lie within [lo / R, hi * R], where lo and hi
+    are the shares of the nearest published rounds of that governorate before and after."""
+    by = {}
+    for r in gov_rows:
+        by.setdefault(r["pcode"], []).append(r)
+    national = {rd["round"]: rd["individuals"] for rd in rounds}
+    published = {}
+    for p, rs in by.items():
+        rs.sort(key=lambda r: r["round"])
+        published[p] = [(r["round"], Fraction(r["idp_individuals"], national[r["round"]]))
+                        for r in rs if not r["synthetic"]]
+    factor = max(max(a, b) / min(a, b)
+                 for pub in published.values() for (_, a), (_, b) in zip(pub, pub[1:]))
+    worst = Fraction(1)
+    for p, rs in by.items():
+        pub = published[p]
+        for r in rs:
+            if not r["synthetic"]:
+                continue
+            share = Fraction(r["idp_individuals"], national[r["round"]])
+            before = [s for d, s in pub if d < r["round"]]
+            after = [s for d, s in pub if d > r["round"]]
+            near = ([before[-1]] if before else []) + ([after[0]] if after else [])
+            if not near:
+                continue
+            lo, hi = min(near), max(near)
+            if not lo / factor <= share <= hi * factor:
+                fail("%s %s: synthetic share %.3f strays from the published %s by more than x%.2f"
+                     % (p, r["round"], float(share), [round(float(s), 3) for s in near], float(factor)))
+            worst = max(worst, share / hi if share > hi else lo / share if share < lo else Fraction(1))
+    log("allocation check: published shares move by up to x%.2f between published rounds; "
+        "every synthetic share is within x%.2f of its published neighbours" % (float(factor), float(worst)))
+    return float(factor), float(worst)
 
 
 # ---------------------------------------------------------------- basemap
@@ -780,7 +865,8 @@ def main():
                for g in GOVERNORATES}
     prior = governorate_prior(rounds, gov_pop)
     gov_rows = allocate_governorates(rounds, prior)
-    site_rows = allocate_sites(gov_rows, sites_by_gov, site_pop)
+    site_rows = allocate_sites(gov_rows, sites_by_gov, site_pop, {d[0] for d in disagree})
+    check_allocation(rounds, gov_rows)
 
     # self-checks
     for rd in rounds:
