@@ -18,6 +18,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_ITEMS_LIMIT: usize = 100;
 /// Largest `limit` accepted by the items and query endpoints.
 pub const MAX_ITEMS_LIMIT: usize = 10_000;
+/// How far (km) outside every area a site is still snapped to the nearest one, when a
+/// layer's `coordinates.action` is `snap` and it gives no `snap_km`.
+pub const DEFAULT_SNAP_KM: f64 = 5.0;
 /// `Cache-Control: max-age` (seconds) of data responses.
 pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
 /// Largest request body accepted (bytes), e.g. a polygon posted to a query endpoint: room
@@ -368,6 +371,68 @@ pub struct LayerConfig {
     /// Count tables joined onto the features by `id_field`.
     #[serde(default)]
     pub counts: Vec<CountTableConfig>,
+    /// What to do with sites whose coordinates look wrong (point layers).
+    #[serde(default)]
+    pub coordinates: CoordinatesConfig,
+}
+
+/// `coordinates = { action = "snap", snap_km = 5 }`: what loading does with a site at 0,0,
+/// outside every area, or with latitude and longitude swapped.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatesConfig {
+    /// Warn (the default), snap to the nearest area, or reject.
+    #[serde(default)]
+    pub action: CoordinateAction,
+    /// How far (km) outside every area a site may be and still be snapped.
+    #[serde(default = "default_snap_km")]
+    pub snap_km: f64,
+}
+
+impl Default for CoordinatesConfig {
+    fn default() -> Self {
+        CoordinatesConfig {
+            action: CoordinateAction::default(),
+            snap_km: DEFAULT_SNAP_KM,
+        }
+    }
+}
+
+fn default_snap_km() -> f64 {
+    DEFAULT_SNAP_KM
+}
+
+/// What loading does with a site whose coordinates look wrong.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordinateAction {
+    /// Keep every site where it is and say which look wrong.
+    #[default]
+    Warn,
+    /// Move a site outside every area but within `snap_km` of one to that area's nearest
+    /// point; warn about the rest.
+    Snap,
+    /// Leave out sites at 0,0, outside every area or with latitude and longitude swapped.
+    Reject,
+}
+
+/// The encoding a (validated) `encoding` setting names.
+fn encoding_of(label: Option<&str>) -> Option<&'static encoding_rs::Encoding> {
+    label.and_then(crate::data::encoding::for_label)
+}
+
+impl SourceConfig {
+    /// The declared encoding of a CSV source.
+    pub fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        encoding_of(self.encoding.as_deref())
+    }
+}
+
+impl CountTableConfig {
+    /// The declared encoding of a CSV count table.
+    pub fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        encoding_of(self.encoding.as_deref())
+    }
 }
 
 /// Where a layer's geometries come from.
@@ -388,6 +453,10 @@ pub struct SourceConfig {
     /// Worksheet, for XLSX sources (first sheet when absent).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// Text encoding of a CSV source (a WHATWG label such as "windows-1256"); found out
+    /// from the bytes when absent.
+    #[serde(default)]
+    pub encoding: Option<String>,
 }
 
 /// File formats dtmap reads.
@@ -428,6 +497,10 @@ pub struct CountTableConfig {
     /// Worksheet, for XLSX (first sheet when absent).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// Text encoding of a CSV table (a WHATWG label such as "windows-1256"); found out from
+    /// the bytes when absent.
+    #[serde(default)]
+    pub encoding: Option<String>,
     /// Column holding the feature id.
     pub key: String,
     /// Column holding the round id (a date like 2019-10-31 or a round number).
@@ -631,6 +704,31 @@ impl Config {
                 }
                 _ => {}
             }
+            check_encoding(
+                &layer.id,
+                "source.encoding",
+                &layer.source.path,
+                format,
+                layer.source.encoding.as_deref(),
+            )?;
+            for table in &layer.counts {
+                let format = SourceFormat::from_path(&table.path).or(Some(SourceFormat::Csv));
+                let setting = format!("encoding of the count table {:?}", table.path);
+                check_encoding(
+                    &layer.id,
+                    &setting,
+                    &table.path,
+                    format,
+                    table.encoding.as_deref(),
+                )?;
+            }
+            let coordinates = layer.coordinates;
+            if !(coordinates.snap_km.is_finite() && coordinates.snap_km > 0.0) {
+                return Err(ConfigError::Invalid(format!(
+                    "layer {:?}: coordinates.snap_km must be a distance in km above 0",
+                    layer.id
+                )));
+            }
             let mut names = std::collections::HashSet::new();
             for table in &layer.counts {
                 for column in &table.columns {
@@ -712,6 +810,30 @@ impl Config {
             DataRoot::Dir(dir) => std::fs::read(dir.join(path)).map(std::borrow::Cow::Owned),
         }
     }
+}
+
+/// A declared encoding must be a known label, on a CSV file.
+fn check_encoding(
+    layer: &str,
+    setting: &str,
+    path: &str,
+    format: Option<SourceFormat>,
+    label: Option<&str>,
+) -> Result<(), ConfigError> {
+    let Some(label) = label else { return Ok(()) };
+    if crate::data::encoding::for_label(label).is_none() {
+        return Err(ConfigError::Invalid(format!(
+            "layer {layer:?}: {setting} = {label:?} is not an encoding dtmap knows; use a \
+             label such as \"utf-8\", \"windows-1256\", \"utf-16le\" or \"iso-8859-1\""
+        )));
+    }
+    if format != Some(SourceFormat::Csv) {
+        return Err(ConfigError::Invalid(format!(
+            "layer {layer:?}: {setting} = {label:?}, but {path:?} is not a CSV file; only CSV \
+             files have an encoding to declare"
+        )));
+    }
+    Ok(())
 }
 
 /// Property names dtmap adds to every feature with counts.

@@ -55,8 +55,8 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Vec<PublishedF
                 report.error(file, Some(row.number), Some("value"), "empty value");
                 continue;
             }
-            Err(reason) => {
-                report.error(file, Some(row.number), Some("value"), reason);
+            Err(bad) => {
+                report.error(file, Some(row.number), Some("value"), bad.reason);
                 continue;
             }
         };
