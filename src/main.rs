@@ -118,8 +118,8 @@ fn check(config: &Config) -> ExitCode {
 
 fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     let (snapshot, report) = dtmap::data::load(&config);
-    for problem in &report.problems {
-        tracing::warn!("{problem}");
+    for line in report.lines() {
+        tracing::warn!("{line}");
     }
     if !report.is_ok() {
         eprintln!(

@@ -374,7 +374,7 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
 }
 
 /// A copy of the second test dataset whose locations table is `locations`.
-fn other_with_locations(locations: &str) -> tempfile::TempDir {
+pub(crate) fn other_with_locations(locations: &str) -> tempfile::TempDir {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
     let copy = tempfile::tempdir().unwrap();
     for file in [
