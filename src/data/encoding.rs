@@ -121,7 +121,14 @@ fn utf16_by_zero_bytes(bytes: &[u8]) -> Option<&'static Encoding> {
     if pairs < 4 {
         return None;
     }
-    let zeros_at = |side: usize| sample.iter().skip(side).step_by(2).filter(|&&b| b == 0).count();
+    let zeros_at = |side: usize| {
+        sample
+            .iter()
+            .skip(side)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
     let (even, odd) = (zeros_at(0), zeros_at(1));
     if odd * 2 > pairs && even * 10 < pairs {
         Some(encoding_rs::UTF_16LE)

@@ -389,7 +389,10 @@ fn whole(n: f64) -> Result<i64, BadCount> {
     } else if n.fract() != 0.0 {
         Err(bad_count(&NOT_WHOLE, format!("not a whole number: {n}")))
     } else if n > 9.0e15 {
-        Err(bad_count(&TOO_LARGE, format!("too large to be a count: {n}")))
+        Err(bad_count(
+            &TOO_LARGE,
+            format!("too large to be a count: {n}"),
+        ))
     } else {
         Ok(n as i64)
     }

@@ -31,8 +31,8 @@ use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
 use crate::model::{Feature, GeometryKind, GroupBy, Layer, Snapshot};
-pub use report::{LoadReport, Problem, Severity};
 use report::{Group, Place};
+pub use report::{LoadReport, Problem, Severity};
 use source::{key_text, Noun, SourceFeature};
 
 /// Loads every layer of a config. The snapshot holds what could be loaded; the report says
@@ -99,7 +99,12 @@ fn build_layers(config: &Config, read: Vec<ReadLayer>, report: &mut LoadReport) 
             later.push((built.len(), read));
             built.push(None);
         } else {
-            built.push(Some(build_read(layer_config, read, &HashSet::new(), report)));
+            built.push(Some(build_read(
+                layer_config,
+                read,
+                &HashSet::new(),
+                report,
+            )));
         }
     }
     for (position, mut read) in later {

@@ -84,7 +84,10 @@ pub fn apply(
                     areas.id
                 ),
             );
-            say(&outside, format!("lie outside every area of layer {}", areas.id));
+            say(
+                &outside,
+                format!("lie outside every area of layer {}", areas.id),
+            );
         }
         CoordinateAction::Snap => {
             let mut snapped: Vec<String> = Vec::new();
@@ -151,10 +154,7 @@ fn nearest_inside(p: Point<f64>, areas: &Layer, km: f64) -> Option<(Point<f64>, 
     } else {
         360.0
     };
-    let search = Rect::new(
-        (p.x() - dlon, p.y() - dlat),
-        (p.x() + dlon, p.y() + dlat),
-    );
+    let search = Rect::new((p.x() - dlon, p.y() - dlat), (p.x() + dlon, p.y() + dlat));
     let mut best: Option<(usize, Point<f64>, f64)> = None;
     areas.index.for_each_candidate(&search, |f| {
         let geometry = &areas.features[f as usize].geometry;

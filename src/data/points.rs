@@ -15,8 +15,9 @@ static EMPTY: Group = Group::new("have no coordinate, so the site cannot be plac
 /// Coordinates that are not numbers.
 static NOT_A_NUMBER: Group = Group::new("have a coordinate that is not a number");
 /// Coordinates out of range.
-static OFF_THE_MAP: Group =
-    Group::new("have a latitude or longitude out of range (latitude -90 to 90, longitude -180 to 180)");
+static OFF_THE_MAP: Group = Group::new(
+    "have a latitude or longitude out of range (latitude -90 to 90, longitude -180 to 180)",
+);
 
 /// Point features of a table; rows with a bad position are reported and skipped.
 pub fn read(

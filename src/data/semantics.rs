@@ -143,26 +143,31 @@ fn check_group_codes(
         })
         .collect();
     let named = unknown.iter().filter(|c| names.contains(**c)).count();
-    let reason =
-        if named * 2 >= unknown.len() {
-            format!(
+    let reason = if named * 2 >= unknown.len() {
+        format!(
             "{} of {} sites have a {group_by} that is a name of an area of layer {}, not its \
              id ({:?} for example): group_by must hold the ids ({})",
             unknown.len(),
             codes.len(),
             groups.id,
             unknown[0],
-            groups.by_id.keys().take(3).cloned().collect::<Vec<_>>().join(", ")
+            groups
+                .by_id
+                .keys()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         )
-        } else {
-            format!(
-                "{} of {} sites have a {group_by} that is not an id of layer {} ({:?} for example)",
-                unknown.len(),
-                codes.len(),
-                groups.id,
-                unknown[0]
-            )
-        };
+    } else {
+        format!(
+            "{} of {} sites have a {group_by} that is not an id of layer {} ({:?} for example)",
+            unknown.len(),
+            codes.len(),
+            groups.id,
+            unknown[0]
+        )
+    };
     report.error(at, None, Some("group_by"), reason);
 }
 

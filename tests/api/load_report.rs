@@ -102,9 +102,11 @@ fn a_windows_1256_table_is_guessed_read_right_and_noted() {
     assert_eq!(names(&snapshot), expected_names());
     assert_eq!(
         notes(&report),
-        ["note: locations.csv: read as windows-1256 (a guess from its bytes, as it is not \
+        [
+            "note: locations.csv: read as windows-1256 (a guess from its bytes, as it is not \
           UTF-8); if names look wrong, declare the file's encoding in the config, e.g. \
-          encoding = \"windows-1256\""]
+          encoding = \"windows-1256\""
+        ]
     );
 }
 
@@ -140,9 +142,17 @@ fn a_declared_encoding_is_honoured_even_when_wrong() {
     assert_ne!(declare(fixture("dtmap.toml")), fixture("dtmap.toml"));
     let (snapshot, report) = load_with(text.as_bytes(), declare);
     assert!(report.is_ok(), "{report}");
-    assert!(notes(&report).is_empty(), "a declared encoding is not noted");
+    assert!(
+        notes(&report).is_empty(),
+        "a declared encoding is not noted"
+    );
     // UTF-8 bytes read as windows-1252: what the data manager asked for.
-    let misread = |s: &str| encoding_rs::WINDOWS_1252.decode(s.as_bytes()).0.into_owned();
+    let misread = |s: &str| {
+        encoding_rs::WINDOWS_1252
+            .decode(s.as_bytes())
+            .0
+            .into_owned()
+    };
     let expected: Vec<(String, String, String)> = expected_names()
         .into_iter()
         .map(|(id, latin, arabic)| (id, misread(&latin), misread(&arabic)))
@@ -188,7 +198,11 @@ fn an_unknown_encoding_is_a_config_error_naming_the_setting() {
 }
 
 /// Writes rows of text (numbers where they parse) as a worksheet named `name`.
-pub(crate) fn write_sheet(workbook: &mut rust_xlsxwriter::Workbook, name: &str, rows: &[Vec<&str>]) {
+pub(crate) fn write_sheet(
+    workbook: &mut rust_xlsxwriter::Workbook,
+    name: &str,
+    rows: &[Vec<&str>],
+) {
     let sheet = workbook.add_worksheet();
     sheet.set_name(name).unwrap();
     for (r, row) in rows.iter().enumerate() {
@@ -259,7 +273,10 @@ fn every_line_about_a_workbook_names_its_sheet_and_an_unknown_sheet_lists_the_sh
         .filter(|p| p.file == "master.xlsx")
         .map(|p| (p.sheet.as_deref(), p.row, p.reason.as_str()))
         .collect();
-    assert!(rows.contains(&(Some("Round 12"), Some(2), "not a number: \"n/a\"")), "{rows:?}");
+    assert!(
+        rows.contains(&(Some("Round 12"), Some(2), "not a number: \"n/a\"")),
+        "{rows:?}"
+    );
     assert!(rows.contains(&(Some("Round 12"), Some(3), "not a number: \"about 1600\"")));
 
     let wrong = config.replacen("sheet = \"Round 12\"", "sheet = \"Round 13\"", 1);
@@ -289,14 +306,19 @@ fn a_long_format_master_list_as_a_source_is_one_grouped_line_with_the_hint() {
     let (snapshot, report) = load_with(long.as_bytes(), |c| c);
     assert_eq!(snapshot.layer("locations").unwrap().features.len(), 24);
     let lines = report.lines();
-    let repeated: Vec<&String> = lines.iter().filter(|l| l.contains("repeat an id")).collect();
+    let repeated: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("repeat an id"))
+        .collect();
     assert_eq!(
         repeated,
-        [&"error: locations.csv, column \"loc_pcode\": 48 rows repeat an id that an earlier \
+        [
+            &"error: locations.csv, column \"loc_pcode\": 48 rows repeat an id that an earlier \
            row already used (rows 3, 4, 6, 7, 9, …). A layer's source needs one row per \
            location; a long-format master list (one row per location and round) belongs in \
            [[layer.counts]] instead, with a source that lists each location once"
-            .to_string()]
+                .to_string()
+        ]
     );
     assert_eq!(report.error_count(), 48, "each row is kept in the details");
     assert_eq!(lines.len(), 1, "{lines:#?}");

@@ -131,7 +131,7 @@ fn check_passes_on_the_built_in_data() {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("0 error(s)"), "{stdout}");
     assert!(
-        stdout.contains("layer sites: 169 features, 10 rounds"),
+        stdout.contains("layer sites: 169 sites, 10 rounds"),
         "{stdout}"
     );
 }

@@ -8,6 +8,7 @@ mod features;
 mod gdal;
 mod hardening;
 mod limits;
+mod load_actions;
 mod load_report;
 mod loading;
 mod ogc;
