@@ -61,10 +61,36 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
     // round id -> (label, feature -> record)
     let mut by_round: BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)> =
         BTreeMap::new();
+    // Each table as the report names it: the file, and the sheet of a workbook.
+    let mut places: Vec<(&str, Option<String>)> = Vec::with_capacity(files.len());
     for file in files {
-        let Some(bytes) = file.bytes else { continue };
-        join_table(file.config, bytes, keys, &columns, &mut by_round, report);
+        let Some(bytes) = file.bytes else {
+            places.push((file.config.path.as_str(), None));
+            continue;
+        };
+        let sheet = join_table(file.config, bytes, keys, &columns, &mut by_round, report);
+        places.push((file.config.path.as_str(), sheet));
     }
+    let place = match places.as_slice() {
+        [(file, sheet)] => Place {
+            file,
+            sheet: sheet.as_deref(),
+        },
+        _ => Place::file(""),
+    };
+    let several: String = places
+        .iter()
+        .map(|(file, sheet)| match sheet {
+            Some(sheet) => format!("{file} (sheet {sheet:?})"),
+            None => file.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let place = if place.file.is_empty() {
+        Place::file(&several)
+    } else {
+        place
+    };
     let mut rounds = Vec::with_capacity(by_round.len());
     let mut counts = Vec::with_capacity(by_round.len());
     for (key, (label, records)) in by_round {
@@ -79,19 +105,14 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
             .map(|(_, id)| id.as_str())
             .collect();
         if !missing.is_empty() {
-            let file = files
-                .iter()
-                .map(|f| f.config.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
             let shown: Vec<&str> = missing.iter().take(10).copied().collect();
             let noun = keys.noun.one();
             let (count, nouns) = match missing.len() {
                 1 => ("1".to_string(), format!("{noun} has")),
                 n => (thousands(n), format!("{noun}s have")),
             };
-            report.warning(
-                &file,
+            report.add(place.problem(
+                Severity::Warning,
                 None,
                 None,
                 format!(
@@ -104,7 +125,7 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
                         ""
                     }
                 ),
-            );
+            ));
         }
         let date = is_iso_date(&key.0).then(|| key.0.clone());
         rounds.push(Round {
@@ -142,7 +163,7 @@ fn join_table(
     all_columns: &[String],
     by_round: &mut RoundTable,
     report: &mut LoadReport,
-) {
+) -> Option<String> {
     let file = config.path.as_str();
     let format = SourceFormat::from_path(file).unwrap_or(SourceFormat::Csv);
     let options = table::ReadOptions {
@@ -156,7 +177,7 @@ fn join_table(
         Ok(table) => table,
         Err(e) => {
             report.error(file, None, None, e.to_string());
-            return;
+            return None;
         }
     };
     let place = Place {
@@ -167,7 +188,7 @@ fn join_table(
         report.add(place.problem(*severity, None, None, remark.clone()));
     }
     let Some(columns) = locate_columns(config, &table, place, all_columns, report) else {
-        return;
+        return table.sheet;
     };
     let row_severity = if config.skip_bad_rows {
         Severity::Warning
@@ -274,6 +295,8 @@ fn join_table(
             },
         );
     }
+    drop(progress);
+    table.sheet
 }
 
 struct ColumnPositions {

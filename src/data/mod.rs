@@ -281,7 +281,6 @@ fn build(
     left_out: &HashSet<String>,
     report: &mut LoadReport,
 ) -> Layer {
-    let file = layer_config.source.path.as_str();
     let noun = Noun::of(&source_features);
     let fields = published_fields(layer_config, &source_features, noun, report);
     let features = build_features(layer_config, source_features, &fields, noun, report);
@@ -310,7 +309,7 @@ fn build(
         .unwrap_or_else(|| fields.clone());
     let indexing = progress::Step::start(format!("indexing layer {}", layer_config.id));
     let index = SpatialIndex::build(&features);
-    let group_by = group_by(layer_config, &features, file, noun, report);
+    let group_by = group_by(layer_config, &features, noun, report);
     let points = index
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
@@ -366,7 +365,6 @@ fn build(
 fn group_by(
     layer_config: &LayerConfig,
     features: &[Feature],
-    file: &str,
     noun: Noun,
     report: &mut LoadReport,
 ) -> Option<GroupBy> {
@@ -376,12 +374,12 @@ fn group_by(
         .filter_map(|f| f.properties.get(field).and_then(key_text))
         .collect();
     if values.is_empty() && !features.is_empty() {
-        report.warning(
-            file,
+        report.add(source_place(layer_config).problem(
+            Severity::Warning,
             None,
             Some(field),
             format!("group_by: no {} has this", noun.one()),
-        );
+        ));
     }
     values.sort();
     values.dedup();
@@ -441,15 +439,15 @@ fn published_fields(
             for field in fields {
                 let present = features.iter().any(|f| f.properties.contains_key(field));
                 if !present && !features.is_empty() {
-                    report.warning(
-                        &layer_config.source.path,
+                    report.add(source_place(layer_config).problem(
+                        Severity::Warning,
                         None,
                         Some(field),
                         format!(
                             "fields names this, but no {} has it; it will be empty",
                             noun.one()
                         ),
-                    );
+                    ));
                 }
             }
             fields.clone()
@@ -465,6 +463,22 @@ fn published_fields(
             }
             fields
         }
+    }
+}
+
+/// Where the report places problems with a layer's source: its file, and the sheet of a
+/// workbook (resolved by [`build_read`] when the config names none).
+fn source_place(layer_config: &LayerConfig) -> Place<'_> {
+    let source = &layer_config.source;
+    let format = source
+        .format
+        .or_else(|| SourceFormat::from_path(&source.path));
+    Place {
+        file: &source.path,
+        sheet: source
+            .sheet
+            .as_deref()
+            .filter(|_| format == Some(SourceFormat::Xlsx)),
     }
 }
 
@@ -492,10 +506,7 @@ fn build_features(
     noun: Noun,
     report: &mut LoadReport,
 ) -> Vec<Feature> {
-    let place = Place {
-        file: layer_config.source.path.as_str(),
-        sheet: layer_config.source.sheet.as_deref(),
-    };
+    let place = source_place(layer_config);
     let id_field = layer_config.id_field.as_str();
     let repeated = match noun {
         Noun::Site => &REPEATED_SITE_ID,
