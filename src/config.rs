@@ -3,14 +3,21 @@
 //! so the README can document them from one place.
 //!
 //! Precedence: command-line flags > `DTMAP_*` environment variables > the config file >
-//! the defaults below. With no config file, the built-in Iraq configuration is used.
+//! the defaults below. With no config file, the built-in Iraq configuration is used. The
+//! types of a `[[layer]]` table are in `config/layer.rs`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::builtin;
+
+mod layer;
+use layer::check_encoding;
+pub use layer::{
+    CoordinateAction, CoordinatesConfig, CountColumnConfig, CountTableConfig, LayerConfig,
+    SourceConfig, SourceFormat,
+};
 
 /// Address the server binds to when neither the CLI, the environment nor the file says.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -18,6 +25,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_ITEMS_LIMIT: usize = 100;
 /// Largest `limit` accepted by the items and query endpoints.
 pub const MAX_ITEMS_LIMIT: usize = 10_000;
+/// How far (km) outside every area a site is still snapped to the nearest one, when a
+/// layer's `coordinates.action` is `snap` and it gives no `snap_km`.
+pub const DEFAULT_SNAP_KM: f64 = 5.0;
 /// `Cache-Control: max-age` (seconds) of data responses.
 pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
 /// Largest request body accepted (bytes), e.g. a polygon posted to a query endpoint: room
@@ -343,188 +353,6 @@ pub struct LanguageConfig {
     pub strings: Option<String>,
 }
 
-/// One `[[layer]]`: a geometry source, its id field, the fields to publish and the count
-/// tables joined onto it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LayerConfig {
-    /// Collection id used in URLs (`/collections/{id}`).
-    pub id: String,
-    /// Human title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Human description.
-    #[serde(default)]
-    pub description: String,
-    /// Attribution shown with the layer (licence, source).
-    #[serde(default)]
-    pub attribution: String,
-    /// Licence of the layer's data, named (e.g. "CC BY 4.0").
-    #[serde(default)]
-    pub licence: Option<String>,
-    /// Whether this is a background layer (countries, rivers) rather than data.
-    #[serde(default)]
-    pub basemap: bool,
-    /// The geometry source.
-    pub source: SourceConfig,
-    /// Property (or column) holding the feature's unique id; the join key of count tables.
-    pub id_field: String,
-    /// Property holding the feature's display name (English).
-    #[serde(default)]
-    pub name_field: Option<String>,
-    /// Property holding the feature's name in Arabic (shorthand for `names.ar`).
-    #[serde(default)]
-    pub name_ar_field: Option<String>,
-    /// Property holding the feature's name in each language, by language code
-    /// (`{ en = "ADM1_EN", ha = "ADM1_HA" }`); clients show the name of their language and
-    /// fall back to `name_field`.
-    #[serde(default)]
-    pub names: BTreeMap<String, String>,
-    /// What one feature of this layer is called, by language code
-    /// (`{ en = "state", fr = "État" }`): "province", "district", "county"…
-    #[serde(default)]
-    pub admin_word: BTreeMap<String, String>,
-    /// The same word in the plural, by language code (`{ en = "states" }`), for headings
-    /// such as "States by persons".
-    #[serde(default)]
-    pub admin_words: BTreeMap<String, String>,
-    /// Labels of count columns, by column then language code
-    /// (`{ hh = { en = "Households", fr = "Ménages" } }`); the column name where none.
-    #[serde(default)]
-    pub count_labels: BTreeMap<String, BTreeMap<String, String>>,
-    /// Properties to publish; all properties of the source when absent.
-    #[serde(default)]
-    pub fields: Option<Vec<String>>,
-    /// Properties written into vector tiles; `fields` when absent.
-    #[serde(default)]
-    pub tile_fields: Option<Vec<String>>,
-    /// Property that groups the features in area totals (e.g. the state p-code).
-    #[serde(default)]
-    pub group_by: Option<String>,
-    /// Layer whose features the `group_by` values are ids of (names come from there).
-    #[serde(default)]
-    pub group_layer: Option<String>,
-    /// Count tables joined onto the features by `id_field`.
-    #[serde(default)]
-    pub counts: Vec<CountTableConfig>,
-}
-
-/// Where a layer's geometries come from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// File path, relative to the config file.
-    pub path: String,
-    /// Format; guessed from the file extension when absent.
-    #[serde(default)]
-    pub format: Option<SourceFormat>,
-    /// Latitude column, for CSV/XLSX point sources.
-    #[serde(default)]
-    pub lat: Option<String>,
-    /// Longitude column, for CSV/XLSX point sources.
-    #[serde(default)]
-    pub lon: Option<String>,
-    /// Worksheet, for XLSX sources (first sheet when absent).
-    #[serde(default)]
-    pub sheet: Option<String>,
-}
-
-/// File formats dtmap reads.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceFormat {
-    /// GeoJSON FeatureCollection.
-    Geojson,
-    /// FlatGeobuf.
-    Flatgeobuf,
-    /// Comma-separated values with a header row.
-    Csv,
-    /// Excel workbook.
-    Xlsx,
-}
-
-impl SourceFormat {
-    /// The format a file name suggests.
-    pub fn from_path(path: &str) -> Option<SourceFormat> {
-        let lower = path.to_ascii_lowercase();
-        let ext = lower.rsplit('.').next()?;
-        match ext {
-            "geojson" | "json" => Some(SourceFormat::Geojson),
-            "fgb" => Some(SourceFormat::Flatgeobuf),
-            "csv" => Some(SourceFormat::Csv),
-            "xlsx" | "xlsm" | "xls" | "ods" => Some(SourceFormat::Xlsx),
-            _ => None,
-        }
-    }
-}
-
-/// A count table: one row per feature and round.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CountTableConfig {
-    /// File path (CSV or XLSX), relative to the config file.
-    pub path: String,
-    /// Worksheet, for XLSX (first sheet when absent).
-    #[serde(default)]
-    pub sheet: Option<String>,
-    /// Column holding the feature id.
-    pub key: String,
-    /// Column holding the round id (a date like 2019-10-31 or a round number).
-    pub round: String,
-    /// Column holding a label of the round (e.g. "Round 112"); optional.
-    #[serde(default)]
-    pub round_label: Option<String>,
-    /// The count columns: a name, or `{ name = "households", column = "HH Total" }`.
-    pub columns: Vec<CountColumnConfig>,
-    /// Column flagging synthetic (illustrative) rows; optional.
-    #[serde(default)]
-    pub synthetic_column: Option<String>,
-    /// Marks every row of this table as synthetic.
-    #[serde(default)]
-    pub synthetic: bool,
-    /// Column naming the source of each row's figures; optional.
-    #[serde(default)]
-    pub source_column: Option<String>,
-    /// Source of the whole table, used where a row names none.
-    #[serde(default)]
-    pub source: Option<String>,
-    /// Skip bad rows with a warning instead of refusing the whole dataset.
-    #[serde(default)]
-    pub skip_bad_rows: bool,
-}
-
-/// A count column, with the header it is read from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum CountColumnConfig {
-    /// Same name in the file and in the API.
-    Same(String),
-    /// Renamed.
-    Renamed {
-        /// Name in the API.
-        name: String,
-        /// Header in the file.
-        column: String,
-    },
-}
-
-impl CountColumnConfig {
-    /// Name in the API.
-    pub fn name(&self) -> &str {
-        match self {
-            CountColumnConfig::Same(n) => n,
-            CountColumnConfig::Renamed { name, .. } => name,
-        }
-    }
-    /// Header in the file.
-    pub fn column(&self) -> &str {
-        match self {
-            CountColumnConfig::Same(n) => n,
-            CountColumnConfig::Renamed { column, .. } => column,
-        }
-    }
-}
-
 /// Problems with the configuration itself.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -669,6 +497,31 @@ impl Config {
                     )))
                 }
                 _ => {}
+            }
+            check_encoding(
+                &layer.id,
+                "source.encoding",
+                &layer.source.path,
+                format,
+                layer.source.encoding.as_deref(),
+            )?;
+            for table in &layer.counts {
+                let format = SourceFormat::from_path(&table.path).or(Some(SourceFormat::Csv));
+                let setting = format!("encoding of the count table {:?}", table.path);
+                check_encoding(
+                    &layer.id,
+                    &setting,
+                    &table.path,
+                    format,
+                    table.encoding.as_deref(),
+                )?;
+            }
+            let coordinates = layer.coordinates;
+            if !(coordinates.snap_km.is_finite() && coordinates.snap_km > 0.0) {
+                return Err(ConfigError::Invalid(format!(
+                    "layer {:?}: coordinates.snap_km must be a distance in km above 0",
+                    layer.id
+                )));
             }
             let mut names = std::collections::HashSet::new();
             for table in &layer.counts {

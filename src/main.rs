@@ -101,8 +101,13 @@ fn check(config: &Config) -> ExitCode {
     let (snapshot, report) = dtmap::data::load(config);
     println!("{report}");
     for layer in &snapshot.layers {
+        let noun = match layer.kind {
+            dtmap::model::GeometryKind::Point => "sites",
+            dtmap::model::GeometryKind::Polygon => "areas",
+            _ => "places",
+        };
         println!(
-            "layer {}: {} features, {} rounds, counts: {}",
+            "layer {}: {} {noun}, {} rounds, counts: {}",
             layer.id,
             layer.features.len(),
             layer.rounds.len(),
@@ -118,8 +123,8 @@ fn check(config: &Config) -> ExitCode {
 
 fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     let (snapshot, report) = dtmap::data::load(&config);
-    for problem in &report.problems {
-        tracing::warn!("{problem}");
+    for line in report.lines() {
+        tracing::warn!("{line}");
     }
     if !report.is_ok() {
         eprintln!(

@@ -88,11 +88,11 @@ impl FileReloader {
                 needs_restart: Vec::new(),
             };
         };
-        for problem in &report.problems {
-            tracing::warn!("{problem}");
+        for line in report.lines() {
+            tracing::warn!("{line}");
         }
         let errors = report.error_count();
-        let warnings = report.problems.len() - errors;
+        let warnings = report.warning_count();
         if !report.is_ok() {
             tracing::error!("reload refused: {errors} error(s); still serving the previous data");
             return ReloadOutcome {

@@ -4,10 +4,12 @@
 //! latitude and longitude the other way round fall inside one; and a site whose group code
 //! names another area than the one it lies in. Each kind is one warning with its count and
 //! the first sites, not one line per site: a master list with a shifted column would
-//! otherwise bury the report.
+//! otherwise bury the report. What to do about them, beyond warning, is
+//! [`super::placement`]'s.
 
 use geo::Point;
 
+use super::report::thousands;
 use super::source::key_text;
 use super::LoadReport;
 use crate::model::{GeometryKind, Layer};
@@ -66,7 +68,12 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
                     &at,
                     None,
                     None,
-                    format!("{} of {total} sites {what}: {}", ids.len(), first(ids)),
+                    format!(
+                        "{} of {} sites {what}: {}",
+                        thousands(ids.len()),
+                        thousands(total),
+                        first(ids)
+                    ),
                 );
             }
         };
@@ -77,11 +84,15 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
         warn(
             &swapped,
             format!(
-                "lie in no area of layer {}, but would with latitude and longitude swapped",
+                "lie outside every area of layer {}, but would not with latitude and \
+                 longitude swapped",
                 areas.id
             ),
         );
-        warn(&outside, format!("lie in no area of layer {}", areas.id));
+        warn(
+            &outside,
+            format!("lie outside every area of layer {}", areas.id),
+        );
         if let Some(field) = group_field {
             warn(
                 &elsewhere,
@@ -95,11 +106,11 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
 }
 
 /// The first few ids, and how many more.
-fn first(ids: &[&str]) -> String {
-    let shown: Vec<&str> = ids.iter().take(NAMED).copied().collect();
+pub(super) fn first<S: AsRef<str>>(ids: &[S]) -> String {
+    let shown: Vec<&str> = ids.iter().take(NAMED).map(AsRef::as_ref).collect();
     let more = ids.len().saturating_sub(NAMED);
     if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
+        format!("{} and {} more", shown.join(", "), thousands(more))
     } else {
         shown.join(", ")
     }

@@ -38,7 +38,12 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Option<Vec<Sou
     for (i, feature) in features.into_iter().enumerate() {
         let row = i + 1;
         let Some(geom) = feature.geometry else {
-            report.error(file, Some(row), Some("geometry"), "feature has no geometry");
+            report.error(
+                file,
+                Some(row),
+                None,
+                "this entry has no shape (no geometry)",
+            );
             continue;
         };
         let geometry = match geometry::from_geojson(&geom.value, usize::MAX) {

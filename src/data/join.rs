@@ -1,14 +1,17 @@
 //! The join of count tables onto a layer's features by id, round by round, with every row
 //! checked: a key that matches no feature, a duplicate (key, round), a missing key or round,
 //! a count that is not a whole non-negative number, a bad synthetic flag. Rows in error are
-//! skipped and reported; features left without counts in a round are reported as warnings.
+//! skipped and reported, grouped by kind in the printed report; features left without
+//! counts in a round are reported as warnings.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::{CountTableConfig, SourceFormat};
-use crate::data::report::{LoadReport, Severity};
+use crate::data::progress;
+use crate::data::report::{thousands, Group, LoadReport, Place, Severity};
+use crate::data::source::Noun;
 use crate::data::table::{self, Cell, Table};
 use crate::model::{CountRecord, Round};
 
@@ -31,13 +34,22 @@ pub struct CountFile<'a> {
     pub bytes: Option<&'a [u8]>,
 }
 
-/// Joins every count table of a layer onto its features (`by_id`: feature position by id).
-pub fn join(
-    files: &[CountFile<'_>],
-    by_id: &HashMap<String, u32>,
-    feature_ids: &[String],
-    report: &mut LoadReport,
-) -> JoinedCounts {
+/// The ids a count table's keys are matched against.
+pub struct Keys<'a> {
+    /// Feature position by id.
+    pub by_id: &'a HashMap<String, u32>,
+    /// Feature ids by position.
+    pub ids: &'a [String],
+    /// Ids of sites left out for their coordinates: their rows are skipped quietly, the
+    /// sites having been reported already.
+    pub left_out: &'a HashSet<String>,
+    /// What a feature is called in the report.
+    pub noun: Noun,
+}
+
+/// Joins every count table of a layer onto its features.
+pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -> JoinedCounts {
+    let feature_ids = keys.ids;
     let mut columns: Vec<String> = Vec::new();
     for file in files {
         for column in &file.config.columns {
@@ -49,10 +61,36 @@ pub fn join(
     // round id -> (label, feature -> record)
     let mut by_round: BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)> =
         BTreeMap::new();
+    // Each table as the report names it: the file, and the sheet of a workbook.
+    let mut places: Vec<(&str, Option<String>)> = Vec::with_capacity(files.len());
     for file in files {
-        let Some(bytes) = file.bytes else { continue };
-        join_table(file.config, bytes, by_id, &columns, &mut by_round, report);
+        let Some(bytes) = file.bytes else {
+            places.push((file.config.path.as_str(), None));
+            continue;
+        };
+        let sheet = join_table(file.config, bytes, keys, &columns, &mut by_round, report);
+        places.push((file.config.path.as_str(), sheet));
     }
+    let place = match places.as_slice() {
+        [(file, sheet)] => Place {
+            file,
+            sheet: sheet.as_deref(),
+        },
+        _ => Place::file(""),
+    };
+    let several: String = places
+        .iter()
+        .map(|(file, sheet)| match sheet {
+            Some(sheet) => format!("{file} (sheet {sheet:?})"),
+            None => file.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let place = if place.file.is_empty() {
+        Place::file(&several)
+    } else {
+        place
+    };
     let mut rounds = Vec::with_capacity(by_round.len());
     let mut counts = Vec::with_capacity(by_round.len());
     for (key, (label, records)) in by_round {
@@ -67,20 +105,19 @@ pub fn join(
             .map(|(_, id)| id.as_str())
             .collect();
         if !missing.is_empty() {
-            let file = files
-                .iter()
-                .map(|f| f.config.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
             let shown: Vec<&str> = missing.iter().take(10).copied().collect();
-            report.warning(
-                &file,
+            let noun = keys.noun.one();
+            let (count, nouns) = match missing.len() {
+                1 => ("1".to_string(), format!("{noun} has")),
+                n => (thousands(n), format!("{noun}s have")),
+            };
+            report.add(place.problem(
+                Severity::Warning,
                 None,
                 None,
                 format!(
-                    "round {}: {} feature(s) have no counts: {}{}",
+                    "round {}: {count} {nouns} no figures: {}{}",
                     key.0,
-                    missing.len(),
                     shown.join(", "),
                     if missing.len() > shown.len() {
                         ", …"
@@ -88,7 +125,7 @@ pub fn join(
                         ""
                     }
                 ),
-            );
+            ));
         }
         let date = is_iso_date(&key.0).then(|| key.0.clone());
         rounds.push(Round {
@@ -107,25 +144,51 @@ pub fn join(
 
 type RoundTable = BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)>;
 
+/// Rows with no code.
+static NO_KEY: Group = Group::new("have no code, so they name no site or area");
+/// Rows with no round.
+static NO_ROUND: Group = Group::new("have no round");
+/// Rows whose code no feature has.
+static UNMATCHED: Group = Group::new("have a code that no site or area has; they are left out");
+/// Rows that repeat a (code, round).
+static REPEATED: Group =
+    Group::new("repeat a code and round that an earlier row already gave figures for");
+/// Rows with a synthetic flag that is not one.
+static BAD_FLAG: Group = Group::new("have a synthetic flag that is not true or false");
+
 fn join_table(
     config: &CountTableConfig,
     bytes: &[u8],
-    by_id: &HashMap<String, u32>,
+    keys: &Keys<'_>,
     all_columns: &[String],
     by_round: &mut RoundTable,
     report: &mut LoadReport,
-) {
+) -> Option<String> {
     let file = config.path.as_str();
     let format = SourceFormat::from_path(file).unwrap_or(SourceFormat::Csv);
-    let table = match table::read(bytes, format, config.sheet.as_deref()) {
+    let options = table::ReadOptions {
+        sheet: config.sheet.as_deref(),
+        encoding: config.encoding(),
+    };
+    let reading = progress::Step::start(format!("reading {file}"));
+    let read = table::read_with(bytes, format, options);
+    drop(reading);
+    let table = match read {
         Ok(table) => table,
         Err(e) => {
             report.error(file, None, None, e.to_string());
-            return;
+            return None;
         }
     };
-    let Some(columns) = locate_columns(config, &table, all_columns, report) else {
-        return;
+    let place = Place {
+        file,
+        sheet: table.sheet.as_deref(),
+    };
+    for (severity, remark) in &table.remarks {
+        report.add(place.problem(*severity, None, None, remark.clone()));
+    }
+    let Some(columns) = locate_columns(config, &table, place, all_columns, report) else {
+        return table.sheet;
     };
     let row_severity = if config.skip_bad_rows {
         Severity::Warning
@@ -134,18 +197,23 @@ fn join_table(
     };
     let table_source: Option<Arc<str>> = config.source.as_deref().map(Arc::from);
     let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-    let progress = progress_bar(table.rows.len(), file);
+    let progress = progress::Step::counted(format!("joining {file}"), table.rows.len(), "rows");
     for row in &table.rows {
         progress.inc(1);
-        let mut bad = |field: &str, reason: String| {
-            report.push(row_severity, file, Some(row.number), Some(field), reason);
+        let mut bad = |field: &str, reason: String, group: &'static Group| {
+            report.add(
+                place
+                    .problem(row_severity, Some(row.number), Some(field), reason)
+                    .grouped(group),
+            );
         };
         let Some(key) = row.cell(columns.key).text() else {
-            bad(&config.key, "missing key: the row names no feature".into());
+            let reason = format!("the code is empty, so the row names no {}", keys.noun.one());
+            bad(&config.key, reason, &NO_KEY);
             continue;
         };
         let Some(round) = row.cell(columns.round).text() else {
-            bad(&config.round, "missing round".into());
+            bad(&config.round, "the round is empty".into(), &NO_ROUND);
             continue;
         };
         let mut values: Vec<Option<i64>> = vec![None; all_columns.len()];
@@ -153,8 +221,8 @@ fn join_table(
         for (name_at, column_at, header) in &columns.counts {
             match parse_count(row.cell(*column_at)) {
                 Ok(v) => values[*name_at] = v,
-                Err(reason) => {
-                    bad(header, reason);
+                Err(e) => {
+                    bad(header, e.reason, e.group);
                     row_ok = false;
                 }
             }
@@ -164,7 +232,11 @@ fn join_table(
             Some(at) => match parse_flag(row.cell(at)) {
                 Ok(flag) => flag || config.synthetic,
                 Err(reason) => {
-                    bad(config.synthetic_column.as_deref().unwrap_or(""), reason);
+                    bad(
+                        config.synthetic_column.as_deref().unwrap_or(""),
+                        reason,
+                        &BAD_FLAG,
+                    );
                     row_ok = false;
                     false
                 }
@@ -173,13 +245,23 @@ fn join_table(
         if !row_ok {
             continue;
         }
-        let Some(&feature) = by_id.get(&key) else {
-            report.warning(
-                file,
-                Some(row.number),
-                Some(&config.key),
-                format!("key {key:?} matches no feature; row not joined"),
-            );
+        let Some(&feature) = keys.by_id.get(&key) else {
+            if !keys.left_out.contains(&key) {
+                let reason = format!(
+                    "no {} has the code {key:?}; the row is left out",
+                    keys.noun.one()
+                );
+                report.add(
+                    place
+                        .problem(
+                            Severity::Warning,
+                            Some(row.number),
+                            Some(&config.key),
+                            reason,
+                        )
+                        .grouped(&UNMATCHED),
+                );
+            }
             continue;
         };
         let source = match columns.source.and_then(|at| row.cell(at).text()) {
@@ -199,10 +281,9 @@ fn join_table(
             entry.0 = label;
         }
         if entry.1.contains_key(&feature) {
-            bad(
-                &config.key,
-                format!("duplicate: {key:?} already has counts for round {round:?}"),
-            );
+            let reason =
+                format!("{key:?} already has figures for round {round:?} in an earlier row");
+            bad(&config.key, reason, &REPEATED);
             continue;
         }
         entry.1.insert(
@@ -215,7 +296,8 @@ fn join_table(
             },
         );
     }
-    progress.finish_and_clear();
+    drop(progress);
+    table.sheet
 }
 
 struct ColumnPositions {
@@ -231,20 +313,20 @@ struct ColumnPositions {
 fn locate_columns(
     config: &CountTableConfig,
     table: &Table,
+    place: Place<'_>,
     all_columns: &[String],
     report: &mut LoadReport,
 ) -> Option<ColumnPositions> {
-    let file = config.path.as_str();
     let mut ok = true;
     let mut find = |name: &str| -> Option<usize> {
         let found = table.column(name);
         if found.is_none() {
-            report.error(
-                file,
+            report.add(place.problem(
+                Severity::Error,
                 Some(1),
                 Some(name),
                 format!("no such column; the columns are {:?}", table.headers),
-            );
+            ));
             ok = false;
         }
         found
@@ -277,12 +359,34 @@ fn locate_columns(
     })
 }
 
+/// Figures that are not numbers.
+static NOT_A_NUMBER: Group = Group::new("have a figure that is not a number");
+/// Negative figures.
+static NEGATIVE: Group = Group::new("have a negative figure");
+/// Figures with a fraction.
+static NOT_WHOLE: Group = Group::new("have a figure that is not a whole number");
+/// Figures too large to be a count.
+static TOO_LARGE: Group = Group::new("have a figure too large to be a count of people");
+
+/// Why a cell is not a count, and its kind.
+#[derive(Debug, PartialEq)]
+pub struct BadCount {
+    /// Said of this cell.
+    pub reason: String,
+    /// The kind, for the grouped line.
+    pub group: &'static Group,
+}
+
+fn bad_count(group: &'static Group, reason: String) -> BadCount {
+    BadCount { reason, group }
+}
+
 /// A count: empty is `None`; otherwise a whole, non-negative number.
-pub fn parse_count(cell: &Cell) -> Result<Option<i64>, String> {
+pub fn parse_count(cell: &Cell) -> Result<Option<i64>, BadCount> {
     match cell {
         Cell::Empty => Ok(None),
         Cell::Number(n) => whole(*n).map(Some),
-        Cell::Bool(b) => Err(format!("not a count: {b}")),
+        Cell::Bool(b) => Err(bad_count(&NOT_A_NUMBER, format!("not a number: {b}"))),
         Cell::Text(text) => {
             let t = text.trim();
             if t.is_empty() {
@@ -291,25 +395,28 @@ pub fn parse_count(cell: &Cell) -> Result<Option<i64>, String> {
             let plain = strip_thousands(t);
             match plain.parse::<i64>() {
                 Ok(v) if v >= 0 => Ok(Some(v)),
-                Ok(v) => Err(format!("negative count: {v}")),
+                Ok(v) => Err(bad_count(&NEGATIVE, format!("negative figure: {v}"))),
                 Err(_) => match plain.parse::<f64>() {
                     Ok(f) => whole(f).map(Some),
-                    Err(_) => Err(format!("not a number: {t:?}")),
+                    Err(_) => Err(bad_count(&NOT_A_NUMBER, format!("not a number: {t:?}"))),
                 },
             }
         }
     }
 }
 
-fn whole(n: f64) -> Result<i64, String> {
+fn whole(n: f64) -> Result<i64, BadCount> {
     if !n.is_finite() {
-        Err(format!("not a finite number: {n}"))
+        Err(bad_count(&NOT_A_NUMBER, format!("not a number: {n}")))
     } else if n < 0.0 {
-        Err(format!("negative count: {n}"))
+        Err(bad_count(&NEGATIVE, format!("negative figure: {n}")))
     } else if n.fract() != 0.0 {
-        Err(format!("not a whole number: {n}"))
+        Err(bad_count(&NOT_WHOLE, format!("not a whole number: {n}")))
     } else if n > 9.0e15 {
-        Err(format!("count too large: {n}"))
+        Err(bad_count(
+            &TOO_LARGE,
+            format!("too large to be a count: {n}"),
+        ))
     } else {
         Ok(n as i64)
     }
@@ -380,19 +487,6 @@ impl PartialOrd for RoundKey {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
-}
-
-fn progress_bar(len: usize, file: &str) -> indicatif::ProgressBar {
-    if len < 50_000 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} rows")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message(format!("joining {file}"));
-    bar
 }
 
 #[cfg(test)]

@@ -5,11 +5,14 @@
 //! This is the only place (with `config`) that touches files.
 
 pub mod coordinates;
+pub mod encoding;
 pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
 pub mod languages;
+pub mod placement;
 pub mod points;
+pub mod progress;
 pub mod published;
 pub mod report;
 pub mod rollup;
@@ -17,19 +20,21 @@ pub mod semantics;
 pub mod source;
 pub mod table;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use geo::{Geometry, Rect, Validation};
 use serde_json::Map;
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::config::{Config, LayerConfig, SourceFormat};
+use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
 use crate::model::{Dashboard, Feature, GeometryKind, GroupBy, Layer, Snapshot};
+use report::{Group, Place};
 pub use report::{LoadReport, Problem, Severity};
-use source::{key_text, SourceFeature};
+use source::{key_text, Noun, SourceFeature};
 
 /// Loads every layer of a config. The snapshot holds what could be loaded; the report says
 /// what could not. Callers must not serve a snapshot whose report has errors.
@@ -38,10 +43,12 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     let mut hasher = Xxh3::new();
     // The whole effective config, so a config-only change is a new version too.
     hasher.update(&config.fingerprint().to_le_bytes());
-    let mut layers = Vec::with_capacity(config.layers.len());
-    for layer_config in &config.layers {
-        layers.push(load_layer(config, layer_config, &mut report, &mut hasher));
-    }
+    let read: Vec<ReadLayer> = config
+        .layers
+        .iter()
+        .map(|layer_config| read_layer(config, layer_config, &mut report, &mut hasher))
+        .collect();
+    let mut layers = build_layers(config, read, &mut report);
     rollup::roll_up(&mut layers, &mut report);
     for layer in &mut layers {
         layer.round_totals = layer.compute_round_totals();
@@ -91,15 +98,108 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     (snapshot, report)
 }
 
-fn load_layer(
+/// A layer's files, read but not yet built into a layer.
+struct ReadLayer {
+    features: Vec<SourceFeature>,
+    /// The worksheet the features came from, for a workbook.
+    sheet: Option<String>,
+    count_bytes: Vec<Option<Cow<'static, [u8]>>>,
+}
+
+/// Builds every layer, in config order; a point layer whose `coordinates.action` moves or
+/// leaves out sites is built after the others, as it is checked against their areas.
+fn build_layers(config: &Config, read: Vec<ReadLayer>, report: &mut LoadReport) -> Vec<Layer> {
+    let adjusts = |c: &LayerConfig| c.coordinates.action != CoordinateAction::Warn;
+    let mut built: Vec<Option<Layer>> = Vec::with_capacity(read.len());
+    let mut later = Vec::new();
+    for (layer_config, read) in config.layers.iter().zip(read) {
+        if adjusts(layer_config) {
+            later.push((built.len(), read));
+            built.push(None);
+        } else {
+            built.push(Some(build_read(
+                layer_config,
+                read,
+                &HashSet::new(),
+                report,
+            )));
+        }
+    }
+    for (position, mut read) in later {
+        let layer_config = &config.layers[position];
+        let areas = match &layer_config.group_layer {
+            Some(id) => built.iter().flatten().find(|l| &l.id == id),
+            None => built
+                .iter()
+                .flatten()
+                .find(|l| l.kind == GeometryKind::Polygon && !l.basemap),
+        };
+        let points = read
+            .features
+            .iter()
+            .all(|f| matches!(f.geometry, Geometry::Point(_)));
+        let left_out = match areas {
+            Some(areas) if points => {
+                placement::apply(layer_config, &mut read.features, areas, report)
+            }
+            _ => {
+                report.warning(
+                    &format!("layer {}", layer_config.id),
+                    None,
+                    Some("coordinates"),
+                    "coordinates.action applies to a layer of sites checked against a layer \
+                     of areas (its group_layer, or the first layer of areas); nothing was \
+                     moved or left out",
+                );
+                HashSet::new()
+            }
+        };
+        built[position] = Some(build_read(layer_config, read, &left_out, report));
+    }
+    built.into_iter().flatten().collect()
+}
+
+/// Builds a layer from what [`read_layer`] read, with the sheet it used named in the
+/// config so that the report names it.
+fn build_read(
+    layer_config: &LayerConfig,
+    read: ReadLayer,
+    left_out: &HashSet<String>,
+    report: &mut LoadReport,
+) -> Layer {
+    let resolved;
+    let layer_config = match read.sheet {
+        Some(sheet) if layer_config.source.sheet.as_ref() != Some(&sheet) => {
+            let mut with_sheet = layer_config.clone();
+            with_sheet.source.sheet = Some(sheet);
+            resolved = with_sheet;
+            &resolved
+        }
+        _ => layer_config,
+    };
+    let count_files: Vec<join::CountFile<'_>> = layer_config
+        .counts
+        .iter()
+        .zip(&read.count_bytes)
+        .map(|(config, bytes)| join::CountFile {
+            config,
+            bytes: bytes.as_deref(),
+        })
+        .collect();
+    build(layer_config, read.features, &count_files, left_out, report)
+}
+
+/// Reads a layer's source and count tables.
+fn read_layer(
     config: &Config,
     layer_config: &LayerConfig,
     report: &mut LoadReport,
     hasher: &mut Xxh3,
-) -> Layer {
+) -> ReadLayer {
     let source = &layer_config.source;
     let file = source.path.as_str();
-    let source_features = match config.read_file(file) {
+    let mut sheet = None;
+    let features = match config.read_file(file) {
         Err(e) => {
             report.error(file, None, None, format!("cannot read: {e}"));
             Vec::new()
@@ -111,18 +211,26 @@ fn load_layer(
                 .format
                 .or_else(|| SourceFormat::from_path(file))
                 .unwrap_or(SourceFormat::Geojson);
+            let _step = progress::Step::start(format!("reading {file}"));
             let read = match format {
                 SourceFormat::Geojson => geojson::read(&bytes, file, report),
                 SourceFormat::Flatgeobuf => flatgeobuf::read(&bytes, file, report),
                 SourceFormat::Csv | SourceFormat::Xlsx => {
-                    match table::read(&bytes, format, source.sheet.as_deref()) {
-                        Ok(table) => points::read(
-                            &table,
-                            source.lat.as_deref().unwrap_or("lat"),
-                            source.lon.as_deref().unwrap_or("lon"),
-                            file,
-                            report,
-                        ),
+                    let options = table::ReadOptions {
+                        sheet: source.sheet.as_deref(),
+                        encoding: source.encoding(),
+                    };
+                    match table::read_with(&bytes, format, options) {
+                        Ok(table) => {
+                            sheet.clone_from(&table.sheet);
+                            points::read(
+                                &table,
+                                source.lat.as_deref().unwrap_or("lat"),
+                                source.lon.as_deref().unwrap_or("lon"),
+                                file,
+                                report,
+                            )
+                        }
                         Err(e) => {
                             report.error(file, None, None, e.to_string());
                             None
@@ -133,8 +241,7 @@ fn load_layer(
             read.unwrap_or_default()
         }
     };
-
-    let count_bytes: Vec<Option<std::borrow::Cow<'static, [u8]>>> = layer_config
+    let count_bytes = layer_config
         .counts
         .iter()
         .map(|table| match config.read_file(&table.path) {
@@ -149,16 +256,11 @@ fn load_layer(
             }
         })
         .collect();
-    let count_files: Vec<join::CountFile<'_>> = layer_config
-        .counts
-        .iter()
-        .zip(&count_bytes)
-        .map(|(config, bytes)| join::CountFile {
-            config,
-            bytes: bytes.as_deref(),
-        })
-        .collect();
-    build_layer(layer_config, source_features, &count_files, report)
+    ReadLayer {
+        features,
+        sheet,
+        count_bytes,
+    }
 }
 
 /// The name property of each language: `names`, with `name_ar_field` as `ar` unless
@@ -179,16 +281,43 @@ pub fn build_layer(
     count_files: &[join::CountFile<'_>],
     report: &mut LoadReport,
 ) -> Layer {
-    let file = layer_config.source.path.as_str();
-    let fields = published_fields(layer_config, &source_features, report);
-    let features = build_features(layer_config, source_features, &fields, report);
+    build(
+        layer_config,
+        source_features,
+        count_files,
+        &HashSet::new(),
+        report,
+    )
+}
+
+/// [`build_layer`], with the ids of sites left out for their coordinates, whose count rows
+/// are not reported as matching nothing.
+fn build(
+    layer_config: &LayerConfig,
+    source_features: Vec<SourceFeature>,
+    count_files: &[join::CountFile<'_>],
+    left_out: &HashSet<String>,
+    report: &mut LoadReport,
+) -> Layer {
+    let noun = Noun::of(&source_features);
+    let fields = published_fields(layer_config, &source_features, noun, report);
+    let features = build_features(layer_config, source_features, &fields, noun, report);
     let by_id: HashMap<String, u32> = features
         .iter()
         .enumerate()
         .map(|(i, f)| (f.id.clone(), i as u32))
         .collect();
     let feature_ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
-    let joined = join::join(count_files, &by_id, &feature_ids, report);
+    let joined = join::join(
+        count_files,
+        &join::Keys {
+            by_id: &by_id,
+            ids: &feature_ids,
+            left_out,
+            noun,
+        },
+        report,
+    );
 
     let kind = layer_kind(&features);
     let extent = features.iter().map(|f| f.bbox).reduce(union_rect);
@@ -196,11 +325,13 @@ pub fn build_layer(
         .tile_fields
         .clone()
         .unwrap_or_else(|| fields.clone());
+    let indexing = progress::Step::start(format!("indexing layer {}", layer_config.id));
     let index = SpatialIndex::build(&features);
-    let group_by = group_by(layer_config, &features, file, report);
+    let group_by = group_by(layer_config, &features, noun, report);
     let points = index
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
+    drop(indexing);
     let mut layer = Layer {
         id: layer_config.id.clone(),
         title: layer_config
@@ -259,7 +390,7 @@ pub fn build_layer(
 fn group_by(
     layer_config: &LayerConfig,
     features: &[Feature],
-    file: &str,
+    noun: Noun,
     report: &mut LoadReport,
 ) -> Option<GroupBy> {
     let field = layer_config.group_by.as_ref()?;
@@ -268,12 +399,12 @@ fn group_by(
         .filter_map(|f| f.properties.get(field).and_then(key_text))
         .collect();
     if values.is_empty() && !features.is_empty() {
-        report.warning(
-            file,
+        report.add(source_place(layer_config).problem(
+            Severity::Warning,
             None,
             Some(field),
-            "group_by: no feature has this property",
-        );
+            format!("group_by: no {} has this", noun.one()),
+        ));
     }
     values.sort();
     values.dedup();
@@ -325,6 +456,7 @@ fn point_tree(
 fn published_fields(
     layer_config: &LayerConfig,
     features: &[SourceFeature],
+    noun: Noun,
     report: &mut LoadReport,
 ) -> Vec<String> {
     match &layer_config.fields {
@@ -332,12 +464,15 @@ fn published_fields(
             for field in fields {
                 let present = features.iter().any(|f| f.properties.contains_key(field));
                 if !present && !features.is_empty() {
-                    report.warning(
-                        &layer_config.source.path,
+                    report.add(source_place(layer_config).problem(
+                        Severity::Warning,
                         None,
                         Some(field),
-                        "configured field is in no feature; it will be null",
-                    );
+                        format!(
+                            "fields names this, but no {} has it; it will be empty",
+                            noun.one()
+                        ),
+                    ));
                 }
             }
             fields.clone()
@@ -356,14 +491,52 @@ fn published_fields(
     }
 }
 
+/// Where the report places problems with a layer's source: its file, and the sheet of a
+/// workbook (resolved by [`build_read`] when the config names none).
+fn source_place(layer_config: &LayerConfig) -> Place<'_> {
+    let source = &layer_config.source;
+    let format = source
+        .format
+        .or_else(|| SourceFormat::from_path(&source.path));
+    Place {
+        file: &source.path,
+        sheet: source
+            .sheet
+            .as_deref()
+            .filter(|_| format == Some(SourceFormat::Xlsx)),
+    }
+}
+
+/// Rows of a source with no id.
+static NO_ID: Group = Group::new("have no id (the id column is empty)");
+/// Rows of an area source whose id an earlier row has.
+static REPEATED_ID: Group = Group::new("repeat an id that an earlier row already used");
+/// Rows of a site source whose id an earlier row has: the usual reason is a long-format
+/// master list given as the source.
+static REPEATED_SITE_ID: Group = Group {
+    summary: "repeat an id that an earlier row already used",
+    hint: Some(
+        "A layer's source needs one row per location; a long-format master list (one row \
+         per location and round) belongs in [[layer.counts]] instead, with a source that \
+         lists each location once",
+    ),
+};
+/// Areas whose outline is not valid.
+static INVALID_OUTLINE: Group = Group::new("have an outline that is not valid (shown as is)");
+
 fn build_features(
     layer_config: &LayerConfig,
     source_features: Vec<SourceFeature>,
     fields: &[String],
+    noun: Noun,
     report: &mut LoadReport,
 ) -> Vec<Feature> {
-    let file = layer_config.source.path.as_str();
+    let place = source_place(layer_config);
     let id_field = layer_config.id_field.as_str();
+    let repeated = match noun {
+        Noun::Site => &REPEATED_SITE_ID,
+        _ => &REPEATED_ID,
+    };
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut features = Vec::with_capacity(source_features.len());
     for source in source_features {
@@ -373,21 +546,22 @@ fn build_features(
             .and_then(key_text)
             .or_else(|| source.native_id.clone())
             .or_else(|| layer_config.basemap.then(|| source.row.to_string()));
+        let row = Some(source.row);
         let Some(id) = id else {
-            report.error(
-                file,
-                Some(source.row),
-                Some(id_field),
-                "feature has no id (missing or empty)",
+            let reason = format!("this {} has no id (the column is empty)", noun.one());
+            report.add(
+                place
+                    .problem(Severity::Error, row, Some(id_field), reason)
+                    .grouped(&NO_ID),
             );
             continue;
         };
         if let Some(first) = seen.get(&id) {
-            report.error(
-                file,
-                Some(source.row),
-                Some(id_field),
-                format!("duplicate id {id:?} (first at {first})"),
+            let reason = format!("id {id:?} is already used by row {first}");
+            report.add(
+                place
+                    .problem(Severity::Error, row, Some(id_field), reason)
+                    .grouped(repeated),
             );
             continue;
         }
@@ -396,11 +570,11 @@ fn build_features(
         // thousands of vertices costs more than the rest of the load together.
         let checked = !layer_config.basemap;
         if let Some(reason) = checked.then(|| invalidity(&source.geometry)).flatten() {
-            report.warning(
-                file,
-                Some(source.row),
-                Some("geometry"),
-                format!("invalid geometry ({reason}); served as is"),
+            let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
+            report.add(
+                place
+                    .problem(Severity::Warning, row, None, reason)
+                    .grouped(&INVALID_OUTLINE),
             );
         }
         let mut properties = Map::with_capacity(fields.len());

@@ -1,13 +1,23 @@
 //! Point features from a table (CSV or XLSX) with latitude and longitude columns, as DTM
-//! master lists come. Every other column becomes a property.
+//! master lists come. Every other column becomes a property. Bad positions are reported
+//! grouped by kind.
 
 use geo::{Geometry, Point};
 use serde_json::Map;
 
-use crate::data::report::LoadReport;
+use crate::data::report::{Group, LoadReport, Place, Severity};
 use crate::data::source::SourceFeature;
 use crate::data::table::Table;
 use crate::geometry;
+
+/// Rows with an empty latitude or longitude.
+static EMPTY: Group = Group::new("have no coordinate, so the site cannot be placed");
+/// Coordinates that are not numbers.
+static NOT_A_NUMBER: Group = Group::new("have a coordinate that is not a number");
+/// Coordinates out of range.
+static OFF_THE_MAP: Group = Group::new(
+    "have a latitude or longitude out of range (latitude -90 to 90, longitude -180 to 180)",
+);
 
 /// Point features of a table; rows with a bad position are reported and skipped.
 pub fn read(
@@ -17,15 +27,22 @@ pub fn read(
     file: &str,
     report: &mut LoadReport,
 ) -> Option<Vec<SourceFeature>> {
+    let place = Place {
+        file,
+        sheet: table.sheet.as_deref(),
+    };
+    for (severity, remark) in &table.remarks {
+        report.add(place.problem(*severity, None, None, remark.clone()));
+    }
     let mut missing = false;
     for column in [lat_column, lon_column] {
         if table.column(column).is_none() {
-            report.error(
-                file,
+            report.add(place.problem(
+                Severity::Error,
                 Some(1),
                 Some(column),
                 format!("no such column; the columns are {:?}", table.headers),
-            );
+            ));
             missing = true;
         }
     }
@@ -38,22 +55,20 @@ pub fn read(
     for row in &table.rows {
         let mut coordinate = |at: usize, name: &str| -> Option<f64> {
             let text = row.cell(at).text();
-            match text.as_deref().map(str::parse::<f64>) {
-                Some(Ok(v)) => Some(v),
-                Some(Err(_)) => {
-                    report.error(
-                        file,
-                        Some(row.number),
-                        Some(name),
-                        format!("not a number: {:?}", text.unwrap_or_default()),
-                    );
-                    None
-                }
-                None => {
-                    report.error(file, Some(row.number), Some(name), "empty coordinate");
-                    None
-                }
-            }
+            let (reason, group) = match text.as_deref().map(str::parse::<f64>) {
+                Some(Ok(v)) => return Some(v),
+                Some(Err(_)) => (
+                    format!("not a number: {:?}", text.unwrap_or_default()),
+                    &NOT_A_NUMBER,
+                ),
+                None => ("empty coordinate".to_string(), &EMPTY),
+            };
+            report.add(
+                place
+                    .problem(Severity::Error, Some(row.number), Some(name), reason)
+                    .grouped(group),
+            );
+            None
         };
         let (Some(lat), Some(lon)) = (
             coordinate(lat_at, lat_column),
@@ -62,7 +77,16 @@ pub fn read(
             continue;
         };
         if let Err(e) = geometry::check_lon_lat(lon, lat) {
-            report.error(file, Some(row.number), Some(lat_column), e.to_string());
+            report.add(
+                place
+                    .problem(
+                        Severity::Error,
+                        Some(row.number),
+                        Some(lat_column),
+                        e.to_string(),
+                    )
+                    .grouped(&OFF_THE_MAP),
+            );
             continue;
         }
         let mut properties = Map::new();

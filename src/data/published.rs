@@ -66,8 +66,8 @@ pub fn read(
                 report.error(file, Some(row.number), Some("value"), "empty value");
                 continue;
             }
-            Err(reason) => {
-                report.error(file, Some(row.number), Some("value"), reason);
+            Err(bad) => {
+                report.error(file, Some(row.number), Some("value"), bad.reason);
                 continue;
             }
         };

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::source::key_text;
 use super::LoadReport;
 use crate::config::Config;
-use crate::model::Layer;
+use crate::model::{GeometryKind, Layer};
 
 /// Adds a finding to `report` for every setting that does not fit the loaded `layers`.
 pub fn check(config: &Config, layers: &[Layer], report: &mut LoadReport) {
@@ -23,7 +23,8 @@ pub fn check(config: &Config, layers: &[Layer], report: &mut LoadReport) {
                     None,
                     Some(setting),
                     format!(
-                        "{setting} = {name:?}: no feature has this property{}",
+                        "{setting} = {name:?}: no {} has this property{}",
+                        noun(layer),
                         suggestion(name, properties.iter().map(String::as_str))
                     ),
                 );
@@ -142,27 +143,41 @@ fn check_group_codes(
         })
         .collect();
     let named = unknown.iter().filter(|c| names.contains(**c)).count();
-    let reason =
-        if named * 2 >= unknown.len() {
-            format!(
-            "{} of {} sites have a {group_by} that is a name of a feature of layer {}, not its \
+    let reason = if named * 2 >= unknown.len() {
+        format!(
+            "{} of {} sites have a {group_by} that is a name of an area of layer {}, not its \
              id ({:?} for example): group_by must hold the ids ({})",
             unknown.len(),
             codes.len(),
             groups.id,
             unknown[0],
-            groups.by_id.keys().take(3).cloned().collect::<Vec<_>>().join(", ")
+            groups
+                .by_id
+                .keys()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         )
-        } else {
-            format!(
-                "{} of {} sites have a {group_by} that is not an id of layer {} ({:?} for example)",
-                unknown.len(),
-                codes.len(),
-                groups.id,
-                unknown[0]
-            )
-        };
+    } else {
+        format!(
+            "{} of {} sites have a {group_by} that is not an id of layer {} ({:?} for example)",
+            unknown.len(),
+            codes.len(),
+            groups.id,
+            unknown[0]
+        )
+    };
     report.error(at, None, Some("group_by"), reason);
+}
+
+/// What one feature of the layer is called in the report.
+fn noun(layer: &Layer) -> &'static str {
+    match layer.kind {
+        GeometryKind::Point => "site",
+        GeometryKind::Polygon => "area",
+        _ => "place",
+    }
 }
 
 /// Every property name some feature of the layer has.

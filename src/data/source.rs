@@ -1,5 +1,6 @@
 //! What every geometry reader produces: features with a position in their file, an id if
-//! the file gave one, a checked WGS84 geometry and their raw properties.
+//! the file gave one, a checked WGS84 geometry and their raw properties; and what the load
+//! report calls such a feature.
 
 use geo::Geometry;
 use serde_json::{Map, Value};
@@ -28,5 +29,42 @@ pub fn key_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         other => Some(other.to_string()),
+    }
+}
+
+/// What one feature of a layer is called in the load report: a site, an area, or a place
+/// (lines, or a mix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Noun {
+    /// Every feature is a point.
+    Site,
+    /// Every feature is a polygon.
+    Area,
+    /// Anything else.
+    Place,
+}
+
+impl Noun {
+    /// The noun for a layer of these features.
+    pub fn of(features: &[SourceFeature]) -> Noun {
+        let all = |f: fn(&Geometry<f64>) -> bool| features.iter().all(|s| f(&s.geometry));
+        if features.is_empty() {
+            Noun::Place
+        } else if all(|g| matches!(g, Geometry::Point(_) | Geometry::MultiPoint(_))) {
+            Noun::Site
+        } else if all(|g| matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_))) {
+            Noun::Area
+        } else {
+            Noun::Place
+        }
+    }
+
+    /// "site", "area" or "place".
+    pub fn one(self) -> &'static str {
+        match self {
+            Noun::Site => "site",
+            Noun::Area => "area",
+            Noun::Place => "place",
+        }
     }
 }

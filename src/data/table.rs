@@ -1,11 +1,14 @@
 //! Tabular files (CSV and XLSX) read into one shape: a header row and numbered data rows.
 //! Count tables and point sources with lat/lon columns both read through here, so a DTM
-//! master list can come as either format with the same configuration.
+//! master list can come as either format with the same configuration. CSV text is decoded
+//! as [`super::encoding`] says; a workbook's sheet is the one named, or its first.
 
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
 
+use super::encoding;
+use super::report::Severity;
 use crate::config::SourceFormat;
 
 /// One cell.
@@ -85,6 +88,19 @@ pub struct Table {
     pub headers: Vec<String>,
     /// Data rows.
     pub rows: Vec<Row>,
+    /// The worksheet read, for a workbook (named even when it is the first by default).
+    pub sheet: Option<String>,
+    /// What the load report should say about how the file was read (its encoding).
+    pub remarks: Vec<(Severity, String)>,
+}
+
+/// How to read a table beyond its format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions<'a> {
+    /// Worksheet of a workbook; the first when `None`.
+    pub sheet: Option<&'a str>,
+    /// Encoding of a CSV file; found out when `None`.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Table {
@@ -109,18 +125,60 @@ pub enum TableError {
     #[error("cannot read workbook: {0}")]
     Workbook(String),
     /// No such worksheet.
-    #[error("no worksheet {0:?} in the workbook")]
-    NoSheet(String),
+    #[error("there is no sheet {wanted:?} in the workbook; its sheets are {}", quoted(.present))]
+    NoSheet {
+        /// The sheet asked for.
+        wanted: String,
+        /// The sheets there are.
+        present: Vec<String>,
+    },
     /// No header row.
     #[error("the table is empty (no header row)")]
     Empty,
 }
 
+fn quoted(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    quoted.join(", ")
+}
+
 /// Reads a CSV or XLSX file's bytes.
 pub fn read(bytes: &[u8], format: SourceFormat, sheet: Option<&str>) -> Result<Table, TableError> {
+    read_with(
+        bytes,
+        format,
+        ReadOptions {
+            sheet,
+            encoding: None,
+        },
+    )
+}
+
+/// Reads a CSV or XLSX file's bytes with a sheet and an encoding.
+pub fn read_with(
+    bytes: &[u8],
+    format: SourceFormat,
+    options: ReadOptions<'_>,
+) -> Result<Table, TableError> {
     match format {
-        SourceFormat::Xlsx => read_workbook(bytes, sheet),
-        _ => read_csv(bytes),
+        SourceFormat::Xlsx => read_workbook(bytes, options.sheet),
+        _ => {
+            let decoded = encoding::decode(bytes, options.encoding);
+            let mut table = read_csv(decoded.text.as_bytes())?;
+            if let Some(note) = decoded.note() {
+                table.remarks.push((Severity::Note, note));
+            }
+            if decoded.had_errors {
+                table.remarks.push((
+                    Severity::Warning,
+                    format!(
+                        "some bytes are not valid {} and show as \u{FFFD}",
+                        decoded.encoding.name()
+                    ),
+                ));
+            }
+            Ok(table)
+        }
     }
 }
 
@@ -185,7 +243,11 @@ fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
                 .collect(),
         });
     }
-    Ok(Table { headers, rows })
+    Ok(Table {
+        headers,
+        rows,
+        ..Table::default()
+    })
 }
 
 fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
@@ -201,7 +263,10 @@ fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError>
     };
     let range = workbook
         .worksheet_range(&sheet_name)
-        .map_err(|_| TableError::NoSheet(sheet_name.clone()))?;
+        .map_err(|_| TableError::NoSheet {
+            wanted: sheet_name.clone(),
+            present: workbook.sheet_names(),
+        })?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     let mut rows_iter = range.rows().enumerate();
@@ -228,7 +293,12 @@ fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError>
             cells: row,
         });
     }
-    Ok(Table { headers, rows })
+    Ok(Table {
+        headers,
+        rows,
+        sheet: Some(sheet_name),
+        remarks: Vec::new(),
+    })
 }
 
 fn cell_of(data: &Data) -> Cell {

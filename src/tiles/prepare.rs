@@ -414,7 +414,13 @@ impl PreparedSnapshot {
             layers: snapshot
                 .layers
                 .iter()
-                .map(|layer| PreparedLayer::build(layer, options))
+                .map(|layer| {
+                    let _step = crate::data::progress::Step::start(format!(
+                        "preparing the tiles of layer {}",
+                        layer.id
+                    ));
+                    PreparedLayer::build(layer, options)
+                })
                 .collect(),
         }
     }

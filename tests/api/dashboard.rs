@@ -55,7 +55,7 @@ async fn headline_figures_equal_independent_sums_for_every_round() {
         let n = sites_with_idps.entry(row["round"].clone()).or_default();
         *n += i64::from(row["idp_individuals"].parse::<i64>().unwrap() > 0);
     }
-    assert_eq!(sums.len(), 10);
+    assert_eq!(sums.len(), 12);
     let mut previous: Option<i64> = None;
     for (round, (individuals, families, affected)) in &sums {
         let summary = get_json(&state, &format!("/dashboard/summary?round={round}")).await;
@@ -116,7 +116,7 @@ async fn the_trend_follows_the_published_national_totals() {
     let state = iraq_state();
     let trend = get_json(&state, "/dashboard/trend?area=IQG15").await;
     let points = trend["trend"].as_array().unwrap();
-    assert_eq!(points.len(), 10);
+    assert_eq!(points.len(), 12);
     let mut national: BTreeMap<String, i64> = BTreeMap::new();
     for row in geodata("published_dtm_figures.csv").deserialize::<BTreeMap<String, String>>() {
         let row = row.unwrap();
@@ -177,7 +177,7 @@ async fn the_dataset_list_gives_stable_urls_with_source_and_licence() {
     assert!(sites["licence"].as_str().unwrap().contains("CC BY 4.0"));
     assert_eq!(sites["synthetic"], true);
     let rounds = sites["rounds"].as_array().unwrap();
-    assert_eq!(rounds.len(), 11, "latest + 10 rounds");
+    assert_eq!(rounds.len(), 13, "latest + 12 rounds");
     assert_eq!(
         rounds[1]["files"]["csv"],
         "http://example.test/datasets/sites/2019%2D10%2D31.csv"

@@ -114,7 +114,7 @@ async fn collections_list_every_layer_with_its_extent_and_rounds() {
     assert_eq!(ids, ["governorates", "sites", "countries", "rivers"]);
     let governorates = &list[0];
     assert_eq!(governorates["featureCount"], 18);
-    assert_eq!(governorates["rounds"].as_array().unwrap().len(), 10);
+    assert_eq!(governorates["rounds"].as_array().unwrap().len(), 12);
     assert_eq!(governorates["latestRound"], "2019-10-31");
     let bbox = governorates["extent"]["spatial"]["bbox"][0]
         .as_array()
@@ -635,7 +635,7 @@ async fn a_feature_series_lists_its_counts_in_every_round_with_sources() {
     let state = iraq_state();
     let series = get_json(&state, "/collections/governorates/items/IQG01/rounds").await;
     let rounds = series["rounds"].as_array().unwrap();
-    assert_eq!(rounds.len(), 10);
+    assert_eq!(rounds.len(), 12);
     let november_2015 = rounds.iter().find(|r| r["round"] == "2015-11-05").unwrap();
     assert_eq!(november_2015["counts"]["idp_individuals"], 573450);
     assert_eq!(november_2015["synthetic"], false);

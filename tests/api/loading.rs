@@ -42,28 +42,31 @@ fn the_load_report_names_file_row_and_field_of_every_bad_row() {
     use Severity::{Error, Warning};
     let geo = "areas.geojson";
     let csv = "counts.csv";
-    assert!(find(&report, Warning, geo, Some(3), Some("geometry")).contains("invalid geometry"));
+    assert!(find(&report, Warning, geo, Some(3), None).contains("outline of \"A3\" is not valid"));
     assert!(find(&report, Error, geo, Some(4), Some("geometry")).contains("outside"));
-    assert!(find(&report, Error, geo, Some(5), Some("code")).contains("duplicate id \"A1\""));
-    assert!(find(&report, Error, geo, Some(6), Some("code")).contains("no id"));
+    assert!(find(&report, Error, geo, Some(5), Some("code"))
+        .contains("id \"A1\" is already used by row 1"));
+    assert!(find(&report, Error, geo, Some(6), Some("code")).contains("has no id"));
     assert!(find(&report, Error, geo, Some(7), Some("geometry")).contains("not closed"));
     assert!(find(&report, Error, csv, Some(3), Some("individuals")).contains("not a number"));
-    assert!(find(&report, Warning, csv, Some(4), Some("code")).contains("matches no feature"));
-    assert!(find(&report, Error, csv, Some(5), Some("code")).contains("duplicate"));
-    assert!(find(&report, Error, csv, Some(6), Some("code")).contains("missing key"));
-    assert!(find(&report, Error, csv, Some(7), Some("round")).contains("missing round"));
+    assert!(find(&report, Warning, csv, Some(4), Some("code"))
+        .contains("no place has the code \"ZZ\"; the row is left out"));
+    assert!(find(&report, Error, csv, Some(5), Some("code"))
+        .contains("\"A1\" already has figures for round \"R1\""));
+    assert!(find(&report, Error, csv, Some(6), Some("code")).contains("the code is empty"));
+    assert!(find(&report, Error, csv, Some(7), Some("round")).contains("the round is empty"));
     assert!(find(&report, Error, csv, Some(8), Some("families")).contains("negative"));
     let without_counts: Vec<&str> = report
         .problems
         .iter()
-        .filter(|p| p.reason.contains("have no counts"))
+        .filter(|p| p.reason.contains("no figures"))
         .map(|p| p.reason.as_str())
         .collect();
     assert_eq!(
         without_counts,
         [
-            "round R1: 1 feature(s) have no counts: A2",
-            "round R2: 2 feature(s) have no counts: A1, A2"
+            "round R1: 1 place has no figures: A2",
+            "round R2: 2 places have no figures: A1, A2"
         ]
     );
     assert_eq!(report.error_count(), 9, "{report}");
@@ -111,7 +114,7 @@ fn check_prints_the_report_and_fails_on_errors() {
     assert!(!output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("error: counts.csv, row 3, field \"individuals\": not a number: \"abc\""),
+        stdout.contains("error: counts.csv, row 3, column \"individuals\": not a number: \"abc\""),
         "{stdout}"
     );
     assert!(stdout.contains("9 error(s), 4 warning(s)"), "{stdout}");
@@ -128,7 +131,7 @@ fn check_passes_on_the_built_in_data() {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("0 error(s)"), "{stdout}");
     assert!(
-        stdout.contains("layer sites: 169 features, 10 rounds"),
+        stdout.contains("layer sites: 169 sites, 12 rounds"),
         "{stdout}"
     );
 }
@@ -371,7 +374,7 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
 }
 
 /// A copy of the second test dataset whose locations table is `locations`.
-fn other_with_locations(locations: &str) -> tempfile::TempDir {
+pub(crate) fn other_with_locations(locations: &str) -> tempfile::TempDir {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
     let copy = tempfile::tempdir().unwrap();
     for file in [
@@ -404,7 +407,7 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
     assert!(!report.is_ok());
     assert!(
         text.contains(
-            "name_field = \"ADM1_NE\": no feature has this property; did you mean \"ADM1_EN\"?"
+            "name_field = \"ADM1_NE\": no area has this property; did you mean \"ADM1_EN\"?"
         ),
         "{text}"
     );
@@ -427,7 +430,7 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
     assert!(!report.is_ok());
     assert!(
         text.contains(
-            "24 of 24 sites have a adm1 that is a name of a feature of layer states, not its id"
+            "24 of 24 sites have a adm1 that is a name of an area of layer states, not its id"
         ),
         "{text}"
     );
@@ -462,8 +465,8 @@ fn suspicious_site_coordinates_are_grouped_warnings_that_name_the_first_sites() 
     let text = report.to_string();
     for expected in [
         "2 of 24 sites are at 0,0, which usually means an empty latitude and longitude: NG001L01, NG001L02",
-        "1 of 24 sites lie in no area of layer states, but would with latitude and longitude swapped: NG001L03",
-        "1 of 24 sites lie in no area of layer states: NG001L04",
+        "1 of 24 sites lie outside every area of layer states, but would not with latitude and longitude swapped: NG001L03",
+        "1 of 24 sites lie outside every area of layer states: NG001L04",
         "1 of 24 sites lie in another area of layer states than their adm1 code names: NG001L05",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");

@@ -8,6 +8,8 @@ mod features;
 mod gdal;
 mod hardening;
 mod limits;
+mod load_actions;
+mod load_report;
 mod loading;
 mod ogc;
 mod other;
