@@ -741,7 +741,15 @@ fn totals_answer(
         );
     } else if let Some(r) = round {
         let entry = round_entry(r, &sums.sums, groups_of(r));
-        for key in ["round", "label", "date", "totals", "byGroup"] {
+        for key in [
+            "round",
+            "label",
+            "date",
+            "totals",
+            "provenance",
+            "breakdown",
+            "byGroup",
+        ] {
             if let Some(v) = entry.get(key) {
                 out[key] = v.clone();
             }
