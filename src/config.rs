@@ -515,6 +515,24 @@ impl Config {
                     format,
                     table.encoding.as_deref(),
                 )?;
+                match (&table.round, &table.round_id) {
+                    (Some(_), None) => {}
+                    (None, Some(id)) if !id.trim().is_empty() => {}
+                    (Some(_), Some(_)) => {
+                        return Err(ConfigError::Invalid(format!(
+                            "layer {:?}: the count table {:?} gives both round (a column) and \
+                             round_id (one round for every row); keep one",
+                            layer.id, table.path
+                        )))
+                    }
+                    _ => {
+                        return Err(ConfigError::Invalid(format!(
+                            "layer {:?}: the count table {:?} needs round (the column holding \
+                             each row's round) or round_id (the round of every row)",
+                            layer.id, table.path
+                        )))
+                    }
+                }
             }
             let coordinates = layer.coordinates;
             if !(coordinates.snap_km.is_finite() && coordinates.snap_km > 0.0) {

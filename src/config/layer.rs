@@ -204,7 +204,12 @@ pub struct CountTableConfig {
     /// Column holding the feature id.
     pub key: String,
     /// Column holding the round id (a date like 2019-10-31 or a round number).
-    pub round: String,
+    #[serde(default)]
+    pub round: Option<String>,
+    /// The round of every row, for a table of one round (a master list of one round per
+    /// file or sheet); instead of `round`.
+    #[serde(default)]
+    pub round_id: Option<String>,
     /// Column holding a label of the round (e.g. "Round 112"); optional.
     #[serde(default)]
     pub round_label: Option<String>,

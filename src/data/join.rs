@@ -212,8 +212,13 @@ fn join_table(
             bad(&config.key, reason, &NO_KEY);
             continue;
         };
-        let Some(round) = row.cell(columns.round).text() else {
-            bad(&config.round, "the round is empty".into(), &NO_ROUND);
+        let round = match (columns.round, &config.round_id) {
+            (Some(at), _) => row.cell(at).text(),
+            (None, fixed) => fixed.clone(),
+        };
+        let Some(round) = round else {
+            let column = config.round.as_deref().unwrap_or("round");
+            bad(column, "the round is empty".into(), &NO_ROUND);
             continue;
         };
         let mut values: Vec<Option<i64>> = vec![None; all_columns.len()];
@@ -302,7 +307,8 @@ fn join_table(
 
 struct ColumnPositions {
     key: usize,
-    round: usize,
+    /// None when the table gives one round for every row (`round_id`).
+    round: Option<usize>,
     label: Option<usize>,
     synthetic: Option<usize>,
     source: Option<usize>,
@@ -332,7 +338,7 @@ fn locate_columns(
         found
     };
     let key = find(&config.key);
-    let round = find(&config.round);
+    let round = config.round.as_deref().map(&mut find);
     let label = config.round_label.as_deref().and_then(&mut find);
     let synthetic = config.synthetic_column.as_deref().and_then(&mut find);
     let source = config.source_column.as_deref().and_then(&mut find);
@@ -351,7 +357,10 @@ fn locate_columns(
     }
     Some(ColumnPositions {
         key: key?,
-        round: round?,
+        round: match round {
+            Some(found) => Some(found?),
+            None => None,
+        },
         label,
         synthetic,
         source,

@@ -16,3 +16,4 @@ mod other;
 mod queries;
 mod reload;
 mod spatial;
+mod walkthrough;
