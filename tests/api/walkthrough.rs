@@ -25,7 +25,17 @@ fn readme_config() -> String {
 }
 
 /// (id, name, Arabic name, state, lat, lon, families per round 12 and 13).
-const LOCATIONS: [(&str, &str, &str, &str, f64, f64, [i64; 2]); 5] = [
+type Location = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    [i64; 2],
+);
+
+const LOCATIONS: [Location; 5] = [
     (
         "L001",
         "Camp One",
