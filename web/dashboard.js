@@ -7,7 +7,7 @@
 
 import {
   DEFAULT_LANG, addStrings, currentLang, fillLanguageMenu, formatChange, formatDate, formatNumber,
-  formatPercent,
+  formatPercent, isIllustrative, provenanceBadge,
   languageChain, languageOf, roundName, setLang, t as baseT, translatePage as baseTranslatePage,
 } from './i18n.js';
 
@@ -341,10 +341,6 @@ function metricName(metric) {
 
 const roundById = (id) => state.rounds.find((r) => r.round === id);
 
-function badge() {
-  return `<span class="badge synthetic" title="${escape(t('illustrativeTitle'))}">${escape(t('illustrative'))}</span>`;
-}
-
 function renderFilter() {
   const el = $('filter');
   if (state.area) {
@@ -363,12 +359,16 @@ function renderDataLinks() {
   }
 }
 
+/** Where a figure comes from: the server's provenance as a badge, the published source as
+ * a link, what a computed figure counts, and, for a published total over an illustrative
+ * breakdown, that. */
 function sourceOf(figure) {
-  if (figure.synthetic) return `<p class="source">${badge()}</p>`;
-  const links = figure.sources.map((s) => (isUrl(s)
+  const links = (figure.sources || []).filter((s) => s !== 'synthetic').map((s) => (isUrl(s)
     ? `<a href="${escape(s)}" target="_blank" rel="noopener noreferrer">${escape(t('source'))}: ${escape(new URL(s).hostname)}</a>`
     : `<span title="${escape(s)}">${escape(computedText(figure.metric, s))}</span>`));
-  return `<p class="source">${links.join(' · ')}${figure.sources.some(isUrl) ? ` <span class="badge published">${escape(t('published'))}</span>` : ''}</p>`;
+  const breakdown = figure.provenance === 'published' && isIllustrative(figure.breakdown)
+    ? `<span class="muted">${escape(t('overBreakdown'))}</span>` : '';
+  return `<p class="source">${provenanceBadge(figure.provenance)} ${links.join(' · ')} ${breakdown}</p>`;
 }
 
 /** The server's "count of {layer} with {column} > 0", in the page's language. */
@@ -385,11 +385,14 @@ function renderFigures() {
   const s = state.summary;
   const previous = s.previous_round ? roundById(s.previous_round) : null;
   $('headline-round').textContent = roundName(roundById(s.round));
+  $('as-of').textContent = t('dataAsOf', { date: roundName(roundById(s.round)) });
   $('figures').innerHTML = s.figures.map((f) => {
+    // A change is only presented as real between two real figures.
+    const unreal = isIllustrative(f.change_provenance);
     const change = f.change != null && f.previous != null
-      ? `<p class="change" data-change="${f.change}"><bdi dir="ltr">${escape(formatChange(f.value, f.previous))}</bdi> <span class="muted">${escape(t('vsPrevious', { round: previous ? formatDate(previous.date) || previous.round : '' }))}</span></p>`
+      ? `<p class="change${unreal ? ' illustrative' : ''}" data-change="${f.change}" data-provenance="${escape(f.change_provenance || '')}"><bdi dir="ltr">${escape(formatChange(f.value, f.previous))}</bdi> <span class="muted">${escape(t('vsPrevious', { round: previous ? formatDate(previous.date) || previous.round : '' }))}</span>${unreal ? ` <span class="unreal">(${escape(t('changeIllustrative'))})</span>` : ''}</p>`
       : `<p class="change muted">${escape(previous ? t('noPreviousFigure') : t('noPrevious'))}</p>`;
-    return `<article class="figure${f.synthetic ? ' synthetic' : ''}" data-metric="${escape(f.metric)}" data-value="${f.value ?? ''}">
+    return `<article class="figure${isIllustrative(f.provenance) ? ' synthetic' : ''}" data-metric="${escape(f.metric)}" data-value="${f.value ?? ''}" data-provenance="${escape(f.provenance)}">
       <h3>${escape(metricName(f.metric))}</h3>
       <p class="value">${escape(formatNumber(f.value))}</p>
       ${change}
@@ -422,8 +425,8 @@ function renderRanking() {
     const valueX = rtl ? width - labelWidth - w - 6 : labelWidth + w + 6;
     const valueAnchor = rtl ? 'end' : 'start';
     const share = formatPercent(r.share);
-    const title = `${name}: ${formatNumber(r.value)} (${t('share', { pct: share })})${r.synthetic ? ` — ${t('illustrative')}` : ''}`;
-    return `<g class="rank${selected ? ' selected' : ''}${r.synthetic ? ' synthetic' : ''}" data-id="${escape(r.id)}" data-value="${r.value}" data-share="${r.share}" role="button" tabindex="0" aria-pressed="${selected}" aria-label="${escape(title)}">
+    const title = `${name}: ${formatNumber(r.value)} (${t('share', { pct: share })}) — ${t(`provenance_${r.provenance}`)}`;
+    return `<g class="rank${selected ? ' selected' : ''}${isIllustrative(r.provenance) ? ' synthetic' : ''}" data-id="${escape(r.id)}" data-value="${r.value}" data-share="${r.share}" data-provenance="${escape(r.provenance)}" role="button" tabindex="0" aria-pressed="${selected}" aria-label="${escape(title)}">
 <title>${escape(title)}</title>
 <rect class="hit" x="0" y="${y}" width="${width}" height="${rowHeight - 2}"/>
 <text class="label" x="${labelX}" y="${y + rowHeight / 2}" text-anchor="${labelAnchor}" direction="${rtl ? 'rtl' : 'ltr'}" dominant-baseline="middle">${escape(name)}</text>
@@ -436,7 +439,7 @@ function renderRanking() {
     ? `<svg class="dash-chart ranking-chart" direction="ltr" viewBox="0 0 ${width} ${height}" width="100%" role="group" aria-label="${escape(label)}">
 <defs><pattern id="dash-hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#c6dbef"/><line x1="0" y1="0" x2="0" y2="4" stroke="#6baed6" stroke-width="2"/></pattern></defs>
 ${bars.join('\n')}</svg>
-${rows.some((r) => r.synthetic) ? `<p class="muted">${badge()} ${escape(t('illustrativeTitle'))}</p>` : ''}`
+${rows.some((r) => isIllustrative(r.provenance)) ? `<p class="muted">${provenanceBadge('illustrative')} ${escape(t('provenanceTitle_illustrative'))}</p>` : ''}`
     : `<p class="muted">${escape(t('noData'))}</p>`;
   for (const g of $('ranking-chart').querySelectorAll('g.rank')) {
     const pick = () => setArea(g.dataset.id === state.area ? null : g.dataset.id);
@@ -475,8 +478,9 @@ function lineChart(points, key, name, cls) {
     const v = values[i];
     if (v == null) return '';
     const current = p.round === state.round;
-    const title = `${roundName(p)}: ${formatNumber(v)}${p.synthetic ? ` (${t('illustrative')})` : ''}`;
-    return `<g class="point${current ? ' current' : ''}${p.synthetic ? ' synthetic' : ''}" data-round="${escape(p.round)}" data-value="${v}"><title>${escape(title)}</title><circle cx="${xOf(i).toFixed(1)}" cy="${yOf(v).toFixed(1)}" r="${current ? 5 : 3.5}"/></g>`;
+    const provenance = key === 'national' ? p.national_provenance : p.area_provenance;
+    const title = `${roundName(p)}: ${formatNumber(v)} (${t(`provenance_${provenance}`)})`;
+    return `<g class="point${current ? ' current' : ''}${isIllustrative(provenance) ? ' synthetic' : ''}" data-round="${escape(p.round)}" data-value="${v}" data-provenance="${escape(provenance)}"><title>${escape(title)}</title><circle cx="${xOf(i).toFixed(1)}" cy="${yOf(v).toFixed(1)}" r="${current ? 5 : 3.5}"/></g>`;
   }).join('');
   const currentIndex = points.findIndex((p) => p.round === state.round);
   const marker = currentIndex >= 0
@@ -502,7 +506,7 @@ function renderTrend() {
   const points = state.trend.trend.map((p) => ({ ...p, id: p.round }));
   let html = lineChart(points, 'national', t('trendNational'), 'national');
   if (state.area) html += lineChart(points, 'area', areaName(state.area), 'area');
-  if (points.some((p) => p.synthetic)) html += `<p class="muted">${badge()} ${escape(t('illustrativeTitle'))}</p>`;
+  if (points.some((p) => p.synthetic)) html += `<p class="muted">${provenanceBadge('illustrative')} ${escape(t('provenanceTitle_illustrative'))}</p>`;
   $('trend-chart').innerHTML = html;
 }
 

@@ -7,6 +7,18 @@
 
 const CATALOGUES = {
   en: {
+    provenance_published: 'Published',
+    provenance_computed_from_published: 'Computed from published figures',
+    provenance_illustrative: 'Illustrative',
+    provenance_computed_from_illustrative: 'Computed from illustrative figures',
+    provenanceTitle_published: 'A figure as published, with its source.',
+    provenanceTitle_computed_from_published: 'Summed or counted from published figures only.',
+    provenanceTitle_illustrative: 'Synthetic figures, for illustration only: not real counts.',
+    provenanceTitle_computed_from_illustrative: 'Summed or counted from figures of which some are illustrative: not a real count.',
+    overBreakdown: 'The total is published; its breakdown is illustrative.',
+    changeIllustrative: 'not a real change: it involves illustrative figures',
+    dataAsOf: 'Data as of {date}',
+    disclaimer: 'The boundaries and names shown and the designations used on this map do not imply official endorsement or acceptance.',
     search: 'Search',
     searchPlaceholder: 'Search by name',
     noMatches: 'No match',
@@ -73,6 +85,18 @@ const CATALOGUES = {
     sitesInName: 'Sites in {name}',
   },
   ar: {
+    provenance_published: 'رقم منشور',
+    provenance_computed_from_published: 'محسوب من أرقام منشورة',
+    provenance_illustrative: 'بيانات توضيحية',
+    provenance_computed_from_illustrative: 'محسوب من أرقام توضيحية',
+    provenanceTitle_published: 'رقم كما نُشر، مع مصدره.',
+    provenanceTitle_computed_from_published: 'مجموع أو عدد من أرقام منشورة فقط.',
+    provenanceTitle_illustrative: 'أرقام اصطناعية للتوضيح فقط، وليست أعداداً حقيقية.',
+    provenanceTitle_computed_from_illustrative: 'مجموع أو عدد من أرقام بعضها توضيحي: ليس عدداً حقيقياً.',
+    overBreakdown: 'المجموع منشور؛ أما تفصيله فتوضيحي.',
+    changeIllustrative: 'ليس تغيراً حقيقياً: يشمل أرقاماً توضيحية',
+    dataAsOf: 'البيانات حتى {date}',
+    disclaimer: 'لا تعني الحدود والأسماء المبيّنة والتسميات المستخدمة على هذه الخريطة أي تأييد أو قبول رسمي.',
     search: 'بحث',
     searchPlaceholder: 'ابحث بالاسم',
     noMatches: 'لا توجد نتائج',
@@ -139,6 +163,18 @@ const CATALOGUES = {
     sitesInName: 'المواقع في {name}',
   },
   ckb: {
+    provenance_published: 'ژمارەی بڵاوکراوە',
+    provenance_computed_from_published: 'ژمێردراو لە ژمارە بڵاوکراوەکان',
+    provenance_illustrative: 'داتای نموونەیی',
+    provenance_computed_from_illustrative: 'ژمێردراو لە ژمارە نموونەییەکان',
+    provenanceTitle_published: 'ژمارەیەک وەک بڵاوکراوەتەوە، لەگەڵ سەرچاوەکەی.',
+    provenanceTitle_computed_from_published: 'کۆکراوە یان ژمێردراو تەنها لە ژمارە بڵاوکراوەکان.',
+    provenanceTitle_illustrative: 'ژمارەی دەستکرد، تەنها بۆ نموونە: ژمارەی ڕاستەقینە نین.',
+    provenanceTitle_computed_from_illustrative: 'کۆکراوە یان ژمێردراو لە ژمارانێک کە هەندێکیان نموونەیین: ژمارەی ڕاستەقینە نییە.',
+    overBreakdown: 'کۆی گشتی بڵاوکراوەیە؛ دابەشکردنەکەی نموونەییە.',
+    changeIllustrative: 'گۆڕانی ڕاستەقینە نییە: ژمارەی نموونەیی تێدایە',
+    dataAsOf: 'داتا تا {date}',
+    disclaimer: 'ئەو سنوور و ناوانەی لەم نەخشەیەدا پیشان دراون و ناونانە بەکارهاتووەکان مانای پشتگیری یان پەسەندکردنی فەرمی نییە.',
     search: 'گەڕان',
     searchPlaceholder: 'بە ناو بگەڕێ',
     noMatches: 'هیچ ئەنجامێک نییە',
@@ -341,6 +377,25 @@ const dateLocale = () => {
 export function formatNumber(n) {
   return n == null ? '–' : new Intl.NumberFormat(locale()).format(n);
 }
+
+const PROVENANCE_CLASS = {
+  published: 'published',
+  computed_from_published: 'computed',
+  illustrative: 'synthetic',
+  computed_from_illustrative: 'synthetic computed',
+};
+
+/** A badge saying where a figure comes from (`published`, `computed_from_published`,
+ * `illustrative`, `computed_from_illustrative`: the server's word for it), with the
+ * explanation as its title. */
+export function provenanceBadge(provenance) {
+  if (!PROVENANCE_CLASS[provenance]) return '';
+  const esc = (x) => String(x).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  return `<span class="badge ${PROVENANCE_CLASS[provenance]}" data-provenance="${provenance}" title="${esc(t(`provenanceTitle_${provenance}`))}">${esc(t(`provenance_${provenance}`))}</span>`;
+}
+
+/** Whether a provenance rests on illustrative figures. */
+export const isIllustrative = (provenance) => String(provenance || '').endsWith('illustrative');
 
 /** A share (0..1) as a percentage in the current language. */
 export function formatPercent(share) {

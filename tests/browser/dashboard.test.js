@@ -51,6 +51,10 @@ function figures() {
       change: el.querySelector('[data-change]') ? Number(el.querySelector('[data-change]').dataset.change) : null,
       text: el.querySelector('.value').textContent,
       badge: !!el.querySelector('.badge.synthetic'),
+      provenance: el.querySelector('.source .badge')?.dataset.provenance ?? null,
+      figureProvenance: el.dataset.provenance,
+      changeProvenance: el.querySelector('[data-change]')?.dataset.provenance ?? null,
+      unreal: !!el.querySelector('.change .unreal'),
       link: el.querySelector('.source a')?.href ?? null,
     }])));
 }
@@ -68,6 +72,13 @@ async function sameAsSummary(summary) {
       assert.equal(Number(digits.replace(/[^0-9]/g, '')), f.value, `${f.metric} as written`);
     }
     assert.equal(el.badge, f.synthetic, `${f.metric} illustrative badge`);
+    // The server's provenance, shown as it is; a change is real only between real figures.
+    assert.equal(el.provenance, f.provenance, `${f.metric} provenance badge`);
+    assert.equal(el.figureProvenance, f.provenance, `${f.metric} provenance`);
+    if (el.change != null) {
+      assert.equal(el.changeProvenance, f.change_provenance, `${f.metric} change provenance`);
+      assert.equal(el.unreal, f.change_provenance.endsWith('illustrative'), `${f.metric} change marked`);
+    }
     const url = f.sources.find((s) => /^https?:/.test(s));
     if (!f.synthetic && url) assert.equal(el.link, url, `${f.metric} source link`);
   }
