@@ -17,7 +17,7 @@ import { roundsChart } from './chart.js';
 import { bounds } from './geo.js';
 import {
   DEFAULT_LANG, currentLang, fillLanguageMenu, fold, formatChange, formatNumber, languageChain,
-  languageOf, roundName, setLang, t, translatePage,
+  languageOf, roundName, setLang, t, translatePage, isIllustrative, provenanceBadge,
 } from './i18n.js';
 
 const SOURCE = 'dtmap'; // the vector source of the server's style
@@ -445,19 +445,11 @@ function roundIndex(round = state.round) {
   return state.rounds.findIndex((r) => r.id === round);
 }
 
+/** The area layer's total of the metric in a round, with its provenance, as the server
+ * gives it in the collection metadata (the same answer the dashboard gives). */
 function areaTotals(index) {
-  let total = 0; let any = false; let synthetic = false;
-  for (const row of state.areaTable.values()) {
-    const r = row.rounds[index];
-    const v = r?.counts?.[state.metric];
-    if (v != null) { total += v; any = true; }
-    if (r?.synthetic) synthetic = true;
-  }
-  return { total: any ? total : null, synthetic };
-}
-
-function badge() {
-  return `<span class="badge synthetic" title="${escape(t('illustrativeTitle'))}">${escape(t('illustrative'))}</span>`;
+  const figure = state.area?.rounds?.[index]?.totals?.[state.metric];
+  return { total: figure?.value ?? null, provenance: figure?.provenance, breakdown: figure?.breakdown };
 }
 
 function renderLegend() {
@@ -475,18 +467,25 @@ function renderLegend() {
   const index = roundIndex();
   const now = areaTotals(index);
   const before = index > 0 ? areaTotals(index - 1) : null;
+  // A change is only real between two published figures (or sums of published ones).
+  const unreal = isIllustrative(now.provenance) || isIllustrative(before?.provenance);
   const change = before?.total != null && now.total != null
-    ? `<p class="change" data-testid="legend-change">${escape(t('change', { round: roundName(state.rounds[index - 1]) }))}: <bdi dir="ltr">${escape(formatChange(now.total, before.total))}</bdi></p>`
+    ? `<p class="change${unreal ? ' illustrative' : ''}" data-testid="legend-change">${escape(t('change', { round: roundName(state.rounds[index - 1]) }))}: <bdi dir="ltr">${escape(formatChange(now.total, before.total))}</bdi>${unreal ? ` <span class="unreal">(${escape(t('changeIllustrative'))})</span>` : ''}</p>`
     : '';
-  const synthetic = now.synthetic || state.points?.synthetic;
+  const breakdown = now.provenance === 'published' && isIllustrative(now.breakdown)
+    ? `<p class="muted">${escape(t('overBreakdown'))}</p>` : '';
+  const round = state.rounds[index];
   el.innerHTML = `
     <h2>${escape(t('legendTitle', { metric: countLabel(state.metric), admin: adminWord() }))}</h2>
     <p class="legend-round">${escape(roundName(state.rounds[index]))}</p>
     <ul class="classes">${classes.join('')}</ul>
     ${state.points ? `<p class="sites-key"><span class="dot"></span>${escape(t('sitesSized', { metric: countLabel(state.points.mainCount || state.metric) }))}</p>` : ''}
-    <p class="total">${escape(t('nationalTotal'))}: <strong data-value="${now.total ?? ''}">${escape(formatNumber(now.total))}</strong></p>
+    <p class="total">${escape(t('nationalTotal'))}: <strong data-value="${now.total ?? ''}">${escape(formatNumber(now.total))}</strong>
+      ${provenanceBadge(now.provenance)}</p>
+    ${breakdown}
     ${change}
-    ${synthetic ? `<p>${badge()}</p>` : ''}`;
+    <p class="as-of">${escape(t('dataAsOf', { date: roundName(round) }))}</p>
+    <p class="disclaimer">${escape(t('disclaimer'))}</p>`;
 }
 
 // ---------------------------------------------------------------- panel
@@ -547,6 +546,7 @@ function renderPanel() {
   const meta = metaOf(layer);
   const primary = nameIn(meta, props);
   const secondary = secondName(meta, props);
+  const unrealChange = before && (isIllustrative(now?.provenance) || isIllustrative(before.provenance));
   const rows = (data.countColumns || state.metrics).map((column) => {
     const v = now?.counts?.[column];
     const b = before?.counts?.[column];
@@ -555,7 +555,7 @@ function renderPanel() {
       <td class="value" data-value="${v ?? ''}">${escape(formatNumber(v))}</td>
       <td class="delta"><bdi dir="ltr">${escape(change)}</bdi></td></tr>`;
   }).join('');
-  const source = now?.source || '';
+  const source = now?.source === 'synthetic' ? t('provenance_illustrative') : now?.source || '';
   const sourceHtml = /^https?:\/\//.test(source)
     ? `<a href="${escape(source)}" target="_blank" rel="noopener noreferrer">${escape(new URL(source).hostname)}</a>`
     : escape(source);
@@ -572,9 +572,9 @@ function renderPanel() {
       <button type="button" class="close" aria-label="${escape(t('close'))}" title="${escape(t('close'))}">×</button>
     </header>
     <p class="panel-round" data-round="${escape(state.round)}">${escape(roundName(state.rounds[roundIndex()]))}
-      ${now?.synthetic ? badge() : `<span class="badge published">${escape(t('published'))}</span>`}</p>
+      ${provenanceBadge(now?.provenance)}</p>
     <table class="counts"><tbody>${rows}</tbody></table>
-    <p class="delta-note">${before ? escape(t('change', { round: roundName(state.rounds[index - 1]) })) : escape(t('firstRound'))}</p>
+    <p class="delta-note${unrealChange ? ' illustrative' : ''}">${before ? escape(t('change', { round: roundName(state.rounds[index - 1]) })) : escape(t('firstRound'))}${unrealChange ? ` <span class="unreal">(${escape(t('changeIllustrative'))})</span>` : ''}</p>
     <p class="source">${escape(t('source'))}: ${sourceHtml || '–'}</p>
     <figure>
       ${roundsChart(data.rounds, state.metric, state.round, rtl)}
@@ -761,7 +761,6 @@ function renderResults({ q, list, totals }) {
       : t('results');
   const columns = state.points.countColumns;
   const features = [...list.features].sort((a, b) => (b.properties[state.metric] ?? -1) - (a.properties[state.metric] ?? -1));
-  const synthetic = features.some((f) => f.properties.synthetic);
   const rows = features.map((f) => `<tr data-id="${escape(f.id)}">
       <td><button type="button" class="link" data-id="${escape(f.id)}" dir="auto">${escape(nameIn(state.points, { id: f.id, ...f.properties }))}</button>
         <span class="secondary" dir="auto">${escape(secondName(state.points, f.properties))}</span></td>
@@ -773,7 +772,7 @@ function renderResults({ q, list, totals }) {
       <h2>${escape(title)}</h2>
       <button type="button" class="close" aria-label="${escape(t('close'))}" title="${escape(t('close'))}">×</button>
     </header>
-    <p class="panel-round">${escape(roundName(state.rounds[roundIndex()]))} ${synthetic ? badge() : ''}</p>
+    <p class="panel-round">${escape(roundName(state.rounds[roundIndex()]))} ${provenanceBadge(totals.provenance)}</p>
     <dl class="totals" data-testid="totals">
       <div><dt>${escape(t('sites'))}</dt><dd data-field="sites" data-value="${totals.sites}">${escape(formatNumber(totals.sites))}</dd></div>
       ${columns.map((c) => `<div><dt>${escape(countLabel(c))}</dt><dd data-field="${c}" data-value="${total(c) ?? ''}">${escape(formatNumber(total(c)))}</dd></div>`).join('')}

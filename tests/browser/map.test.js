@@ -77,7 +77,16 @@ describe('the map page', () => {
     }
     const legend = await page.locator('#legend').innerText();
     assert.match(legend, /IDP individuals by governorate/);
-    assert.match(legend, /Illustrative data/);
+    // The national total with the server's provenance: published, over an illustrative
+    // breakdown; the round's date and the boundary disclaimer.
+    const meta = await api(server.base, '/collections/governorates');
+    const total = meta.rounds.at(-1).totals.idp_individuals;
+    assert.equal(total.provenance, 'published');
+    assert.equal(await page.locator('#legend .total .badge').getAttribute('data-provenance'), 'published');
+    assert.equal(Number(await page.locator('#legend .total strong').getAttribute('data-value')), total.value);
+    assert.match(legend, /The total is published; its breakdown is illustrative/);
+    assert.match(legend, /Data as of/);
+    assert.match(legend, /do not imply official endorsement or acceptance/);
   });
 
   it('opens a site panel with its names, counts, source and a chart across rounds', async () => {
@@ -87,11 +96,13 @@ describe('the map page', () => {
       const { map } = window.dtmap;
       const features = map.queryRenderedFeatures({ layers: ['sites-circle'] })
         .filter((f) => f.properties.point_count == null);
-      // One whose centre is not covered by another site.
+      // One whose centre is not covered by another site, nor by the legend or a panel.
+      const box = map.getCanvas().getBoundingClientRect();
       for (const f of features) {
         const p = map.project(f.geometry.coordinates);
         const top = map.queryRenderedFeatures(p, { layers: ['sites-circle'] })[0];
-        if (top && top.id === f.id) return { id: String(f.id), lngLat: f.geometry.coordinates };
+        const onMap = document.elementFromPoint(box.left + p.x, box.top + p.y) === map.getCanvas();
+        if (top && top.id === f.id && onMap) return { id: String(f.id), lngLat: f.geometry.coordinates };
       }
       return null;
     });
@@ -107,7 +118,7 @@ describe('the map page', () => {
     }
     assert.equal(await panel.locator('.name').innerText(), item.properties.name_en);
     assert.equal(await panel.locator('.alt-name').innerText(), item.properties.name_ar);
-    assert.match(await panel.locator('.source').innerText(), /Source: synthetic/);
+    assert.match(await panel.locator('.source').innerText(), /Source: Illustrative/);
     assert.equal(await panel.locator('.badge.synthetic').count(), 1, 'illustrative badge');
     const history = await api(server.base, `/collections/sites/items/${site.id}/rounds`);
     assert.equal(await panel.locator('svg.chart .bar').count(), history.rounds.length);
@@ -142,6 +153,8 @@ describe('the map page', () => {
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((r) => window.dtmap.state.round === r, collections.rounds[1].id);
     assert.match(await page.locator('#legend .change').innerText(), /Change since/);
+    // Both national totals are published: a real change, not marked.
+    assert.equal(await page.locator('#legend .change .unreal').count(), 0);
     await idle(page);
     await screenshot(page, '03-round');
   });
