@@ -11,6 +11,10 @@ use axum::http::header::{HeaderValue, CONTENT_DISPOSITION};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// The boundary disclaimer every map and export carries.
+pub const DISCLAIMER: &str = "The boundaries and names shown and the designations used on \
+     this map do not imply official endorsement or acceptance.";
+
 use super::items::{percent_encode, select_round};
 use super::render::{self, CollectionHeader, PropertyChoice};
 use super::stream::{self, StreamFormat};
@@ -282,6 +286,20 @@ fn xlsx(
                 .map(|r| layer.rounds[r].id.clone())
                 .unwrap_or_default(),
         ),
+        (
+            "data as of",
+            round
+                .map(|r| {
+                    let info = &layer.rounds[r];
+                    match (&info.date, &info.label) {
+                        (Some(date), Some(label)) => format!("{date} (round {label})"),
+                        (Some(date), None) => date.clone(),
+                        (None, Some(label)) => format!("round {label}"),
+                        (None, None) => info.id.clone(),
+                    }
+                })
+                .unwrap_or_default(),
+        ),
         ("attribution", layer.attribution.clone()),
         ("licence", layer.licence.clone().unwrap_or_default()),
         (
@@ -292,6 +310,13 @@ fn xlsx(
                 String::new()
             },
         ),
+        (
+            "provenance",
+            "Each row's provenance: published (with its source), computed_from_published, \
+             illustrative, or computed_from_illustrative."
+                .into(),
+        ),
+        ("disclaimer", DISCLAIMER.into()),
     ];
     for (i, (key, value)) in lines.iter().enumerate() {
         about.write_string(i as u32, 0, *key).map_err(internal)?;

@@ -253,6 +253,15 @@ async fn csv_and_xlsx_downloads_round_trip_with_every_row_and_arabic_names() {
     assert!(csv_rows.iter().all(|r| &r[provenance] == "illustrative"));
     let about = workbook.worksheet_range("about").unwrap();
     assert!(about.rows().any(|r| r[1].to_string().contains("GeoNames")));
+    let about_value = |key: &str| {
+        about
+            .rows()
+            .find(|r| r[0].to_string() == key)
+            .map(|r| r[1].to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(about_value("data as of"), "2017-08-31");
+    assert!(about_value("disclaimer").contains("do not imply official endorsement"));
 
     let geojson = get_json(&state, "/datasets/governorates/latest.geojson").await;
     assert_eq!(geojson["features"].as_array().unwrap().len(), 18);
