@@ -256,7 +256,7 @@ async fn csv_and_xlsx_downloads_round_trip_with_every_row_and_arabic_names() {
     let about_value = |key: &str| {
         about
             .rows()
-            .find(|r| r[0].to_string() == key)
+            .find(|r| r[0] == key)
             .map(|r| r[1].to_string())
             .unwrap_or_default()
     };
