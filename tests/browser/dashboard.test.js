@@ -166,6 +166,17 @@ describe('the dashboard page', () => {
     await sameAsSummary(await api(server.base, `/dashboard/summary?round=${round}`));
   });
 
+  it('shows every round\'s figures with the provenance the server gives them', async () => {
+    const { trend } = await api(server.base, '/dashboard/trend');
+    for (const point of trend) {
+      await page.selectOption('#round', point.round);
+      await shown(point.round);
+      await sameAsSummary(await api(server.base, `/dashboard/summary?round=${point.round}`));
+      const dot = page.locator(`.trend-figure.national g.point[data-round="${point.round}"]`);
+      if (point.national != null) assert.equal(await dot.getAttribute('data-provenance'), point.national_provenance);
+    }
+  });
+
   it('switches to Arabic, right to left, with translated headings and the same figures', async () => {
     const round = await page.inputValue('#round');
     await page.selectOption('#lang', 'ar');

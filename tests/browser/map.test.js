@@ -184,6 +184,23 @@ describe('the map page', () => {
     await screenshot(page, '04-search');
   });
 
+  it('gives every round\'s total the provenance the server gives it, and marks unreal changes', async () => {
+    const meta = await api(server.base, '/collections/governorates');
+    for (const [i, round] of meta.rounds.entries()) {
+      await page.evaluate((r) => window.dtmap.setRound(r), round.id);
+      const total = round.totals.idp_individuals;
+      const badge = page.locator('#legend .total .badge');
+      assert.equal(await badge.getAttribute('data-provenance'), total.provenance, round.id);
+      assert.equal(Number(await page.locator('#legend .total strong').getAttribute('data-value')), total.value, round.id);
+      if (i > 0) {
+        const before = meta.rounds[i - 1].totals.idp_individuals.provenance;
+        const unreal = [total.provenance, before].some((p) => p.endsWith('illustrative'));
+        assert.equal(await page.locator('#legend .change .unreal').count(), unreal ? 1 : 0, round.id);
+      }
+    }
+    await page.evaluate((r) => window.dtmap.setRound(r), meta.latestRound);
+  });
+
   it('switches to Arabic with a right-to-left layout and translated strings', async () => {
     const options = await page.$$eval('#lang option', (os) => os.map((o) => [o.value, o.textContent]));
     assert.deepEqual(options, [['en', 'English'], ['ar', 'العربية'], ['ckb', 'کوردی']], 'the configured languages');
