@@ -48,7 +48,8 @@ describe('the map page on another country\'s data', () => {
     assert.ok(locations.length > 0, 'locations drawn');
     const legend = await page.textContent('#legend');
     assert.match(legend, /Persons by state/);
-    assert.match(legend, /Illustrative data/, 'synthetic figures are flagged');
+    assert.match(legend, /Computed from illustrative figures/, 'the rolled-up total of synthetic figures is flagged');
+    assert.match(legend, /not a real change/);
     const buttons = await page.$$eval('[data-metric]', (bs) => bs.map((b) => [b.dataset.metric, b.textContent.trim()]));
     assert.deepEqual(buttons, [['hh', 'Households'], ['persons', 'Persons']]);
     await screenshot(page, 'other-1-map');
