@@ -238,6 +238,20 @@ fn xlsx(
         .from_reader(text.as_bytes());
     let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();
+    // A fixed creation time (the round's date when it is one): the same data gives the same
+    // bytes from every replica, at any time.
+    let created = round
+        .and_then(|r| layer.rounds[r].date.as_deref())
+        .and_then(|date| {
+            let mut parts = date.split('-').map(|p| p.parse::<u16>().ok());
+            let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+            rust_xlsxwriter::ExcelDateTime::from_ymd(y, m as u8, d as u8).ok()
+        })
+        .or_else(|| rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1).ok());
+    if let Some(created) = created {
+        workbook
+            .set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    }
     // Rows go to a temporary file as they are written, not into memory.
     let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name("data").map_err(internal)?;

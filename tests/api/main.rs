@@ -15,5 +15,6 @@ mod ogc;
 mod other;
 mod queries;
 mod reload;
+mod replicas;
 mod spatial;
 mod walkthrough;
