@@ -22,6 +22,7 @@
 //! - [`server`]: the router, the middleware, `run`.
 //! - [`tiles`]: vector tiles (clip, simplify, cluster, MVT), TileJSON, the style and its glyphs.
 //! - [`web`]: the bundled map client.
+//! - [`export`]: static publishing, the tile pyramid as one PMTiles file with its style.
 //! - [`deadline`], [`background`]: the request deadline that long loops watch, and freeing
 //!   large snapshots off the threads that serve requests.
 //!
@@ -39,6 +40,7 @@ pub mod dashboard;
 pub mod data;
 pub mod deadline;
 pub mod error;
+pub mod export;
 pub mod geometry;
 pub mod index;
 pub mod model;

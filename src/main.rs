@@ -38,6 +38,25 @@ enum Command {
         #[arg(value_name = "CONFIG")]
         file: Option<PathBuf>,
     },
+    /// Write the map as static files: every layer's tiles for one round as one PMTiles
+    /// archive (map.pmtiles), with style.json, tilejson.json and the glyphs (fonts/).
+    Export {
+        /// Folder to write into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Round id (default: the latest).
+        #[arg(long)]
+        round: Option<String>,
+        /// Shallowest zoom.
+        #[arg(long, default_value_t = 0)]
+        min_zoom: u8,
+        /// Deepest zoom (at most 14).
+        #[arg(long, default_value_t = 10)]
+        max_zoom: u8,
+        /// URL the folder will be published at (the style's URLs are relative without it).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +87,22 @@ fn main() -> ExitCode {
     overrides.apply(&mut config);
     match cli.command {
         Some(Command::Check { .. }) => check(&config),
+        Some(Command::Export {
+            out,
+            round,
+            min_zoom,
+            max_zoom,
+            base_url,
+        }) => export(
+            &config,
+            &dtmap::export::ExportOptions {
+                round,
+                min_zoom,
+                max_zoom,
+                out,
+                base_url: base_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") }),
+            },
+        ),
         None | Some(Command::Serve) => serve(config, config_path, overrides),
     }
 }
@@ -118,6 +153,30 @@ fn check(config: &Config) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn export(config: &Config, options: &dtmap::export::ExportOptions) -> ExitCode {
+    let (snapshot, report) = dtmap::data::load(config);
+    if !report.is_ok() {
+        println!("{report}");
+        eprintln!("refusing to export: the data has errors");
+        return ExitCode::FAILURE;
+    }
+    match dtmap::export::export(&snapshot, &config.tiles.options(), options) {
+        Ok(summary) => {
+            println!(
+                "wrote {} tiles ({} bytes) to {}",
+                summary.tiles,
+                summary.bytes,
+                options.out.join(dtmap::export::ARCHIVE).display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("export failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -737,3 +737,192 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
         "every state's Cyrillic name: {names_seen:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Static publishing: `dtmap export` writes the same tiles into one PMTiles archive
+// ---------------------------------------------------------------------------------------
+
+/// A PMTiles v3 tile id: the tiles of all lower zooms, then the Hilbert index in the zoom.
+fn pmtiles_id(z: u8, x: u64, y: u64) -> u64 {
+    let base: u64 = (0..z).map(|zoom| 1u64 << (2 * zoom)).sum();
+    let n = 1u64 << z;
+    let (mut x, mut y, mut d) = (x, y, 0u64);
+    let mut s = n / 2;
+    while s > 0 {
+        let rx = u64::from(x & s > 0);
+        let ry = u64::from(y & s > 0);
+        d += s * s * ((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                // Only the bits below `s` matter from here on.
+                x = (s - 1).wrapping_sub(x);
+                y = (s - 1).wrapping_sub(y);
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    base + d
+}
+
+fn varint(bytes: &[u8], at: &mut usize) -> u64 {
+    let (mut value, mut shift) = (0u64, 0);
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+/// Every (tile id → tile bytes) of a PMTiles v3 archive, read by the spec (not by the
+/// writer's crate): header, gzip'd directories, leaf directories, run lengths.
+fn read_pmtiles(archive: &[u8]) -> BTreeMap<u64, Vec<u8>> {
+    use std::io::Read;
+    assert_eq!(&archive[..7], b"PMTiles");
+    assert_eq!(archive[7], 3, "version 3");
+    let u64_at = |at: usize| u64::from_le_bytes(archive[at..at + 8].try_into().unwrap());
+    let (root_offset, root_length) = (u64_at(8), u64_at(16));
+    let (leaf_offset, data_offset) = (u64_at(40), u64_at(56));
+    let internal = archive[97];
+    let inflate = |bytes: &[u8]| -> Vec<u8> {
+        match internal {
+            1 => bytes.to_vec(),
+            2 => {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(bytes)
+                    .read_to_end(&mut out)
+                    .unwrap();
+                out
+            }
+            other => panic!("internal compression {other}"),
+        }
+    };
+    let mut tiles = BTreeMap::new();
+    let mut pending = vec![(root_offset, root_length, true)];
+    while let Some((offset, length, root)) = pending.pop() {
+        let start = if root { offset } else { leaf_offset + offset } as usize;
+        let dir = inflate(&archive[start..start + length as usize]);
+        let mut at = 0;
+        let n = varint(&dir, &mut at) as usize;
+        let mut ids = Vec::with_capacity(n);
+        let mut last = 0;
+        for _ in 0..n {
+            last += varint(&dir, &mut at);
+            ids.push(last);
+        }
+        let runs: Vec<u64> = (0..n).map(|_| varint(&dir, &mut at)).collect();
+        let lengths: Vec<u64> = (0..n).map(|_| varint(&dir, &mut at)).collect();
+        let mut offsets = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = varint(&dir, &mut at);
+            // 0: right after the previous entry (the start, for the first one).
+            offsets.push(match (v, i) {
+                (0, 0) => 0,
+                (0, _) => offsets[i - 1] + lengths[i - 1],
+                _ => v - 1,
+            });
+        }
+        for i in 0..n {
+            if runs[i] == 0 {
+                pending.push((offsets[i], lengths[i], false));
+                continue;
+            }
+            let at = (data_offset + offsets[i]) as usize;
+            let bytes = archive[at..at + lengths[i] as usize].to_vec();
+            for k in 0..runs[i] {
+                tiles.insert(ids[i] + k, bytes.clone());
+            }
+        }
+    }
+    tiles
+}
+
+#[tokio::test]
+async fn an_exported_archive_holds_exactly_the_tiles_the_server_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = snapshot();
+    let round = snapshot.layer("governorates").unwrap().rounds[3].id.clone();
+    let options = dtmap::export::ExportOptions {
+        round: Some(round.clone()),
+        min_zoom: 0,
+        max_zoom: 8,
+        out: dir.path().to_path_buf(),
+        base_url: Some("https://cdn.example.org/map/".into()),
+    };
+    let tile_options = dtmap::config::Config::builtin().tiles.options();
+    let summary = dtmap::export::export(&snapshot, &tile_options, &options).unwrap();
+    let archive = std::fs::read(dir.path().join("map.pmtiles")).unwrap();
+    assert_eq!(summary.bytes, archive.len() as u64);
+    let tiles = read_pmtiles(&archive);
+    assert_eq!(tiles.len(), summary.tiles);
+    let app = app();
+    let all: Vec<&str> = snapshot.layers.iter().map(|l| l.id.as_str()).collect();
+    let composite = all.join(",");
+    // Over the bounds of every layer (the basemap's countries reach beyond Iraq).
+    let bounds = snapshot
+        .layers
+        .iter()
+        .filter_map(|l| l.extent)
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        })
+        .unwrap();
+    let mut compared = 0;
+    for zoom in 0..=8u8 {
+        for tile in tiles_over(bounds, zoom) {
+            let answer = get(
+                &app,
+                &format!(
+                    "/tiles/{composite}/{}/{}/{}?round={round}",
+                    tile.z, tile.x, tile.y
+                ),
+            )
+            .await;
+            let id = pmtiles_id(zoom, u64::from(tile.x), u64::from(tile.y));
+            match answer.status {
+                StatusCode::OK => {
+                    assert_eq!(
+                        tiles.get(&id).map(Vec::as_slice),
+                        Some(&answer.body[..]),
+                        "{tile:?}"
+                    );
+                    compared += 1;
+                }
+                StatusCode::NO_CONTENT => assert!(!tiles.contains_key(&id), "{tile:?}"),
+                other => panic!("{tile:?}: {other}"),
+            }
+        }
+    }
+    assert_eq!(
+        compared, summary.tiles,
+        "every tile of the archive compared"
+    );
+    // The style reads the archive and the glyphs from where the folder is published.
+    let style: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("style.json")).unwrap()).unwrap();
+    assert_eq!(
+        style["sources"]["dtmap"]["url"],
+        "pmtiles://https://cdn.example.org/map/map.pmtiles"
+    );
+    assert_eq!(
+        style["glyphs"],
+        "https://cdn.example.org/map/fonts/{fontstack}/{range}.pbf"
+    );
+    assert!(dir
+        .path()
+        .join("fonts/Noto Sans Regular/1536-1791.pbf")
+        .exists());
+    // Bad zooms are refused.
+    let too_deep = dtmap::export::ExportOptions {
+        max_zoom: 15,
+        ..options
+    };
+    assert!(dtmap::export::export(&snapshot, &tile_options, &too_deep).is_err());
+}
