@@ -132,7 +132,7 @@ pub fn export(
             }
             writer
                 .add_tile(
-                    TileCoord::new(z, tile.x as u32, tile.y as u32)
+                    TileCoord::new(z, tile.x, tile.y)
                         .map_err(|e| write_error(&path, e))?,
                     &bytes,
                 )
