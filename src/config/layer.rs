@@ -45,7 +45,7 @@ pub struct LayerConfig {
     #[serde(default)]
     pub names: BTreeMap<String, String>,
     /// What one feature of this layer is called, by language code
-    /// (`{ en = "state", fr = "État" }`): "governorate", "province", "district"…
+    /// (`{ en = "state", fr = "État" }`): "state", "province", "district"…
     #[serde(default)]
     pub admin_word: BTreeMap<String, String>,
     /// The same word in the plural, by language code (`{ en = "states" }`), for headings
@@ -62,7 +62,7 @@ pub struct LayerConfig {
     /// Properties written into vector tiles; `fields` when absent.
     #[serde(default)]
     pub tile_fields: Option<Vec<String>>,
-    /// Property that groups the features in area totals (e.g. the governorate p-code).
+    /// Property that groups the features in area totals (e.g. the admin-1 p-code).
     #[serde(default)]
     pub group_by: Option<String>,
     /// Layer whose features the `group_by` values are ids of (names come from there).
@@ -213,7 +213,7 @@ pub struct CountTableConfig {
     /// Column holding a label of the round (e.g. "Round 112"); optional.
     #[serde(default)]
     pub round_label: Option<String>,
-    /// The count columns: a name, or `{ name = "idp_families", column = "IDP Families" }`.
+    /// The count columns: a name, or `{ name = "households", column = "Households" }`.
     pub columns: Vec<CountColumnConfig>,
     /// Column flagging synthetic (illustrative) rows; optional.
     #[serde(default)]
