@@ -62,6 +62,9 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Largest body of one page of features (GeoJSON or CSV); a page stops early at it and
 /// its `next` link continues from there.
 pub const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest FlatGeobuf download (`/datasets/{layer}/{round}.fgb`), in bytes, counted as
+/// its features are written to a temporary file; a larger one is a 413.
+pub const MAX_FGB_DOWNLOAD_BYTES: usize = 1024 * 1024 * 1024;
 /// Bytes of built answers waiting to be sent, over every connection; an answer that would
 /// go over it is a 503 (`Retry-After`), so clients that do not read cannot pile up memory.
 pub const MAX_BUFFERED_RESPONSE_BYTES: usize = 256 * 1024 * 1024;

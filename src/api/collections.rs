@@ -131,6 +131,7 @@ pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value 
             { "href": href, "rel": "self", "type": JSON, "title": "this collection" },
             { "href": format!("{href}/items"), "rel": "items", "type": super::GEOJSON, "title": "the features" },
             { "href": format!("{href}/items?f=csv"), "rel": "items", "type": super::CSV, "title": "the features as CSV" },
+            { "href": format!("{href}/items?f=fgb"), "rel": "items", "type": super::FGB, "title": "the features as FlatGeobuf" },
             { "href": format!("{href}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "queryable properties" },
             { "href": format!("{href}/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": JSON, "title": "vector tilesets" },
         ],

@@ -1,8 +1,8 @@
 //! Dataset downloads: every layer with its counts, per round, as GeoJSON, CSV (UTF-8 with a
-//! BOM so spreadsheet programs show Arabic) and XLSX, at stable URLs
-//! (`/datasets/{layer}/{round}.{geojson|csv|xlsx}`, `latest` for the newest round, `all`
-//! for layers without rounds), and `/datasets`, the list of them with source, licence and
-//! attribution (JSON, or an HTML page for browsers).
+//! BOM so spreadsheet programs show Arabic), XLSX and FlatGeobuf (with its spatial index),
+//! at stable URLs (`/datasets/{layer}/{round}.{geojson|csv|xlsx|fgb}`, `latest` for the
+//! newest round, `all` for layers without rounds), and `/datasets`, the list of them with
+//! source, licence and attribution (JSON, or an HTML page for browsers).
 
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ use crate::model::Layer;
 
 /// Media type of XLSX.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const FORMATS: [&str; 3] = ["geojson", "csv", "xlsx"];
+const FORMATS: [&str; 4] = ["geojson", "csv", "xlsx", "fgb"];
 
 /// The round names a layer's files are published under.
 fn file_rounds(layer: &Layer) -> Vec<String> {
@@ -103,7 +103,7 @@ fn listing_html(listing: &Value) -> String {
     for dataset in listing["datasets"].as_array().into_iter().flatten() {
         let text = |key: &str| escape(dataset[key].as_str().unwrap_or(""));
         body.push_str(&format!(
-            "<section><h2>{}</h2><p>{}</p><p class=\"meta\"><b>Source / المصدر:</b> {}<br><b>Licence / الترخيص:</b> {}</p>{}<table><thead><tr><th>Round / الجولة</th><th>GeoJSON</th><th>CSV</th><th>XLSX</th></tr></thead><tbody>",
+            "<section><h2>{}</h2><p>{}</p><p class=\"meta\"><b>Source / المصدر:</b> {}<br><b>Licence / الترخيص:</b> {}</p>{}<table><thead><tr><th>Round / الجولة</th><th>GeoJSON</th><th>CSV</th><th>XLSX</th><th>FlatGeobuf</th></tr></thead><tbody>",
             text("title"),
             text("description"),
             text("attribution"),
@@ -120,7 +120,7 @@ fn listing_html(listing: &Value) -> String {
                 format!("<td><a href=\"{href}\">{ext}</a></td>")
             };
             body.push_str(&format!(
-                "<tr><td>{}{}</td>{}{}{}</tr>",
+                "<tr><td>{}{}</td>{}{}{}{}</tr>",
                 escape(round["round"].as_str().unwrap_or("")),
                 round["label"]
                     .as_str()
@@ -129,6 +129,7 @@ fn listing_html(listing: &Value) -> String {
                 link("geojson"),
                 link("csv"),
                 link("xlsx"),
+                link("fgb"),
             ));
         }
         body.push_str("</tbody></table></section>");
@@ -139,7 +140,7 @@ fn listing_html(listing: &Value) -> String {
     )
 }
 
-/// `GET /datasets/{layer}/{file}` with file `{round}.{geojson|csv|xlsx}`.
+/// `GET /datasets/{layer}/{file}` with file `{round}.{geojson|csv|xlsx|fgb}`.
 pub async fn download(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
@@ -154,7 +155,7 @@ pub async fn download(
     })?;
     if !FORMATS.contains(&ext) {
         return Err(ApiError::not_found(format!(
-            "{ext:?} is not a download format; use geojson, csv or xlsx"
+            "{ext:?} is not a download format; use geojson, csv, xlsx or fgb"
         )));
     }
     let round = match round_name {
@@ -200,6 +201,25 @@ pub async fn download(
             stream::layer_body(layer, round, choice, StreamFormat::Csv, None),
             super::CSV,
         ),
+        "fgb" => {
+            // Sorted along a Hilbert curve and indexed once every feature is known: written
+            // whole to a temporary file on the compute pool, then streamed from it.
+            let file = state
+                .heavy
+                .run(move || {
+                    let features: Vec<u32> = (0..layer.features.len() as u32).collect();
+                    let page = render::FeaturePage {
+                        layer: &layer,
+                        round,
+                        features: &features,
+                        choice: &choice,
+                        distances: None,
+                    };
+                    super::fgb::page_file(&page, crate::config::MAX_FGB_DOWNLOAD_BYTES)
+                })
+                .await?;
+            data_response(super::fgb::file_body(file), super::FGB)
+        }
         _ => {
             // A workbook is a zip written at the end: built whole, on the compute pool.
             let bytes = state

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::render::{self, FeaturePage, PropertyChoice};
-use super::{data_response, layer, AppState, BaseUrl, Negotiated, QueryParams};
+use super::{data_response, layer, AppState, BaseUrl, NegotiatedFeatures, QueryParams};
 use crate::config::{DEFAULT_ITEMS_LIMIT, MAX_ITEMS_LIMIT};
 use crate::error::ApiError;
 use crate::model::Layer;
@@ -74,7 +74,7 @@ pub struct ItemsStandard {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Negotiated(format): Negotiated,
+    NegotiatedFeatures(format): NegotiatedFeatures,
     Path(id): Path<String>,
     QueryParams(params): QueryParams<ItemsParams>,
     raw_query: axum::extract::RawQuery,
@@ -86,7 +86,9 @@ pub async fn list(
     // size; sorting and full scans cost in proportion to the layer.
     let large = layer.features.len() > INLINE_SCAN_FEATURES;
     let filtered = request.selection.filter.is_some();
+    // FlatGeobuf is sorted and indexed as it is written, through a temporary file.
     let costly = filtered
+        || format == super::Format::Fgb
         || (large && (!request.selection.sort.is_empty() || request.selection.bbox.is_none()));
     let heavy = (filtered
         && params
@@ -159,7 +161,7 @@ pub struct ItemParams {
 pub async fn one(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Negotiated(format): Negotiated,
+    NegotiatedFeatures(format): NegotiatedFeatures,
     Path((id, fid)): Path<(String, String)>,
     QueryParams(params): QueryParams<ItemParams>,
 ) -> Result<Response, ApiError> {
@@ -172,7 +174,7 @@ pub async fn one(
         .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let properties = property_choice(layer, params.properties.as_deref())?;
-    if format == super::Format::Csv {
+    if matches!(format, super::Format::Csv | super::Format::Fgb) {
         let page = FeaturePage {
             layer,
             round,
@@ -191,6 +193,7 @@ pub async fn one(
     let links = json!([
         { "href": item, "rel": "self", "type": super::GEOJSON, "title": "this feature" },
         { "href": format!("{item}?f=csv"), "rel": "alternate", "type": "text/csv", "title": "this feature as CSV" },
+        { "href": format!("{item}?f=fgb"), "rel": "alternate", "type": super::FGB, "title": "this feature as FlatGeobuf" },
         { "href": collection, "rel": "collection", "type": super::JSON, "title": "the collection" },
     ]);
     body.push_str(r#","links":"#);
@@ -664,7 +667,7 @@ pub fn page_links(
             serde_urlencoded::to_string(&kept).unwrap_or_default()
         )
     };
-    let as_csv = {
+    let as_format = |f: &str| {
         let mut kept: Vec<(String, String)> = params
             .iter()
             .filter(|(k, _)| k != "offset" && k != "limit" && k != "f")
@@ -674,7 +677,7 @@ pub fn page_links(
         if offset > 0 {
             kept.push(("offset".into(), offset.to_string()));
         }
-        kept.push(("f".into(), "csv".into()));
+        kept.push(("f".into(), f.into()));
         format!(
             "{href}?{}",
             serde_urlencoded::to_string(&kept).unwrap_or_default()
@@ -685,7 +688,10 @@ pub fn page_links(
             "href": with_offset(offset), "rel": "self", "type": super::GEOJSON, "title": "this page"
         }),
         json!({
-            "href": as_csv, "rel": "alternate", "type": "text/csv", "title": "this page as CSV"
+            "href": as_format("csv"), "rel": "alternate", "type": "text/csv", "title": "this page as CSV"
+        }),
+        json!({
+            "href": as_format("fgb"), "rel": "alternate", "type": super::FGB, "title": "this page as FlatGeobuf"
         }),
     ];
     if offset.saturating_add(returned) < matched {

@@ -8,6 +8,7 @@ pub mod collections;
 pub mod compute;
 pub mod dashboard;
 pub mod datasets;
+pub mod fgb;
 pub mod flights;
 pub mod items;
 pub mod landing;
@@ -42,6 +43,8 @@ pub const JSON: &str = "application/json";
 pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
 /// Media type of CSV.
 pub const CSV: &str = "text/csv; charset=utf-8";
+/// Media type of FlatGeobuf.
+pub const FGB: &str = "application/flatgeobuf";
 
 /// Settings the handlers need, fixed at start.
 #[derive(Debug, Clone)]
@@ -380,49 +383,80 @@ pub enum Format {
     Html,
     /// CSV.
     Csv,
+    /// FlatGeobuf (features only: see [`NegotiatedFeatures`]).
+    Fgb,
 }
 
-/// The format asked for: `?f=` wins over `Accept`; JSON when neither says.
+/// The format asked for: `?f=` wins over `Accept`; JSON when neither says. FlatGeobuf is
+/// not among the formats of this extractor: `f=fgb` is a 400 naming the endpoints that
+/// give it, and `Accept: application/flatgeobuf` is answered with JSON.
 #[derive(Debug, Clone, Copy)]
 pub struct Negotiated(pub Format);
+
+/// [`Negotiated`] for the endpoints that answer with features (items, search, near,
+/// contains), which can also give FlatGeobuf (`f=fgb`, `Accept: application/flatgeobuf`).
+#[derive(Debug, Clone, Copy)]
+pub struct NegotiatedFeatures(pub Format);
+
+/// The format a request asks for; FlatGeobuf only when `features`.
+fn negotiate(parts: &Parts, features: bool) -> Result<Format, ApiError> {
+    let f = parts.uri.query().and_then(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == "f")
+            .map(|(_, v)| v)
+    });
+    if let Some(f) = f {
+        return match f.as_str() {
+            "json" | "geojson" | "application/json" | "application/geo+json" => Ok(Format::Json),
+            "html" | "text/html" => Ok(Format::Html),
+            "csv" | "text/csv" => Ok(Format::Csv),
+            "fgb" | "flatgeobuf" | FGB if features => Ok(Format::Fgb),
+            "fgb" | "flatgeobuf" | FGB => Err(ApiError::bad_request(format!(
+                "f={f:?}: FlatGeobuf is given for features only (items, search, near, \
+                 contains and the /datasets downloads); use json, html or csv here"
+            ))),
+            other => Err(ApiError::bad_request(format!(
+                "f={other:?} is not a format dtmap produces; use json, html or csv{}",
+                if features {
+                    ", or fgb (FlatGeobuf)"
+                } else {
+                    ""
+                }
+            ))),
+        };
+    }
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let json_first = accept.find("json");
+    let html_first = accept.find("text/html");
+    let format = match (html_first, json_first) {
+        (Some(h), Some(j)) if h < j => Format::Html,
+        (Some(_), None) => Format::Html,
+        _ if accept.starts_with("text/csv") => Format::Csv,
+        _ if features && accept.starts_with(FGB) => Format::Fgb,
+        _ => Format::Json,
+    };
+    Ok(format)
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Negotiated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let f = parts.uri.query().and_then(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()?
-                .into_iter()
-                .find(|(k, _)| k == "f")
-                .map(|(_, v)| v)
-        });
-        if let Some(f) = f {
-            return match f.as_str() {
-                "json" | "geojson" | "application/json" | "application/geo+json" => {
-                    Ok(Negotiated(Format::Json))
-                }
-                "html" | "text/html" => Ok(Negotiated(Format::Html)),
-                "csv" | "text/csv" => Ok(Negotiated(Format::Csv)),
-                other => Err(ApiError::bad_request(format!(
-                    "f={other:?} is not a format dtmap produces; use json, html or csv"
-                ))),
-            };
-        }
-        let accept = parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let json_first = accept.find("json");
-        let html_first = accept.find("text/html");
-        let format = match (html_first, json_first) {
-            (Some(h), Some(j)) if h < j => Format::Html,
-            (Some(_), None) => Format::Html,
-            _ if accept.starts_with("text/csv") => Format::Csv,
-            _ => Format::Json,
-        };
-        Ok(Negotiated(format))
+        negotiate(parts, false).map(Negotiated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for NegotiatedFeatures {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        negotiate(parts, true).map(NegotiatedFeatures)
     }
 }
 

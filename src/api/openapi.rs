@@ -181,7 +181,7 @@ fn describe(ex: &Examples, path: &str, name: &str, formats: Vec<&str>) -> (Strin
         "styleId" => (text("Style: default.json."), string),
         "fontstack" => (text("Font stack."), string),
         "range" => (text("Unicode range, e.g. 0-255.pbf."), string),
-        "file" => (text("`{round}.{geojson|csv|xlsx}`; `latest` for the newest round, `all` for layers without rounds."), string),
+        "file" => (text("`{round}.{geojson|csv|xlsx|fgb}`; `latest` for the newest round, `all` for layers without rounds."), string),
         "version" => (text("Hash of the bundled files."), string),
         "path" => (text("File."), string),
         "f" => (text("Output format (wins over Accept)."), json!({ "type": "string", "enum": formats })),
@@ -222,6 +222,9 @@ fn formats(media_types: &[&str]) -> Vec<&'static str> {
     }
     if media_types.contains(&media::HTML) {
         out.push("html");
+    }
+    if media_types.contains(&media::FGB) {
+        out.push("fgb");
     }
     out
 }
@@ -284,6 +287,9 @@ fn responses(path: &str, method: &str, op: &Op) -> Value {
     let operational = matches!(path, "/health" | "/metrics") || path.starts_with("/admin/");
     if method == "get" && !operational {
         out["304"] = json!({ "$ref": "#/components/responses/NotModified" });
+    }
+    if op.media.contains(&media::FGB) {
+        out["413"] = json!({ "$ref": "#/components/responses/TooLarge" });
     }
     if op.media.contains(&media::MVT) {
         out["204"] = json!({ "description": "The tile is empty" });
@@ -408,6 +414,7 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 "BadRequest": { "description": "A parameter or body is wrong; the body says which and why.", "content": exception },
                 "NotFound": { "description": "No such collection, feature or resource.", "content": exception },
                 "NotModified": { "description": "The answer has not changed since the ETag given in If-None-Match." },
+                "TooLarge": { "description": "The answer (a CSV or FlatGeobuf page, or a download) would be over its size limit; ask for fewer features.", "content": exception },
                 "UriTooLong": { "description": "The request target is over the limit; POST the geometry instead.", "content": exception },
                 "Unauthorized": { "description": "A valid bearer token is needed.", "content": exception },
                 "Unavailable": { "description": "The server is busy or the request took too long; try again.", "content": exception },

@@ -7,7 +7,8 @@
 //! - `GET|POST /collections/{id}/totals`: sums of every count column over an area or a
 //!   circle, with the breakdown by group, for one round or every round.
 //!
-//! Results page like the items endpoint and come as GeoJSON, or CSV with `f=csv`.
+//! Results page like the items endpoint and come as GeoJSON, CSV with `f=csv`, or
+//! FlatGeobuf with `f=fgb`.
 
 use std::sync::Arc;
 
@@ -21,7 +22,8 @@ use serde_json::{json, Map, Value};
 use super::items::{page_links, paged, parse_limit, property_choice, select_round};
 use super::render::FeaturePage;
 use super::{
-    data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated, QueryParams,
+    data_response, json_response, layer, AppState, BaseUrl, Format, Negotiated, NegotiatedFeatures,
+    QueryParams,
 };
 use crate::config::{MAX_NEAREST_K, MAX_QUERY_VERTICES, MAX_RADIUS_METRES};
 use crate::error::ApiError;
@@ -316,7 +318,7 @@ fn area_body_from_params(params: &AreaParams) -> Result<AreaBody, ApiError> {
 pub async fn search_get(
     state: State<Arc<AppState>>,
     base: BaseUrl,
-    format: Negotiated,
+    format: NegotiatedFeatures,
     path: Path<String>,
     QueryParams(params): QueryParams<AreaParams>,
     raw: axum::extract::RawQuery,
@@ -329,7 +331,7 @@ pub async fn search_get(
 pub async fn search_post(
     state: State<Arc<AppState>>,
     base: BaseUrl,
-    format: Negotiated,
+    format: NegotiatedFeatures,
     path: Path<String>,
     QueryParams(params): QueryParams<AreaParams>,
     raw: axum::extract::RawQuery,
@@ -346,7 +348,7 @@ pub async fn search_post(
 async fn search(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Negotiated(format): Negotiated,
+    NegotiatedFeatures(format): NegotiatedFeatures,
     Path(id): Path<String>,
     params: AreaParams,
     body: AreaBody,
@@ -438,7 +440,7 @@ pub struct NearParams {
 pub async fn near(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Negotiated(format): Negotiated,
+    NegotiatedFeatures(format): NegotiatedFeatures,
     Path(id): Path<String>,
     QueryParams(params): QueryParams<NearParams>,
     raw: axum::extract::RawQuery,
@@ -497,8 +499,9 @@ pub async fn near(
         };
         page.respond(format, found.len(), &links, None)
     };
-    // At most k (≤ 1,000) sites cost little; every site within a radius may be many.
-    if k.is_some() {
+    // At most k (≤ 1,000) sites cost little; every site within a radius may be many, and
+    // FlatGeobuf is written through a temporary file.
+    if k.is_some() && format != Format::Fgb {
         return Ok(answer(layer));
     }
     let layer = layer.clone();
@@ -528,7 +531,7 @@ pub struct PointParams {
 pub async fn contains(
     State(state): State<Arc<AppState>>,
     BaseUrl(base): BaseUrl,
-    Negotiated(format): Negotiated,
+    NegotiatedFeatures(format): NegotiatedFeatures,
     Path(id): Path<String>,
     QueryParams(params): QueryParams<PointParams>,
 ) -> Result<Response, ApiError> {

@@ -1,6 +1,7 @@
 //! Writing features out: GeoJSON (text assembled from the geometry prepared at load, so a
 //! response is mostly copying) and CSV (UTF-8 with a BOM, so spreadsheet programs show
-//! Arabic names correctly). Used by the items and query endpoints alike.
+//! Arabic names correctly); FlatGeobuf is in [`super::fgb`]. Used by the items and query
+//! endpoints alike.
 
 use geo::{Geometry, InteriorPoint};
 use serde_json::Value;
@@ -358,10 +359,11 @@ pub struct FeaturePage<'a> {
 }
 
 impl FeaturePage<'_> {
-    /// CSV when the client asked for it, otherwise a GeoJSON FeatureCollection with the
-    /// number matched, the links (given the number of features actually returned) and any
-    /// extra members. A page stops at [`MAX_PAGE_BYTES`]: GeoJSON returns the features
-    /// that fit and links the next page from there; CSV, which has no links, is a 413.
+    /// CSV or FlatGeobuf when the client asked for it, otherwise a GeoJSON
+    /// FeatureCollection with the number matched, the links (given the number of features
+    /// actually returned) and any extra members. A page stops at [`MAX_PAGE_BYTES`]:
+    /// GeoJSON returns the features that fit and links the next page from there; CSV and
+    /// FlatGeobuf, which have no links, are a 413.
     pub fn respond(
         &self,
         format: super::Format,
@@ -382,6 +384,12 @@ impl FeaturePage<'_> {
         max_bytes: usize,
     ) -> axum::response::Response {
         use axum::response::IntoResponse;
+        if format == super::Format::Fgb {
+            return match super::fgb::page_bytes(self, max_bytes) {
+                Ok(body) => super::data_response(body, super::FGB),
+                Err(e) => e.into_response(),
+            };
+        }
         if format == super::Format::Csv {
             let body = write_csv(
                 self.layer,

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 
 /// Media types of answers.
 pub mod media {
-    pub use crate::api::{CSV, GEOJSON, JSON, OPENAPI};
+    pub use crate::api::{CSV, FGB, GEOJSON, JSON, OPENAPI};
     /// HTML pages.
     pub const HTML: &str = "text/html";
     /// JSON Schema (queryables).
@@ -159,14 +159,14 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/collections/{collectionId}/items",
         query: Query::open::<items::ItemsStandard>(),
-        get: op("getFeatures", "Data", "Features with the counts of one round", &[GEOJSON, CSV]),
+        get: op("getFeatures", "Data", "Features with the counts of one round", &[GEOJSON, CSV, FGB]),
         post: None,
         handlers: || get(items::list),
     },
     Route {
         path: "/collections/{collectionId}/items/{featureId}",
         query: Query::of::<items::ItemParams>(),
-        get: op("getFeature", "Data", "One feature", &[GEOJSON, CSV]),
+        get: op("getFeature", "Data", "One feature", &[GEOJSON, CSV, FGB]),
         post: None,
         handlers: || get(items::one),
     },
@@ -180,21 +180,21 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/collections/{collectionId}/search",
         query: Query::of::<queries::AreaParams>(),
-        get: op("searchArea", "Queries", "Features in an area", &[GEOJSON, CSV]),
-        post: op_with_body("searchAreaPost", "Queries", "Features in an area given in the body", &[GEOJSON, CSV]),
+        get: op("searchArea", "Queries", "Features in an area", &[GEOJSON, CSV, FGB]),
+        post: op_with_body("searchAreaPost", "Queries", "Features in an area given in the body", &[GEOJSON, CSV, FGB]),
         handlers: || get(queries::search_get).post(queries::search_post),
     },
     Route {
         path: "/collections/{collectionId}/near",
         query: Query::of::<queries::NearParams>(),
-        get: op("near", "Queries", "Features within a distance of a point, or the k nearest, nearest first", &[GEOJSON, CSV]),
+        get: op("near", "Queries", "Features within a distance of a point, or the k nearest, nearest first", &[GEOJSON, CSV, FGB]),
         post: None,
         handlers: || get(queries::near),
     },
     Route {
         path: "/collections/{collectionId}/contains",
         query: Query::of::<queries::PointParams>(),
-        get: op("contains", "Queries", "The features containing a point (e.g. which area)", &[GEOJSON, CSV]),
+        get: op("contains", "Queries", "The features containing a point (e.g. which area)", &[GEOJSON, CSV, FGB]),
         post: None,
         handlers: || get(queries::contains),
     },
@@ -314,7 +314,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/datasets/{layer}/{file}",
         query: Query::of::<NoParams>(),
-        get: op("dataset", "Datasets", "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM) or XLSX", &[GEOJSON, CSV, XLSX]),
+        get: op("dataset", "Datasets", "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM), XLSX or FlatGeobuf (with its spatial index)", &[GEOJSON, CSV, XLSX, FGB]),
         post: None,
         handlers: || get(datasets::download),
     },

@@ -5,6 +5,7 @@ mod common;
 mod cql2;
 mod dashboard;
 mod features;
+mod fgb;
 mod gdal;
 mod hardening;
 mod limits;
