@@ -1,7 +1,8 @@
 //! Dataset downloads: every layer with its counts, per round, as GeoJSON, CSV (UTF-8 with a
 //! BOM so spreadsheet programs show Arabic) and XLSX, at stable URLs
-//! (`/datasets/{layer}/{round}.{geojson|csv|xlsx}`, `latest` for the newest round, `all`
-//! for layers without rounds), and `/datasets`, the list of them with source, licence and
+//! (`/datasets/{layer}/{round}.{geojson|csv|xlsx}`, `latest` for the newest round; `all`
+//! for layers without rounds, and for layers with rounds the time series of every round
+//! as `all.csv` or `all.xlsx`), and `/datasets`, the list of them with source, licence and
 //! attribution (JSON, or an HTML page for browsers).
 
 use std::sync::Arc;
@@ -67,6 +68,10 @@ fn listing(snapshot: &crate::model::Snapshot, base: &str) -> Value {
                 "synthetic": l.has_synthetic(),
                 "features": l.features.len(),
                 "rounds": files,
+                "allRounds": (!l.rounds.is_empty()).then(|| json!({
+                    "csv": format!("{base}/datasets/{}/all.csv", l.id),
+                    "xlsx": format!("{base}/datasets/{}/all.xlsx", l.id),
+                })),
             })
         })
         .collect();
@@ -153,6 +158,9 @@ pub async fn download(
             "{ext:?} is not a download format; use geojson, csv or xlsx"
         )));
     }
+    if round_name == "all" && !layer.rounds.is_empty() {
+        return time_series(&state, layer, ext).await;
+    }
     let round = match round_name {
         "all" if layer.rounds.is_empty() => None,
         "latest" => layer.latest_round(),
@@ -202,7 +210,11 @@ pub async fn download(
                 .heavy
                 .run(move || {
                     let features: Vec<u32> = (0..layer.features.len() as u32).collect();
-                    xlsx(&layer, round, &features, &choice)
+                    let csv = render::write_csv(&layer, round, &features, &choice, None);
+                    let round = round
+                        .map(|r| layer.rounds[r].id.clone())
+                        .unwrap_or_default();
+                    xlsx(&layer, &round, csv, &choice)
                 })
                 .await?;
             data_response(bytes, XLSX)
@@ -214,15 +226,48 @@ pub async fn download(
     Ok(response)
 }
 
-/// The CSV rows as a workbook: sheet "data" with the rows (numbers as numbers), sheet
-/// "about" with source, licence and attribution.
+/// `all.csv` / `all.xlsx` of a layer with rounds: every round's rows, one after another.
+async fn time_series(
+    state: &Arc<AppState>,
+    layer: &Arc<Layer>,
+    ext: &str,
+) -> Result<Response, ApiError> {
+    let filename = format!("dtmap-{}-all-rounds.{ext}", layer.id);
+    let mut response = match ext {
+        "csv" => data_response(super::series::time_series_csv(layer), super::CSV),
+        "xlsx" => {
+            let layer = layer.clone();
+            let bytes = state
+                .heavy
+                .run(move || {
+                    let choice = PropertyChoice::all(&layer);
+                    let csv = super::series::time_series_csv(&layer);
+                    xlsx(&layer, "all rounds", csv, &choice)
+                })
+                .await?;
+            data_response(bytes, XLSX)
+        }
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "every round of {} comes as all.csv or all.xlsx; GeoJSON is one round a file",
+                layer.id
+            )))
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// CSV rows as a workbook: sheet "data" with the rows (numbers as numbers), sheet "about"
+/// with source, licence and attribution.
 fn xlsx(
     layer: &Layer,
-    round: Option<usize>,
-    features: &[u32],
+    round: &str,
+    csv_bytes: Vec<u8>,
     choice: &PropertyChoice,
 ) -> Result<Vec<u8>, ApiError> {
-    let csv_bytes = render::write_csv(layer, round, features, choice, None);
     let text = String::from_utf8_lossy(
         csv_bytes
             .strip_prefix(b"\xEF\xBB\xBF")
@@ -265,12 +310,7 @@ fn xlsx(
     let lines = [
         ("layer", layer.id.clone()),
         ("title", layer.title.clone()),
-        (
-            "round",
-            round
-                .map(|r| layer.rounds[r].id.clone())
-                .unwrap_or_default(),
-        ),
+        ("round", round.to_string()),
         ("attribution", layer.attribution.clone()),
         ("licence", layer.licence.clone().unwrap_or_default()),
         (

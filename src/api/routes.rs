@@ -14,7 +14,7 @@ use axum::Router;
 use super::params::{DashboardPageParams, EmbedParams, FormatParams, NoParams, Query, RootParams};
 use super::{
     admin, apidoc, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
-    styles, tiles, web, AppState,
+    series, styles, tiles, web, AppState,
 };
 use crate::error::ApiError;
 
@@ -175,7 +175,14 @@ pub const ROUTES: &[Route] = &[
         query: Query::of::<NoParams>(),
         get: op("getFeatureRounds", "Data", "One feature's counts in every round, with their source", &[JSON]),
         post: None,
-        handlers: || get(items::rounds),
+        handlers: || get(series::rounds),
+    },
+    Route {
+        path: "/collections/{collectionId}/series",
+        query: Query::of::<NoParams>(),
+        get: op("getSeries", "Data", "Every feature's counts in every round, in one answer", &[JSON]),
+        post: None,
+        handlers: || get(series::all),
     },
     Route {
         path: "/collections/{collectionId}/search",
@@ -314,7 +321,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/datasets/{layer}/{file}",
         query: Query::of::<NoParams>(),
-        get: op("dataset", "Datasets", "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM) or XLSX", &[GEOJSON, CSV, XLSX]),
+        get: op("dataset", "Datasets", "One layer with the counts of one round ({round}.ext, latest.ext) or of every round (all.csv, all.xlsx: a time series), as GeoJSON, CSV (UTF-8 with BOM) or XLSX", &[GEOJSON, CSV, XLSX]),
         post: None,
         handlers: || get(datasets::download),
     },

@@ -178,6 +178,18 @@ pub fn build_layer(
 ) -> Layer {
     let file = layer_config.source.path.as_str();
     let fields = published_fields(layer_config, &source_features, report);
+    if let Some(alt) = layer_config
+        .alt_names
+        .as_ref()
+        .filter(|f| !fields.contains(f))
+    {
+        report.warning(
+            file,
+            None,
+            Some(alt.as_str()),
+            "alt_names names a property that is not published (add it to fields): search will not see it",
+        );
+    }
     let features = build_features(layer_config, source_features, &fields, report);
     let by_id: HashMap<String, u32> = features
         .iter()
@@ -223,6 +235,7 @@ pub fn build_layer(
             .iter()
             .map(|(language, word)| (language.clone(), word.clone()))
             .collect(),
+        alt_names: layer_config.alt_names.clone(),
         count_labels: layer_config
             .count_labels
             .iter()
