@@ -347,6 +347,8 @@ function updateUrl() {
   history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`);
   const full = $('open-full');
   if (full) full.href = `./?${query}${location.hash}`;
+  const datasets = $('datasets-link');
+  if (datasets) datasets.href = `datasets${query.get('lang') ? `?lang=${encodeURIComponent(query.get('lang'))}` : ''}`;
   const dashboard = $('dashboard-link');
   if (dashboard) {
     const q = viewQuery({ layers: false });

@@ -99,6 +99,9 @@ const CATALOGUES = {
     resultsCount: '{n} results',
     markedSite: 'Selected site',
     querySites: 'Sites found',
+    licence: 'Licence',
+    latestRound: 'Latest round',
+    allData: 'All data',
   },
   ar: {
     search: 'بحث',
@@ -193,6 +196,9 @@ const CATALOGUES = {
     resultsCount: '{n} نتيجة',
     markedSite: 'الموقع المحدد',
     querySites: 'المواقع التي عُثر عليها',
+    licence: 'الترخيص',
+    latestRound: 'أحدث جولة',
+    allData: 'كل البيانات',
   },
   ckb: {
     search: 'گەڕان',
@@ -287,6 +293,9 @@ const CATALOGUES = {
     resultsCount: '{n} ئەنجام',
     markedSite: 'شوێنی هەڵبژێردراو',
     querySites: 'شوێنە دۆزراوەکان',
+    licence: 'مۆڵەت',
+    latestRound: 'دوایین خول',
+    allData: 'هەموو داتاکان',
   },
 };
 

@@ -87,7 +87,8 @@ pub async fn list(
     let snapshot = state.current();
     let listing = listing(&snapshot, &base);
     if format == Format::Html {
-        return Html(listing_html(&listing)).into_response();
+        let head = crate::web::datasets_head(&super::web::bootstrap(&snapshot));
+        return Html(listing_html(&listing, &head)).into_response();
     }
     json_response(&listing, super::JSON)
 }
@@ -99,7 +100,9 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn listing_html(listing: &Value) -> String {
+/// The page browsers get: the list in English and Arabic, readable without scripts, which
+/// `datasets.js` (in `head`) rewrites in the page's language (`?lang=`).
+fn listing_html(listing: &Value, head: &str) -> String {
     let mut body = String::new();
     for dataset in listing["datasets"].as_array().into_iter().flatten() {
         let text = |key: &str| escape(dataset[key].as_str().unwrap_or(""));
@@ -135,7 +138,7 @@ fn listing_html(listing: &Value) -> String {
         body.push_str("</tbody></table></section>");
     }
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datasets — {title}</title><style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:start}}.badge{{background:#fff3cd;display:inline-block;padding:.2rem .5rem;border-radius:.3rem}}.meta{{color:#444}}</style></head><body><h1>Datasets / مجموعات البيانات</h1><p><a href=\"./\">Map / الخريطة</a></p>{body}</body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datasets — {title}</title>{head}<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:start}}.badge{{background:#fff3cd;display:inline-block;padding:.2rem .5rem;border-radius:.3rem}}.meta{{color:#444}}</style></head><body><main id=\"datasets\"><h1>Datasets / مجموعات البيانات</h1><p><a href=\"./\">Map / الخريطة</a></p>{body}</main></body></html>",
         title = escape(listing["title"].as_str().unwrap_or("dtmap")),
     )
 }

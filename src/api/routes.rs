@@ -11,7 +11,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
-use super::params::{DashboardPageParams, EmbedParams, FormatParams, NoParams, Query, RootParams};
+use super::params::{
+    DashboardPageParams, DatasetsParams, EmbedParams, FormatParams, NoParams, Query, RootParams,
+};
 use super::{
     admin, apidoc, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
     series, styles, tiles, web, AppState,
@@ -313,8 +315,8 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/datasets",
-        query: Query::of::<FormatParams>(),
-        get: op("datasets", "Datasets", "The downloadable datasets: every layer per round, with source and licence", &[JSON, HTML]),
+        query: Query::of::<DatasetsParams>(),
+        get: op("datasets", "Datasets", "The downloadable datasets: every layer per round and all rounds, with source and licence (JSON, or a page for browsers in the language of lang)", &[JSON, HTML]),
         post: None,
         handlers: || get(datasets::list),
     },
