@@ -826,7 +826,19 @@ async fn collections_publish_the_class_breaks_of_the_style_and_the_property_of_o
             >= 3
     );
     let sites = get_json(&state, "/collections/sites").await;
-    assert!(sites["altNames"].is_null());
+    assert_eq!(sites["altNames"], "alt_names");
+    let place = get_json(&state, "/collections/sites/items/GN90393").await;
+    let others: Vec<&str> = place["properties"]["alt_names"]
+        .as_str()
+        .unwrap()
+        .split("; ")
+        .collect();
+    assert!(others.contains(&"Tal Afar"), "{others:?}");
+    let countries = get_json(&state, "/collections/countries").await;
+    assert!(
+        countries["altNames"].is_null(),
+        "none where none is configured"
+    );
 }
 
 #[tokio::test]
