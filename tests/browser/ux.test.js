@@ -60,10 +60,15 @@ function visualText(selector) {
         range.setStart(node, i);
         range.setEnd(node, i + 1);
         const rect = range.getBoundingClientRect();
-        if (rect.width > 0) chars.push({ c, x: rect.left + rect.width / 2 });
+        if (rect.width > 0) chars.push({ c, x: rect.left + rect.width / 2, line: Math.round(rect.top / 4) });
       }
     }
-    return { logical: chars.map((x) => x.c).join(''), visual: [...chars].sort((a, b) => a.x - b.x).map((x) => x.c).join('') };
+    const lines = new Set(chars.map((x) => x.line)).size;
+    return {
+      lines,
+      logical: chars.map((x) => x.c).join(''),
+      visual: [...chars].sort((a, b) => a.line - b.line || a.x - b.x).map((x) => x.c).join(''),
+    };
   }, selector);
 }
 
@@ -320,7 +325,11 @@ describe('Arabic', () => {
     assert.equal(delta.visual, delta.logical, 'the change reads in written order');
     assert.match(delta.logical, /^[−+±][٠-٩٬]+\([−+±][٠-٩٫]+٪\)$/, delta.logical);
     const change = await visualText('#legend .change bdi');
+    assert.equal(change.lines, 1, 'a figure is not split across lines');
     assert.equal(change.visual, change.logical);
+    assert.match(change.logical, /^[−+±][٠-٩٬]+\([−+±][٠-٩٫]+٪\)$/, change.logical);
+    // The chart's years in Arabic digits.
+    assert.doesNotMatch(await page.locator('#panel svg.chart').evaluate((svg) => [...svg.querySelectorAll('text')].map((x) => x.textContent).join(' ')), /[0-9]/);
     // Every bound: its minus (if any) before its digits.
     for (const bound of await page.$$('#legend .classes bdi')) {
       const chars = await bound.evaluate((el) => el.textContent);
