@@ -136,11 +136,25 @@ describe('one source of class breaks', () => {
   });
 
   it('shows a tooltip with the name and count of the area under the mouse', async () => {
-    await page.evaluate(() => window.dtmap.map.jumpTo({ center: [44, 33], zoom: 5 }));
+    await openMap(page, server.base, '/#5/33/44');
     await idle(page);
-    const at = await toPage(page, [43.0, 33.0]); // the west, away from any site
+    // A point inside an area with no site within 20 px.
+    const at = await page.evaluate(() => {
+      const { map } = window.dtmap;
+      const rect = map.getContainer().getBoundingClientRect();
+      for (let y = 100; y < rect.height - 100; y += 20) {
+        for (let x = 100; x < rect.width - 100; x += 20) {
+          const area = map.queryRenderedFeatures([x, y], { layers: ['governorates-fill'] });
+          const sites = map.queryRenderedFeatures([[x - 20, y - 20], [x + 20, y + 20]], { layers: ['sites-circle'] });
+          if (area.length && !sites.length) return { x: rect.left + x, y: rect.top + y };
+        }
+      }
+      return null;
+    });
+    assert.ok(at, 'a point on an area away from the sites');
     await page.mouse.move(at.x, at.y);
     await page.locator('#tooltip:not([hidden])').waitFor();
+    assert.equal(await page.getAttribute('#tooltip', 'data-layer'), 'governorates');
     const id = await page.getAttribute('#tooltip', 'data-id');
     const item = await api(server.base, `/collections/governorates/items/${id}`);
     const text = await page.locator('#tooltip').innerText();
