@@ -192,6 +192,7 @@ describe('search that forgives', () => {
       ['Dhi Qar', ['IQG17']], ['Thi Qar', ['IQG17']], ['Tal Afar', ['GN90393']], ['Tall ‘Afar', ['GN90393']],
       ["Tall 'Afar", ['GN90393']], ['tall afar', ['GN90393']], ['Telafer', ['GN90393']], ['IQG08', ['IQG08']],
       ['iqg13', ['IQG13']], ['gn90393', ['GN90393']], ['تل عفر', ['GN90393']], ['نينوى', ['IQG15']], ['Al Mawsil', ['GN99072']],
+      ['Zakho', ['GN89570']], ['zakhu', ['GN89570']], ['زاخو', ['GN89570']],
     ];
     for (const [query, ids] of cases) {
       await input.fill(query);
