@@ -367,7 +367,7 @@ describe('Arabic', () => {
     await screenshot(page, 'ux-2-arabic-figures');
   });
 
-  it('leaves no English string on the page, the controls\' tooltips, errors and sources included', async () => {
+  it('leaves no English string on the page, the controls\' tooltips, errors and sources included, in Arabic and Kurdish', async () => {
     const names = new Set();
     for (const r of (await api(server.base, '/collections/governorates')).rounds) if (r.label) names.add(r.label);
     for (const layer of ['governorates', 'sites']) {
@@ -440,6 +440,17 @@ describe('Arabic', () => {
     assert.ok(await page.locator('#datasets section[data-layer="governorates"] tbody tr').count() > 5);
     assert.match(await page.locator('#datasets section[data-layer="governorates"] .all-rounds a').first().getAttribute('href'), /all\.csv$/);
     await english('the datasets page');
+    // The same in Kurdish (Sorani).
+    await openMap(page, server.base, '/?lang=ckb');
+    await english('the page in Kurdish');
+    await page.evaluate((id) => window.dtmap.openPanel('sites', id), String(site.id));
+    await page.locator('#panel[data-layer="sites"] .counts').waitFor();
+    await english('a site panel in Kurdish');
+    await page.evaluate(() => window.dtmap.runQuery({ kind: 'area', area: 'governorates/none', name: '?' }));
+    await page.locator('#results .error').waitFor();
+    await english('an error in Kurdish');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'title'), 'نزیککردنەوە');
   });
 });
 
