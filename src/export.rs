@@ -132,8 +132,7 @@ pub fn export(
             }
             writer
                 .add_tile(
-                    TileCoord::new(z, tile.x, tile.y)
-                        .map_err(|e| write_error(&path, e))?,
+                    TileCoord::new(z, tile.x, tile.y).map_err(|e| write_error(&path, e))?,
                     &bytes,
                 )
                 .map_err(|e| write_error(&path, e))?;

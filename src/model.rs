@@ -146,6 +146,8 @@ pub struct Layer {
     pub admin_word: Vec<(String, String)>,
     /// The same word in the plural, by language code.
     pub admin_words: Vec<(String, String)>,
+    /// Property with other names of a feature, separated by `;` or `|` (for search).
+    pub alt_names: Option<String>,
     /// Labels of count columns: column, then (language code, label) pairs.
     pub count_labels: Vec<(String, Vec<(String, String)>)>,
     /// The features.

@@ -47,6 +47,14 @@ pub const ASSETS: &[Asset] = &[
     asset!("draw.js", JS),
     asset!("chart.js", JS),
     asset!("geo.js", JS),
+    asset!("common.js", JS),
+    asset!("legend.js", JS),
+    asset!("panel.js", JS),
+    asset!("search.js", JS),
+    asset!("query.js", JS),
+    asset!("share.js", JS),
+    asset!("export.js", JS),
+    asset!("datasets.js", JS),
     asset!("dashboard.js", JS),
     asset!("style.css", CSS),
     asset!("dashboard.css", CSS),
@@ -121,6 +129,17 @@ pub fn index_html(bootstrap: &Bootstrap) -> String {
 /// The embeddable map page (`/embed`), for iframes.
 pub fn embed_html(bootstrap: &Bootstrap) -> String {
     page(include_str!("../web/embed.html"), bootstrap)
+}
+
+/// What the datasets page (written by the server, readable without scripts) adds to its
+/// head so that its script rewrites it in the page's language: the bootstrap and
+/// `datasets.js`.
+pub fn datasets_head(bootstrap: &Bootstrap) -> String {
+    page(
+        "<script id=\"dtmap-bootstrap\" type=\"application/json\">{{bootstrap}}</script>\
+         <script type=\"module\" src=\"{{assets}}/datasets.js\"></script>",
+        bootstrap,
+    )
 }
 
 /// The dashboard page; `embed` gives it minimal chrome, for iframes.

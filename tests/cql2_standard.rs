@@ -215,6 +215,7 @@ fn layer() -> &'static Layer {
             names: Vec::new(),
             admin_word: Vec::new(),
             admin_words: Vec::new(),
+            alt_names: None,
             count_labels: Vec::new(),
             index: dtmap::index::SpatialIndex::build(&features),
             features,

@@ -1,7 +1,9 @@
 // A small bar chart of one count across rounds, as inline SVG (no charting library).
 // Synthetic rounds are drawn hatched, the current round is outlined, missing rounds are gaps.
 
-import { formatNumber, roundName, t } from './i18n.js';
+import {
+  formatNumber, localDigits, roundName, t,
+} from './i18n.js';
 
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
@@ -10,8 +12,9 @@ const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': 
  * @param {string} column count column to draw
  * @param {string} current the round shown on the map
  * @param {boolean} rtl draw the first round on the right
+ * @param {string} label the count's label in the page's language
  */
-export function roundsChart(rounds, column, current, rtl = false) {
+export function roundsChart(rounds, column, current, rtl = false, label = column) {
   const width = 280;
   const height = 120;
   const pad = { top: 8, bottom: 22, side: 6 };
@@ -35,9 +38,9 @@ export function roundsChart(rounds, column, current, rtl = false) {
   });
   const first = rounds[0];
   const last = rounds[rounds.length - 1];
-  const year = (r) => escape((r?.date || r?.round || '').slice(0, 4));
+  const year = (r) => escape(localDigits((r?.date || r?.round || '').slice(0, 4)));
   const [leftLabel, rightLabel] = rtl ? [year(last), year(first)] : [year(first), year(last)];
-  return `<svg class="chart" direction="ltr" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escape(t('acrossRounds', { metric: t(column) }))}">
+  return `<svg class="chart" direction="ltr" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escape(t('acrossRounds', { metric: label }))}">
 <defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" height="4" fill="#c6dbef"/><line x1="0" y1="0" x2="0" y2="4" stroke="#6baed6" stroke-width="2"/></pattern></defs>
 <line class="axis" x1="${pad.side}" x2="${width - pad.side}" y1="${height - pad.bottom}" y2="${height - pad.bottom}"/>
 ${bars.join('\n')}

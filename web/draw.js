@@ -1,9 +1,13 @@
 // Drawing a query area on the map with MapLibre's own events: a rectangle (two clicks), a
 // polygon (a click per corner; the first corner, a double-click or finish() closes it) or a
 // circle (the centre, then a point on the edge). Clicks work the same with a mouse and with
-// taps on a touch screen. The shape is drawn in a GeoJSON source of its own.
+// taps on a touch screen. The shape is drawn in a GeoJSON source of its own, its outline as
+// a line too, so that a polygon that crosses itself (which has no fill) stays visible; such a
+// polygon is not queried: `onInvalid` is told why, and the shape stays until cleared.
 
-import { boxPolygon, circlePolygon, distance } from './geo.js';
+import {
+  boxPolygon, circlePolygon, distance, selfCrossing,
+} from './geo.js';
 
 const SOURCE = 'draw';
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -16,8 +20,9 @@ export class Draw {
    * @param {(shape: {kind: string, geometry: object, center?: number[], radius?: number}) => void} onDone
    * @param {(mode: string|null) => void} onModeChange
    */
-  constructor(map, onDone, onModeChange = () => {}) {
+  constructor(map, onDone, onModeChange = () => {}, onInvalid = () => {}) {
     this.map = map;
+    this.onInvalid = onInvalid;
     this.onDone = onDone;
     this.onModeChange = onModeChange;
     this.mode = null;
@@ -44,7 +49,11 @@ export class Draw {
     map.addLayer({
       id: 'draw-line', type: 'line', source: SOURCE,
       filter: ['!=', ['geometry-type'], 'Point'],
-      paint: { 'line-color': '#08519c', 'line-width': 2, 'line-dasharray': [2, 1] },
+      paint: {
+        'line-color': ['case', ['boolean', ['get', 'invalid'], false], '#b00020', '#08519c'],
+        'line-width': 2,
+        'line-dasharray': [2, 1],
+      },
     });
     map.addLayer({
       id: 'draw-vertex', type: 'circle', source: SOURCE,
@@ -148,8 +157,12 @@ export class Draw {
     const moving = this.cursor ? [...this.points, this.cursor] : this.points;
     const features = this.points.map((p) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: p } }));
     const shape = this.shape(moving);
-    if (shape) features.push({ type: 'Feature', properties: {}, geometry: shape.geometry });
-    else if (moving.length >= 2) {
+    if (shape) {
+      features.push({ type: 'Feature', properties: {}, geometry: shape.geometry });
+      if (this.mode === 'polygon') {
+        features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: shape.geometry.coordinates[0] } });
+      }
+    } else if (moving.length >= 2) {
       features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: moving } });
     }
     this.map.getSource(SOURCE)?.setData({ type: 'FeatureCollection', features });
@@ -160,6 +173,14 @@ export class Draw {
     const shape = this.shape(this.points);
     if (!shape) return;
     this.stop();
+    if (shape.kind === 'polygon' && selfCrossing(shape.geometry.coordinates[0])) {
+      this.map.getSource(SOURCE)?.setData({
+        type: 'FeatureCollection',
+        features: [{ type: 'Feature', properties: { invalid: true }, geometry: { type: 'LineString', coordinates: shape.geometry.coordinates[0] } }],
+      });
+      this.onInvalid('selfCrossing', shape);
+      return;
+    }
     this.show(shape.geometry);
     this.onDone(shape);
   }

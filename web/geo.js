@@ -49,3 +49,24 @@ export function bounds(geometry) {
   else visit(geometry.coordinates);
   return [[w, s], [e, n]];
 }
+
+/** Whether a closed ring (first position repeated last, or not) crosses itself: two edges
+ * that are not neighbours meet. */
+export function selfCrossing(ring) {
+  const pts = ring.length > 1 && ring[0][0] === ring[ring.length - 1][0] && ring[0][1] === ring[ring.length - 1][1]
+    ? ring.slice(0, -1) : ring;
+  const n = pts.length;
+  const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const meet = (p1, p2, q1, q2) => {
+    const d1 = cross(q1, q2, p1); const d2 = cross(q1, q2, p2);
+    const d3 = cross(p1, p2, q1); const d4 = cross(p1, p2, q2);
+    return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue; // neighbours through the closing edge
+      if (meet(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n])) return true;
+    }
+  }
+  return false;
+}

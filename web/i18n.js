@@ -83,6 +83,37 @@ const CATALOGUES = {
     datasets: 'Datasets',
     language: 'Language',
     sitesInName: 'Sites in {name}',
+    showLegend: 'Show legend',
+    hideLegend: 'Hide legend',
+    zoomInMap: 'Zoom in',
+    zoomOutMap: 'Zoom out',
+    attribution: 'Toggle attribution',
+    km: 'km',
+    m: 'm',
+    selfCrossing: 'The polygon crosses itself. Draw it again without crossing lines.',
+    errorStatus: 'Something went wrong (error {status}). Please try again.',
+    errorNetwork: 'The server could not be reached. Please try again.',
+    pickArea: 'Sites in an area…',
+    byCoordinates: 'Coordinates…',
+    longitude: 'Longitude',
+    latitude: 'Latitude',
+    radiusKm: 'Radius (km)',
+    findSites: 'Find sites',
+    badCoordinates: 'Enter a longitude (−180 to 180), a latitude (−90 to 90) and a radius above 0.',
+    downloadImage: 'Download image',
+    print: 'Print',
+    allRoundsCsv: 'All rounds (CSV)',
+    allRoundsXlsx: 'All rounds (XLSX)',
+    downloads: 'Downloads',
+    disclaimer: 'The boundaries and names shown and the designations used on this map do not imply official endorsement or acceptance.',
+    play: 'Play rounds',
+    pause: 'Pause',
+    resultsCount: '{n} results',
+    markedSite: 'Selected site',
+    querySites: 'Sites found',
+    licence: 'Licence',
+    latestRound: 'Latest round',
+    allData: 'All data',
   },
   ar: {
     provenance_published: 'رقم منشور',
@@ -161,6 +192,37 @@ const CATALOGUES = {
     datasets: 'مجموعات البيانات',
     language: 'اللغة',
     sitesInName: 'المواقع في {name}',
+    showLegend: 'إظهار مفتاح الخريطة',
+    hideLegend: 'إخفاء مفتاح الخريطة',
+    zoomInMap: 'تكبير',
+    zoomOutMap: 'تصغير',
+    attribution: 'إظهار المصادر أو إخفاؤها',
+    km: 'كم',
+    m: 'م',
+    selfCrossing: 'المضلع يتقاطع مع نفسه. ارسمه مرة أخرى دون أن تتقاطع خطوطه.',
+    errorStatus: 'حدث خطأ (رمز الخطأ {status}). يرجى المحاولة مرة أخرى.',
+    errorNetwork: 'تعذّر الوصول إلى الخادم. يرجى المحاولة مرة أخرى.',
+    pickArea: 'المواقع في منطقة…',
+    byCoordinates: 'الإحداثيات…',
+    longitude: 'خط الطول',
+    latitude: 'خط العرض',
+    radiusKm: 'نصف القطر (كم)',
+    findSites: 'ابحث عن المواقع',
+    badCoordinates: 'أدخل خط طول (من −180 إلى 180) وخط عرض (من −90 إلى 90) ونصف قطر أكبر من صفر.',
+    downloadImage: 'تنزيل صورة',
+    print: 'طباعة',
+    allRoundsCsv: 'كل الجولات (CSV)',
+    allRoundsXlsx: 'كل الجولات (XLSX)',
+    downloads: 'التنزيلات',
+    disclaimer: 'الحدود والأسماء المبيّنة والتسميات المستخدمة في هذه الخريطة لا تعني تأييداً أو قبولاً رسمياً.',
+    play: 'تشغيل الجولات',
+    pause: 'إيقاف مؤقت',
+    resultsCount: '{n} نتيجة',
+    markedSite: 'الموقع المحدد',
+    querySites: 'المواقع التي عُثر عليها',
+    licence: 'الترخيص',
+    latestRound: 'أحدث جولة',
+    allData: 'كل البيانات',
   },
   ckb: {
     provenance_published: 'ژمارەی بڵاوکراوە',
@@ -239,6 +301,37 @@ const CATALOGUES = {
     datasets: 'کۆمەڵە داتاکان',
     language: 'زمان',
     sitesInName: 'شوێنەکان لە {name}',
+    showLegend: 'پیشاندانی ڕێبەری نەخشە',
+    hideLegend: 'شاردنەوەی ڕێبەری نەخشە',
+    zoomInMap: 'نزیککردنەوە',
+    zoomOutMap: 'دوورخستنەوە',
+    attribution: 'پیشاندان یان شاردنەوەی سەرچاوەکان',
+    km: 'کم',
+    m: 'م',
+    selfCrossing: 'فرەگۆشەکە خۆی دەبڕێت. دووبارە بیکێشەوە بەبێ ئەوەی هێڵەکانی یەکتر ببڕن.',
+    errorStatus: 'هەڵەیەک ڕوویدا (کۆدی هەڵە {status}). تکایە دووبارە هەوڵ بدەرەوە.',
+    errorNetwork: 'ناتوانرێت بگات بە ڕاژەکار. تکایە دووبارە هەوڵ بدەرەوە.',
+    pickArea: 'شوێنەکان لە ناوچەیەکدا…',
+    byCoordinates: 'کۆئۆردیناتەکان…',
+    longitude: 'هێڵی درێژی',
+    latitude: 'هێڵی پانی',
+    radiusKm: 'نیوەتیرە (کم)',
+    findSites: 'شوێنەکان بدۆزەرەوە',
+    badCoordinates: 'هێڵی درێژی (−180 تا 180)، هێڵی پانی (−90 تا 90) و نیوەتیرەیەکی سەرووی سفر بنووسە.',
+    downloadImage: 'داگرتنی وێنە',
+    print: 'چاپکردن',
+    allRoundsCsv: 'هەموو خولەکان (CSV)',
+    allRoundsXlsx: 'هەموو خولەکان (XLSX)',
+    downloads: 'داگرتنەکان',
+    disclaimer: 'سنوور و ناوەکانی پیشاندراو و ناونانەکانی ئەم نەخشەیە مانای پشتگیری یان پەسەندکردنی فەرمی نییە.',
+    play: 'لێدانی خولەکان',
+    pause: 'وەستاندن',
+    resultsCount: '{n} ئەنجام',
+    markedSite: 'شوێنی هەڵبژێردراو',
+    querySites: 'شوێنە دۆزراوەکان',
+    licence: 'مۆڵەت',
+    latestRound: 'دوایین خول',
+    allData: 'هەموو داتاکان',
   },
 };
 
@@ -402,16 +495,35 @@ export function formatPercent(share) {
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(share);
 }
 
-/** A signed change, e.g. "+1,234 (+5.2%)". */
+/** Marks that would reorder numbers in right-to-left text (Intl writes them in Arabic). */
+const stripMarks = (text) => text.replace(/[\u061c\u200e\u200f]/g, '');
+
+/** Left-to-right marks keep a figure's pieces in written order inside any paragraph. */
+const LRM = '\u200e';
+
+/** A signed change, e.g. "+1,234 (+5.2%)", whose pieces keep their order in right-to-left
+ * text: each piece is fenced by left-to-right marks (show it in an ltr isolate). */
 export function formatChange(now, before) {
   const diff = now - before;
-  const sign = diff > 0 ? '+' : diff < 0 ? '−' : '±';
-  const abs = new Intl.NumberFormat(locale()).format(Math.abs(diff));
-  if (!before) return `${sign}${abs}`;
-  const pct = new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(
-    Math.abs((diff / before) * 100),
-  );
-  return `${sign}${abs} (${sign}${pct}%)`;
+  const sign = diff > 0 ? '+' : diff < 0 ? '\u2212' : '±';
+  const abs = stripMarks(new Intl.NumberFormat(locale()).format(Math.abs(diff)));
+  if (!before) return `${LRM}${sign}${abs}${LRM}`;
+  const pct = stripMarks(new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 })
+    .format(Math.abs(diff / before)));
+  return `${LRM}${sign}${abs}${LRM} ${LRM}(${sign}${pct})${LRM}`;
+}
+
+/** A signed number (e.g. a class bound) whose minus stays before its digits. */
+export function formatSigned(n) {
+  if (n == null) return '–';
+  const text = stripMarks(new Intl.NumberFormat(locale()).format(Math.abs(n)));
+  return `${LRM}${n < 0 ? '\u2212' : ''}${text}${LRM}`;
+}
+
+/** The digits in `text` written in the current language's digits (e.g. round labels). */
+export function localDigits(text) {
+  const format = new Intl.NumberFormat(locale(), { useGrouping: false });
+  return String(text ?? '').replace(/\d+/g, (d) => stripMarks(format.format(Number(d))));
 }
 
 /** A round's date (YYYY-MM-DD) as the current language writes it. */
@@ -430,19 +542,22 @@ export function formatDate(iso) {
 export function roundName(round) {
   if (!round) return '';
   const date = round.date ? formatDate(round.date) : round.id;
-  return round.label ? `${date} · ${t('roundOf', { label: round.label })}` : date;
+  return round.label ? `${date} · ${t('roundOf', { label: localDigits(round.label) })}` : date;
 }
 
-/** Folds case, accents, Arabic diacritics and letter variants, for searching names. */
+/** Folds case, accents, Arabic diacritics and letter variants, apostrophes and ayn/hamza
+ * signs (ʿ ‘ ’ ' ʾ), for searching names. */
 export function fold(text) {
-  return (text || '')
+  return String(text || '')
     .normalize('NFD')
     .replace(/[\u0300-\u036f\u064b-\u065f\u0670\u0640]/g, '')
     .toLowerCase()
     .replace(/[أإآٱ]/g, 'ا')
     .replace(/ة/g, 'ه')
-    .replace(/ى/g, 'ي')
-    .replace(/['’ʿʾ`-]/g, '')
+    .replace(/[ىی]/g, 'ي')
+    .replace(/ک/g, 'ك')
+    .replace(/['’‘ʿʾʻʼ`´ʹ]/g, '')
+    .replace(/[-_.,;:()/]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -51,7 +51,8 @@ pub async fn one(
 
 /// The JSON description of one collection: OGC's members, and what a client needs to show
 /// the layer (`nameField`, `names` and `adminWord` by language, `countColumns` and the
-/// `mainCount` to show first, `groupBy` and `groupLayer`).
+/// `mainCount` to show first, `classBreaks` of each count column (as the style colours
+/// them), `altNames` (the property of other names, for search), `groupBy` and `groupLayer`).
 pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value {
     let main_count = snapshot.main_count(layer);
     let href = format!("{base}/collections/{}", layer.id);
@@ -121,6 +122,12 @@ pub fn collection_json(snapshot: &Snapshot, layer: &Layer, base: &str) -> Value 
             .count_labels
             .iter()
             .map(|(column, labels)| (column.clone(), by_language(labels)))
+            .collect::<serde_json::Map<String, Value>>(),
+        "altNames": layer.alt_names,
+        "classBreaks": layer
+            .count_columns
+            .iter()
+            .map(|column| (column.clone(), json!(crate::tiles::style::class_breaks(layer, column))))
             .collect::<serde_json::Map<String, Value>>(),
         "groupBy": layer.group_by.as_ref().map(|g| g.field.clone()),
         "groupLayer": layer.group_by.as_ref().and_then(|g| g.layer.clone()),

@@ -1,8 +1,9 @@
 //! Dataset downloads: every layer with its counts, per round, as GeoJSON, CSV (UTF-8 with a
 //! BOM so spreadsheet programs show Arabic), XLSX and FlatGeobuf (with its spatial index),
 //! at stable URLs (`/datasets/{layer}/{round}.{geojson|csv|xlsx|fgb}`, `latest` for the
-//! newest round, `all` for layers without rounds), and `/datasets`, the list of them with
-//! source, licence and attribution (JSON, or an HTML page for browsers).
+//! newest round; `all` for layers without rounds, and for layers with rounds the time
+//! series of every round as `all.csv` or `all.xlsx`), and `/datasets`, the list of them
+//! with source, licence and attribution (JSON, or an HTML page for browsers).
 
 use std::sync::Arc;
 
@@ -71,6 +72,10 @@ fn listing(snapshot: &crate::model::Snapshot, base: &str) -> Value {
                 "synthetic": l.has_synthetic(),
                 "features": l.features.len(),
                 "rounds": files,
+                "allRounds": (!l.rounds.is_empty()).then(|| json!({
+                    "csv": format!("{base}/datasets/{}/all.csv", l.id),
+                    "xlsx": format!("{base}/datasets/{}/all.xlsx", l.id),
+                })),
             })
         })
         .collect();
@@ -86,7 +91,8 @@ pub async fn list(
     let snapshot = state.current();
     let listing = listing(&snapshot, &base);
     if format == Format::Html {
-        return Html(listing_html(&listing)).into_response();
+        let head = crate::web::datasets_head(&super::web::bootstrap(&snapshot));
+        return Html(listing_html(&listing, &head)).into_response();
     }
     json_response(&listing, super::JSON)
 }
@@ -98,7 +104,9 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn listing_html(listing: &Value) -> String {
+/// The page browsers get: the list in English and Arabic, readable without scripts, which
+/// `datasets.js` (in `head`) rewrites in the page's language (`?lang=`).
+fn listing_html(listing: &Value, head: &str) -> String {
     let mut body = String::new();
     for dataset in listing["datasets"].as_array().into_iter().flatten() {
         let text = |key: &str| escape(dataset[key].as_str().unwrap_or(""));
@@ -135,7 +143,7 @@ fn listing_html(listing: &Value) -> String {
         body.push_str("</tbody></table></section>");
     }
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datasets — {title}</title><style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:start}}.badge{{background:#fff3cd;display:inline-block;padding:.2rem .5rem;border-radius:.3rem}}.meta{{color:#444}}</style></head><body><h1>Datasets / مجموعات البيانات</h1><p><a href=\"./\">Map / الخريطة</a></p>{body}</body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Datasets — {title}</title>{head}<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem;text-align:start}}.badge{{background:#fff3cd;display:inline-block;padding:.2rem .5rem;border-radius:.3rem}}.meta{{color:#444}}</style></head><body><main id=\"datasets\"><h1>Datasets / مجموعات البيانات</h1><p><a href=\"./\">Map / الخريطة</a></p>{body}</main></body></html>",
         title = escape(listing["title"].as_str().unwrap_or("dtmap")),
     )
 }
@@ -157,6 +165,9 @@ pub async fn download(
         return Err(ApiError::not_found(format!(
             "{ext:?} is not a download format; use geojson, csv, xlsx or fgb"
         )));
+    }
+    if round_name == "all" && !layer.rounds.is_empty() {
+        return time_series(&state, layer, ext).await;
     }
     let round = match round_name {
         "all" if layer.rounds.is_empty() => None,
@@ -226,7 +237,11 @@ pub async fn download(
                 .heavy
                 .run(move || {
                     let features: Vec<u32> = (0..layer.features.len() as u32).collect();
-                    xlsx(&layer, round, &features, &choice)
+                    let csv = render::write_csv(&layer, round, &features, &choice, None);
+                    let round = round
+                        .map(|r| layer.rounds[r].id.clone())
+                        .unwrap_or_default();
+                    xlsx(&layer, &round, csv, &choice)
                 })
                 .await?;
             data_response(bytes, XLSX)
@@ -238,15 +253,48 @@ pub async fn download(
     Ok(response)
 }
 
-/// The CSV rows as a workbook: sheet "data" with the rows (numbers as numbers), sheet
-/// "about" with source, licence and attribution.
+/// `all.csv` / `all.xlsx` of a layer with rounds: every round's rows, one after another.
+async fn time_series(
+    state: &Arc<AppState>,
+    layer: &Arc<Layer>,
+    ext: &str,
+) -> Result<Response, ApiError> {
+    let filename = format!("dtmap-{}-all-rounds.{ext}", layer.id);
+    let mut response = match ext {
+        "csv" => data_response(super::series::time_series_csv(layer), super::CSV),
+        "xlsx" => {
+            let layer = layer.clone();
+            let bytes = state
+                .heavy
+                .run(move || {
+                    let choice = PropertyChoice::all(&layer);
+                    let csv = super::series::time_series_csv(&layer);
+                    xlsx(&layer, "all rounds", csv, &choice)
+                })
+                .await?;
+            data_response(bytes, XLSX)
+        }
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "every round of {} comes as all.csv or all.xlsx; GeoJSON is one round a file",
+                layer.id
+            )))
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// CSV rows as a workbook: sheet "data" with the rows (numbers as numbers), sheet "about"
+/// with source, licence and attribution.
 fn xlsx(
     layer: &Layer,
-    round: Option<usize>,
-    features: &[u32],
+    round: &str,
+    csv_bytes: Vec<u8>,
     choice: &PropertyChoice,
 ) -> Result<Vec<u8>, ApiError> {
-    let csv_bytes = render::write_csv(layer, round, features, choice, None);
     let text = String::from_utf8_lossy(
         csv_bytes
             .strip_prefix(b"\xEF\xBB\xBF")
@@ -260,7 +308,10 @@ fn xlsx(
     let mut workbook = rust_xlsxwriter::Workbook::new();
     // A fixed creation time (the round's date when it is one): the same data gives the same
     // bytes from every replica, at any time.
-    let created = round
+    // The round's position, when the workbook is one round (not the time series).
+    let position = layer.round_position(round);
+    let created = position
+        .or(layer.latest_round())
         .and_then(|r| layer.rounds[r].date.as_deref())
         .and_then(|date| {
             let mut parts = date.split('-').map(|p| p.parse::<u16>().ok());
@@ -275,22 +326,10 @@ fn xlsx(
     // Rows go to a temporary file as they are written, not into memory.
     let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name("data").map_err(internal)?;
-    // Numbers go in as numbers: counts, numeric fields, distance and lon/lat.
-    let numeric: Vec<bool> = {
-        let mut flags = vec![false];
-        flags.extend(choice.fields.iter().map(|field| {
-            matches!(
-                super::collections::property_type(layer, field),
-                "integer" | "number"
-            )
-        }));
-        flags.extend(choice.counts.iter().map(|_| true));
-        if choice.round_info {
-            flags.extend(crate::config::RESERVED_PROPERTIES.iter().map(|_| false));
-        }
-        flags.extend([true, true]);
-        flags
-    };
+    // Numbers go in as numbers: counts, numeric fields, distance and lon/lat, known by the
+    // header of their column.
+    let _ = choice;
+    let mut numeric: Vec<bool> = Vec::new();
     let mut ticker = crate::deadline::Ticker::every(256);
     for (r, record) in reader.records().enumerate() {
         if ticker.expired() {
@@ -299,6 +338,20 @@ fn xlsx(
             ));
         }
         let record = record.map_err(|e| ApiError::Internal(format!("re-reading CSV: {e}")))?;
+        if r == 0 {
+            numeric = record
+                .iter()
+                .map(|header| {
+                    layer.count_column(header).is_some()
+                        || matches!(header, "lon" | "lat" | "distance_m")
+                        || (layer.fields.iter().any(|f| f == header)
+                            && matches!(
+                                super::collections::property_type(layer, header),
+                                "integer" | "number"
+                            ))
+                })
+                .collect();
+        }
         for (c, cell) in record.iter().enumerate() {
             let (row, col) = (r as u32, c as u16);
             let as_number = r > 0 && numeric.get(c).copied().unwrap_or(false);
@@ -314,15 +367,10 @@ fn xlsx(
     let lines = [
         ("layer", layer.id.clone()),
         ("title", layer.title.clone()),
-        (
-            "round",
-            round
-                .map(|r| layer.rounds[r].id.clone())
-                .unwrap_or_default(),
-        ),
+        ("round", round.to_string()),
         (
             "data as of",
-            round
+            position
                 .map(|r| {
                     let info = &layer.rounds[r];
                     match (&info.date, &info.label) {
@@ -332,7 +380,14 @@ fn xlsx(
                         (None, None) => info.id.clone(),
                     }
                 })
-                .unwrap_or_default(),
+                .unwrap_or_else(|| {
+                    // The time series: from the first round to the last.
+                    let name = |r: &crate::model::Round| r.date.clone().unwrap_or(r.id.clone());
+                    match (layer.rounds.first(), layer.rounds.last()) {
+                        (Some(first), Some(last)) => format!("{} – {}", name(first), name(last)),
+                        _ => String::new(),
+                    }
+                }),
         ),
         ("attribution", layer.attribution.clone()),
         ("licence", layer.licence.clone().unwrap_or_default()),

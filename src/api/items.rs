@@ -202,46 +202,6 @@ pub async fn one(
     Ok(data_response(body, super::GEOJSON))
 }
 
-/// `GET /collections/{id}/items/{fid}/rounds`: the feature's counts in every round, with
-/// their source and synthetic flag (for charts of a site or area over time).
-pub async fn rounds(
-    State(state): State<Arc<AppState>>,
-    Path((id, fid)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let snapshot = state.current();
-    let layer = layer(&snapshot, &id)?;
-    let &feature = layer
-        .by_id
-        .get(&fid)
-        .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
-    let series: Vec<Value> = layer
-        .rounds
-        .iter()
-        .enumerate()
-        .map(|(r, round)| {
-            let record = layer.count(r, feature);
-            let mut counts = serde_json::Map::new();
-            for (c, name) in layer.count_columns.iter().enumerate() {
-                let value = record.and_then(|rec| rec.values.get(c).copied().flatten());
-                counts.insert(name.clone(), json!(value));
-            }
-            json!({
-                "round": round.id,
-                "label": round.label,
-                "date": round.date,
-                "counts": counts,
-                "synthetic": record.map(|rec| rec.synthetic),
-                "provenance": record.map(|rec| rec.provenance()),
-                "source": record.and_then(|rec| rec.source.as_deref()),
-            })
-        })
-        .collect();
-    Ok(super::json_response(
-        &json!({ "collection": layer.id, "id": fid, "countColumns": layer.count_columns, "rounds": series }),
-        super::JSON,
-    ))
-}
-
 /// A checked items request.
 #[derive(Debug)]
 pub struct ItemsRequest {

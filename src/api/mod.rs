@@ -18,6 +18,7 @@ pub mod params;
 pub mod queries;
 pub mod render;
 pub mod routes;
+pub mod series;
 pub mod stream;
 pub mod styles;
 pub mod tiles;

@@ -124,6 +124,16 @@ pub struct FormatParams {
     pub f: Option<String>,
 }
 
+/// `/datasets`: the format, and the language of the page browsers get.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetsParams {
+    /// Output format.
+    pub f: Option<String>,
+    /// Language of the HTML page.
+    pub lang: Option<String>,
+}
+
 /// `/`: the format, and for the map page (browsers) what it shows.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,10 +11,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
-use super::params::{DashboardPageParams, EmbedParams, FormatParams, NoParams, Query, RootParams};
+use super::params::{
+    DashboardPageParams, DatasetsParams, EmbedParams, FormatParams, NoParams, Query, RootParams,
+};
 use super::{
     admin, apidoc, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
-    styles, tiles, web, AppState,
+    series, styles, tiles, web, AppState,
 };
 use crate::error::ApiError;
 
@@ -175,7 +177,14 @@ pub const ROUTES: &[Route] = &[
         query: Query::of::<NoParams>(),
         get: op("getFeatureRounds", "Data", "One feature's counts in every round, with their source", &[JSON]),
         post: None,
-        handlers: || get(items::rounds),
+        handlers: || get(series::rounds),
+    },
+    Route {
+        path: "/collections/{collectionId}/series",
+        query: Query::of::<NoParams>(),
+        get: op("getSeries", "Data", "Every feature's counts in every round, in one answer", &[JSON]),
+        post: None,
+        handlers: || get(series::all),
     },
     Route {
         path: "/collections/{collectionId}/search",
@@ -306,15 +315,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/datasets",
-        query: Query::of::<FormatParams>(),
-        get: op("datasets", "Datasets", "The downloadable datasets: every layer per round, with source and licence", &[JSON, HTML]),
+        query: Query::of::<DatasetsParams>(),
+        get: op("datasets", "Datasets", "The downloadable datasets: every layer per round and all rounds, with source and licence (JSON, or a page for browsers in the language of lang)", &[JSON, HTML]),
         post: None,
         handlers: || get(datasets::list),
     },
     Route {
         path: "/datasets/{layer}/{file}",
         query: Query::of::<NoParams>(),
-        get: op("dataset", "Datasets", "One layer with the counts of one round, as GeoJSON, CSV (UTF-8 with BOM), XLSX or FlatGeobuf (with its spatial index)", &[GEOJSON, CSV, XLSX, FGB]),
+        get: op("dataset", "Datasets", "One layer with the counts of one round ({round}.ext, latest.ext) or of every round (all.csv, all.xlsx: a time series), as GeoJSON, CSV (UTF-8 with BOM), XLSX or FlatGeobuf (with its spatial index)", &[GEOJSON, CSV, XLSX, FGB]),
         post: None,
         handlers: || get(datasets::download),
     },

@@ -48,7 +48,8 @@ pub async fn root(
     response
 }
 
-fn bootstrap(snapshot: &Snapshot) -> web::Bootstrap<'_> {
+/// The bootstrap of the pages: the service's title and its languages.
+pub fn bootstrap(snapshot: &Snapshot) -> web::Bootstrap<'_> {
     web::Bootstrap {
         title: &snapshot.title,
         languages: &snapshot.languages,

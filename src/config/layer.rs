@@ -52,6 +52,10 @@ pub struct LayerConfig {
     /// such as "States by persons".
     #[serde(default)]
     pub admin_words: BTreeMap<String, String>,
+    /// Property holding other names of a feature (spellings, transliterations, codes),
+    /// separated by `;` or `|`; clients search them too. Published as `altNames`.
+    #[serde(default)]
+    pub alt_names: Option<String>,
     /// Labels of count columns, by column then language code
     /// (`{ hh = { en = "Households", fr = "Ménages" } }`); the column name where none.
     #[serde(default)]

@@ -301,6 +301,18 @@ fn build(
 ) -> Layer {
     let noun = Noun::of(&source_features);
     let fields = published_fields(layer_config, &source_features, noun, report);
+    if let Some(alt) = layer_config
+        .alt_names
+        .as_ref()
+        .filter(|f| !fields.contains(f))
+    {
+        report.warning(
+            &layer_config.source.path,
+            None,
+            Some(alt.as_str()),
+            "alt_names names a property that is not published (add it to fields): search will not see it",
+        );
+    }
     let features = build_features(layer_config, source_features, &fields, noun, report);
     let by_id: HashMap<String, u32> = features
         .iter()
@@ -357,6 +369,7 @@ fn build(
             .iter()
             .map(|(language, word)| (language.clone(), word.clone()))
             .collect(),
+        alt_names: layer_config.alt_names.clone(),
         count_labels: layer_config
             .count_labels
             .iter()

@@ -5,8 +5,10 @@
 //!
 //! Polygons are labelled from their `{id}_label` points, so each is labelled once.
 //! Everything comes from one vector source, the composite of all layers, so one tile
-//! request draws the whole map. Class breaks are taken from the latest round of the data.
-//! Both show the layer's main count ([`Snapshot::main_count`]).
+//! request draws the whole map. Class breaks ([`class_breaks`]) are taken from every round
+//! of the data, so a colour means the same in each round; the collection metadata publishes
+//! the same breaks (`classBreaks`) for the web legend and the dashboard. Both show the
+//! layer's main count ([`Snapshot::main_count`]).
 
 use serde_json::{json, Value};
 
@@ -98,6 +100,24 @@ fn latest_values(layer: &Layer, column: &str) -> Vec<i64> {
     values
 }
 
+/// The class breaks of a count column: the quintiles of its positive values over every
+/// round. The one source of the breaks of the style, the legend and the dashboard.
+pub fn class_breaks(layer: &Layer, column: &str) -> Vec<i64> {
+    let Some(c) = layer.count_column(column) else {
+        return Vec::new();
+    };
+    let mut values: Vec<i64> = layer
+        .counts
+        .iter()
+        .flatten()
+        .flatten()
+        .filter_map(|record| record.values.get(c).copied().flatten())
+        .filter(|&v| v > 0)
+        .collect();
+    values.sort_unstable();
+    breaks(&values)
+}
+
 /// Four increasing class breaks at the quintiles of `values` (rounded to two significant
 /// figures, so the legend reads well).
 fn breaks(values: &[i64]) -> Vec<i64> {
@@ -162,7 +182,7 @@ fn choropleth_layers(snapshot: &Snapshot, layer: &Layer) -> Vec<Value> {
                 json!(["coalesce", ["get", column], 0]),
                 json!(CHOROPLETH[0]),
             ];
-            for (b, color) in breaks(&latest_values(layer, column))
+            for (b, color) in class_breaks(layer, column)
                 .into_iter()
                 .zip(CHOROPLETH.iter().skip(1))
             {

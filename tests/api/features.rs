@@ -754,3 +754,137 @@ async fn every_get_example_in_the_openapi_document_runs() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_series_of_a_layer_gives_every_feature_its_rounds_in_one_answer() {
+    let state = iraq_state();
+    let all = get_json(&state, "/collections/governorates/series").await;
+    let features = all["features"].as_array().unwrap();
+    assert_eq!(features.len(), 18);
+    for feature in features {
+        let id = feature["id"].as_str().unwrap();
+        let one = get_json(
+            &state,
+            &format!("/collections/governorates/items/{id}/rounds"),
+        )
+        .await;
+        assert_eq!(feature["rounds"], one["rounds"], "{id}");
+    }
+    assert_eq!(all["countColumns"][0], "idp_individuals");
+    assert_eq!(
+        get(&state, "/collections/nowhere/series").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn collections_publish_the_class_breaks_of_the_style_and_the_property_of_other_names() {
+    let state = iraq_state();
+    let meta = get_json(&state, "/collections/governorates").await;
+    assert_eq!(meta["altNames"], "name_ne");
+    let style = get_json(&state, "/styles/default.json").await;
+    let fill = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "governorates-fill")
+        .unwrap();
+    let step = fill["paint"]["fill-color"][2].as_array().unwrap();
+    let style_breaks: Vec<Value> = step[3..].iter().step_by(2).cloned().collect();
+    let breaks = meta["classBreaks"]["idp_individuals"].as_array().unwrap();
+    assert_eq!(&style_breaks, breaks);
+    assert_eq!(breaks.len(), 4);
+    let values: Vec<i64> = breaks.iter().map(|b| b.as_i64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+    // Over every round: the lowest class holds a fifth of all positive figures, or fewer.
+    let mut all = Vec::new();
+    for round in meta["rounds"].as_array().unwrap() {
+        let page = get_json(
+            &state,
+            &format!(
+                "/collections/governorates/items?round={}&limit=100",
+                round["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        for f in page["features"].as_array().unwrap() {
+            if let Some(v) = f["properties"]["idp_individuals"]
+                .as_i64()
+                .filter(|&v| v > 0)
+            {
+                all.push(v);
+            }
+        }
+    }
+    let below = all.iter().filter(|&&v| v < values[0]).count();
+    assert!(below * 5 <= all.len() + 5, "{below} of {}", all.len());
+    assert!(
+        meta["classBreaks"]["idp_families"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
+    let sites = get_json(&state, "/collections/sites").await;
+    assert_eq!(sites["altNames"], "alt_names");
+    let place = get_json(&state, "/collections/sites/items/GN90393").await;
+    let others: Vec<&str> = place["properties"]["alt_names"]
+        .as_str()
+        .unwrap()
+        .split("; ")
+        .collect();
+    assert!(others.contains(&"Tal Afar"), "{others:?}");
+    let countries = get_json(&state, "/collections/countries").await;
+    assert!(
+        countries["altNames"].is_null(),
+        "none where none is configured"
+    );
+}
+
+#[tokio::test]
+async fn all_rounds_download_as_one_time_series() {
+    let state = iraq_state();
+    let reply = get(&state, "/datasets/governorates/all.csv").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply
+        .header("content-disposition")
+        .unwrap()
+        .contains("dtmap-governorates-all-rounds.csv"));
+    let text = String::from_utf8(reply.body).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let round_col = header.iter().position(|h| h == "round").unwrap();
+    let id_col = header.iter().position(|h| h == "id").unwrap();
+    let count_col = header.iter().position(|h| h == "idp_individuals").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 18 * 10);
+    let series = get_json(&state, "/collections/governorates/items/IQG01/rounds").await;
+    for r in series["rounds"].as_array().unwrap() {
+        let row = rows
+            .iter()
+            .find(|row| &row[id_col] == "IQG01" && row[round_col] == r["round"])
+            .unwrap();
+        assert_eq!(
+            row[count_col].parse::<i64>().ok(),
+            r["counts"]["idp_individuals"].as_i64()
+        );
+    }
+    let xlsx = get(&state, "/datasets/sites/all.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"));
+    assert_eq!(
+        get(&state, "/datasets/sites/all.geojson").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let list = get_json(&state, "/datasets").await;
+    let governorates = list["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["layer"] == "governorates")
+        .unwrap();
+    assert_eq!(
+        governorates["allRounds"]["csv"],
+        "http://example.test/datasets/governorates/all.csv"
+    );
+}

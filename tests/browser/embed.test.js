@@ -104,6 +104,31 @@ describe('the embed page', () => {
     assert.deepEqual(external(urls), []);
   });
 
+  it('links "Open the full map" to the same round, language, count and view', async () => {
+    const collections = await api(server.base, '/collections/governorates');
+    const round = collections.rounds[1].id;
+    const frame = await frameOf(`${server.base}/embed?layers=governorates,sites&round=${round}&lang=ar&metric=idp_families#7/36.2/44`);
+    await frame.waitForFunction(() => window.dtmap && window.dtmap.map, null, { timeout: 60000 });
+    await frame.evaluate(() => window.dtmap.ready.then(() => true));
+    const href = new URL(await frame.locator('#open-full').evaluate((a) => a.href));
+    assert.equal(href.pathname, '/');
+    assert.equal(href.searchParams.get('round'), round);
+    assert.equal(href.searchParams.get('lang'), 'ar');
+    assert.equal(href.searchParams.get('metric'), 'idp_families');
+    assert.match(href.hash, /^#7(\.\d+)?\/36\.2\d*\/44/);
+    assert.match(await frame.locator('#open-full').innerText(), /فتح الخريطة الكاملة/);
+  });
+
+  it('shows no choropleth legend in an embed of the sites only', async () => {
+    const frame = await frameOf(`${server.base}/embed?layers=sites`);
+    await frame.waitForFunction(() => window.dtmap && window.dtmap.map, null, { timeout: 60000 });
+    await frame.evaluate(() => window.dtmap.ready.then(() => true));
+    assert.equal(await frame.locator('#legend .classes').count(), 0, 'no classes of the areas');
+    assert.equal(await frame.locator('#legend .total').count(), 0);
+    assert.ok(await frame.locator('#legend .sites-key').first().isVisible(), 'the sites\' key');
+    assert.ok(await frame.locator('#legend .cluster-key').isVisible(), 'the grouped sites\' key');
+  });
+
   it('refuses to draw the main page inside another origin', async () => {
     const frame = await frameOf(`${server.base}/`);
     await page.waitForTimeout(500);

@@ -118,7 +118,7 @@ describe('the map page', () => {
     }
     assert.equal(await panel.locator('.name').innerText(), item.properties.name_en);
     assert.equal(await panel.locator('.alt-name').innerText(), item.properties.name_ar);
-    assert.match(await panel.locator('.source').innerText(), /Source: Illustrative/);
+    assert.match(await panel.locator('.source').innerText(), /Source: Illustrative data/, 'a synthetic source said in words');
     assert.equal(await panel.locator('.badge.synthetic').count(), 1, 'illustrative badge');
     const history = await api(server.base, `/collections/sites/items/${site.id}/rounds`);
     assert.equal(await panel.locator('svg.chart .bar').count(), history.rounds.length);

@@ -1,5 +1,7 @@
-// The map on a phone-sized screen (390×844, touch): it fits, the choropleth and sites are
-// drawn, a tapped site opens its panel as a bottom sheet, and a polygon can be drawn by taps.
+// The map on a phone-sized screen (390×844, touch): it fits with a compact header and a
+// folding legend, the choropleth and sites are drawn, a tapped site opens its panel as a
+// bottom sheet, "Sites in …" shows its results in front of the panel, the map stays painted
+// under an open sheet, a polygon can be drawn by taps, and Arabic figures keep their order.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +29,27 @@ after(async () => {
   await server?.stop();
 });
 
+/** The share of the map above the open sheet, as the screen shows it, in the water's blue
+ * (the colour the map took when a sheet opened in right-to-left pages). */
+async function waterAboveSheet() {
+  const sheet = await page.locator('#panel').boundingBox();
+  const map = await page.locator('#map').boundingBox();
+  const shot = await page.screenshot({ clip: { x: 0, y: map.y, width: 390, height: sheet.y - map.y } });
+  return page.evaluate(async (b64) => {
+    const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' });
+    const bitmap = await createImageBitmap(blob);
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    let blue = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 0xaa) < 8 && Math.abs(data[i + 1] - 0xd3) < 8 && Math.abs(data[i + 2] - 0xdf) < 8) blue++;
+    }
+    return blue / (data.length / 4);
+  }, shot.toString('base64'));
+}
+
 describe('on a phone', () => {
   it('fits the screen and draws the map', async () => {
     await openMap(page, server.base);
@@ -38,6 +61,8 @@ describe('on a phone', () => {
     assert.ok(size.scroll <= 390, `no sideways scrolling (${size.scroll})`);
     assert.ok(size.map.height > 400, `the map keeps most of the screen (${size.map.height})`);
     assert.ok(size.legend.right <= 390 && size.legend.width < 250, 'the legend fits');
+    const header = await page.evaluate(() => document.querySelector('.bar').offsetHeight + document.querySelector('.tools').offsetHeight);
+    assert.ok(header / 844 <= 0.2, `a compact header: ${header} px of 844`);
     assert.ok((await rendered(page, 'governorates-fill')).length >= 18);
     assert.ok((await rendered(page, 'sites-circle')).length > 0);
     assert.deepEqual(external(urls), []);
@@ -89,5 +114,73 @@ describe('on a phone', () => {
     const ids = await page.locator('#results table.sites tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
     assert.deepEqual(ids.sort(), expected.features.map((f) => String(f.id)).sort());
     await screenshot(page, '12-phone-query');
+  });
+
+  it('folds the legend at first, and unfolds it with its button', async () => {
+    await page.evaluate(() => window.dtmap.clearQuery());
+    await page.evaluate(() => window.dtmap.map.jumpTo({ center: [44, 33], zoom: 4.5 }));
+    await idle(page);
+    const toggle = page.locator('#legend .legend-toggle');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    const folded = await page.locator('#legend').boundingBox();
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(folded.width * folded.height < 0.06 * map.width * map.height, `a folded legend covers little (${Math.round(folded.width)}×${Math.round(folded.height)})`);
+    await toggle.tap();
+    assert.equal(await page.locator('#legend .legend-toggle').getAttribute('aria-expanded'), 'true');
+    assert.ok(await page.locator('#legend .classes').isVisible());
+    await page.locator('#legend .legend-toggle').tap();
+    assert.equal(await page.locator('#legend .legend-toggle').getAttribute('aria-expanded'), 'false');
+  });
+
+  it('keeps the map painted under an open sheet, and shows the sites of an area in front of its panel', async () => {
+    await page.evaluate(() => window.dtmap.clearQuery());
+    await page.evaluate(() => window.dtmap.openPanel('governorates', 'IQG08'));
+    await page.locator('#panel .area-query').waitFor();
+    await idle(page);
+    const water = await waterAboveSheet();
+    assert.ok(water < 0.6, `the map is painted above the sheet (${Math.round(water * 100)} % water blue)`);
+    await screenshot(page, '13-phone-area-panel');
+    await page.locator('#panel .area-query').tap();
+    await page.locator('#results .totals').waitFor();
+    const results = await page.locator('#results').boundingBox();
+    assert.ok(results && results.height > 150 && results.y + results.height <= 845, 'the results are on screen');
+    assert.equal(await page.locator('#panel').isVisible(), false, 'the panel steps back');
+    const { round } = await page.evaluate(() => ({ round: window.dtmap.state.round }));
+    const expected = await api(server.base, `/collections/sites/search?area=governorates/IQG08&limit=10000&round=${round}`);
+    assert.equal(await page.locator('#results table.sites tbody tr').count(), expected.features.length);
+    await screenshot(page, '14-phone-area-results');
+    // A site of the list opens its panel in front; closing it brings the results back.
+    await page.locator('#results table.sites tbody button').first().tap();
+    await page.locator('#panel[data-layer="sites"] .counts').waitFor();
+    assert.equal(await page.locator('#results').isVisible(), false);
+    await page.locator('#panel .close').tap();
+    assert.equal(await page.locator('#results').isVisible(), true);
+    await page.locator('#results .close').tap();
+  });
+
+  it('writes change figures in order in Arabic on a phone', async () => {
+    await openMap(page, server.base, '/?lang=ar');
+    await page.evaluate(() => window.dtmap.openPanel('governorates', 'IQG15'));
+    await page.locator('#panel .counts .delta bdi').first().waitFor();
+    const order = await page.evaluate(() => {
+      const el = document.querySelector('#panel tr[data-field="idp_individuals"] .delta');
+      const chars = [];
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+          if (/[\u200e\s]/.test(node.data[i])) continue;
+          const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+          chars.push({ c: node.data[i], x: r.getBoundingClientRect().left });
+        }
+      }
+      return { logical: chars.map((c) => c.c).join(''), visual: [...chars].sort((a, b) => a.x - b.x).map((c) => c.c).join('') };
+    });
+    assert.equal(order.visual, order.logical);
+    await idle(page);
+    const water = await waterAboveSheet();
+    assert.ok(water < 0.6, `the map is painted above a right-to-left sheet (${Math.round(water * 100)} % water blue)`);
+    const header = await page.evaluate(() => document.querySelector('.bar').offsetHeight + document.querySelector('.tools').offsetHeight);
+    assert.ok(header / 844 <= 0.2, `a compact header in Arabic too: ${header} px`);
+    await screenshot(page, '15-phone-arabic');
   });
 });
