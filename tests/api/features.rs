@@ -857,7 +857,7 @@ async fn all_rounds_download_as_one_time_series() {
     let id_col = header.iter().position(|h| h == "id").unwrap();
     let count_col = header.iter().position(|h| h == "idp_individuals").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 18 * 10);
+    assert_eq!(rows.len(), 18 * 12);
     let series = get_json(&state, "/collections/governorates/items/IQG01/rounds").await;
     for r in series["rounds"].as_array().unwrap() {
         let row = rows
