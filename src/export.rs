@@ -1,8 +1,9 @@
 //! Static publishing (`dtmap export`): the tile pyramid of every layer for one round written
-//! as one PMTiles archive, with the style, a TileJSON and the glyphs beside it, so a map can
-//! be served as plain files by any web server, CDN or object store (MapLibre reads PMTiles
-//! through its `pmtiles://` protocol with range requests). The tiles are the very bytes the
-//! server answers for the same layers, round and zoom.
+//! as one PMTiles archive, with the style, a TileJSON, the glyphs and a viewer page (MapLibre
+//! and the PMTiles reader, from the binary) beside it, so a map can be served as plain files
+//! by any web server, CDN or object store (MapLibre reads PMTiles through its `pmtiles://`
+//! protocol with range requests). The tiles are the very bytes the server answers for the
+//! same layers, round and zoom.
 
 use std::path::{Path, PathBuf};
 
@@ -159,8 +160,75 @@ pub fn export(
         let file = fonts.join(format!("{range}.pbf"));
         std::fs::write(&file, glyphs).map_err(|e| write_error(&file, e))?;
     }
+    write_viewer(snapshot, options)?;
     Ok(ExportSummary { tiles, bytes })
 }
+
+/// The files of the static viewer: MapLibre GL JS and the PMTiles reader with their
+/// licences (from the binary), and `index.html`, which shows `style.json`.
+const VIEWER_ASSETS: [&str; 6] = [
+    "vendor/maplibre-gl.mjs",
+    "vendor/maplibre-gl-worker.mjs",
+    "vendor/maplibre-gl.css",
+    "vendor/MAPLIBRE-LICENSE.txt",
+    "vendor/pmtiles.js",
+    "vendor/PMTILES-LICENSE.txt",
+];
+
+fn write_viewer(snapshot: &Snapshot, options: &ExportOptions) -> Result<(), ExportError> {
+    let vendor = options.out.join("vendor");
+    std::fs::create_dir_all(&vendor).map_err(|e| write_error(&vendor, e))?;
+    for path in VIEWER_ASSETS {
+        let asset = crate::web::asset(path)
+            .ok_or_else(|| ExportError::Invalid(format!("{path} is not embedded")))?;
+        let file = options.out.join(path);
+        std::fs::write(&file, asset.bytes).map_err(|e| write_error(&file, e))?;
+    }
+    let title = snapshot
+        .title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let html = VIEWER.replace("{{title}}", &title);
+    let file = options.out.join("index.html");
+    std::fs::write(&file, html).map_err(|e| write_error(&file, e))
+}
+
+/// A page that shows the exported map with nothing but static files: the style's relative
+/// URLs are made absolute against the page, and MapLibre reads the archive through the
+/// `pmtiles://` protocol with range requests.
+const VIEWER: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}}</title>
+<link rel="stylesheet" href="vendor/maplibre-gl.css">
+<style>html, body, #map { margin: 0; height: 100%; }</style>
+<script src="vendor/pmtiles.js"></script>
+</head>
+<body>
+<div id="map" role="region" aria-label="{{title}}"></div>
+<script type="module">
+import * as maplibregl from './vendor/maplibre-gl.mjs';
+const protocol = new pmtiles.Protocol();
+maplibregl.addProtocol('pmtiles', protocol.tile);
+const here = new URL('.', location.href).href;
+const style = await (await fetch('style.json')).json();
+const absolute = (u) => (/^[a-z]+:/i.test(u) ? u : here + u);
+style.glyphs = absolute(style.glyphs);
+for (const source of Object.values(style.sources)) {
+  if (source.url?.startsWith('pmtiles://')) {
+    source.url = 'pmtiles://' + absolute(source.url.slice('pmtiles://'.length));
+  }
+}
+const map = new maplibregl.Map({ container: 'map', style, bounds: style.sources.dtmap.bounds, fitBoundsOptions: { padding: 20 }, hash: true });
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+window.exported = { map, ready: new Promise((resolve) => map.once('idle', resolve)) };
+</script>
+</body>
+</html>
+"#;
 
 fn write_json(path: &Path, value: &Value) -> Result<(), ExportError> {
     let text = serde_json::to_vec_pretty(value).map_err(|e| write_error(path, e))?;
@@ -181,6 +249,8 @@ fn style(snapshot: &Snapshot, options: &ExportOptions) -> Value {
     if let Some(object) = source.as_object_mut() {
         object.remove("tiles");
         object.insert("url".into(), json!(format!("pmtiles://{base}{ARCHIVE}")));
+        object.insert("minzoom".into(), json!(options.min_zoom));
+        object.insert("maxzoom".into(), json!(options.max_zoom));
     }
     style["glyphs"] = json!(format!("{base}fonts/{{fontstack}}/{{range}}.pbf"));
     style

@@ -63,6 +63,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("vendor/maplibre-gl-worker.mjs", JS),
     asset!("vendor/maplibre-gl.css", CSS),
     asset!("vendor/MAPLIBRE-LICENSE.txt", TEXT),
+    asset!("vendor/pmtiles.js", JS),
+    asset!("vendor/PMTILES-LICENSE.txt", TEXT),
     asset!("vendor/VERSIONS", TEXT),
 ];
 
