@@ -98,21 +98,26 @@ fn escape(text: &str) -> String {
 /// What a page needs before its first request: the title and the languages (with the
 /// interface strings the config gives), as JSON the page reads from
 /// `<script id="dtmap-bootstrap" type="application/json">`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bootstrap<'a> {
     /// The service title.
     pub title: &'a str,
     /// The languages offered, in menu order.
     pub languages: &'a [crate::model::Language],
+    /// The collections' metadata, as `/collections` gives it, for the map pages: they need
+    /// it before anything else, so it comes with the page rather than one round trip later.
+    pub collections: Option<serde_json::Value>,
 }
 
 impl Bootstrap<'_> {
     /// The JSON, safe inside a `<script>` element: no `<` survives, so neither
     /// `</script>` nor `<!--` can end or change it.
     fn json(&self) -> String {
-        serde_json::json!({ "title": self.title, "languages": self.languages })
-            .to_string()
-            .replace('<', "\\u003c")
+        let mut json = serde_json::json!({ "title": self.title, "languages": self.languages });
+        if let Some(collections) = &self.collections {
+            json["collections"] = collections.clone();
+        }
+        json.to_string().replace('<', "\\u003c")
     }
 }
 
@@ -159,6 +164,7 @@ mod tests {
         let title = |title| Bootstrap {
             title,
             languages: &[],
+            collections: None,
         };
         for html in [
             index_html(&title("A <b> & \"c\"")),
@@ -190,6 +196,7 @@ mod tests {
         let html = index_html(&Bootstrap {
             title: "</script>",
             languages: &languages,
+            collections: Some(serde_json::json!([{ "title": "</script><!--" }])),
         });
         let start = html
             .find("id=\"dtmap-bootstrap\"")
@@ -199,6 +206,7 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
         assert_eq!(value["title"], "</script>");
         assert_eq!(value["languages"][0]["strings"]["search"], "</SCRIPT>");
+        assert_eq!(value["collections"][0]["title"], "</script><!--");
         assert!(!json.contains('<'));
     }
 

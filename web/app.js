@@ -18,7 +18,7 @@
 import { Draw } from './draw.js';
 import { bounds } from './geo.js';
 import {
-  fillLanguageMenu, formatNumber, languageChain, roundName, setLang, t, translatePage,
+  PAGE_COLLECTIONS, fillLanguageMenu, formatNumber, languageChain, roundName, setLang, t, translatePage,
 } from './i18n.js';
 import {
   $, SOURCE, COLORS, NO_DATA, countLabel, embed, escape, getJSON, hooks, ltr, metaOf, nameIn,
@@ -67,7 +67,9 @@ const mapLocale = () => ({
 
 async function start() {
   state.timings.start = performance.now();
-  const collections = (await getJSON('collections?f=json')).collections.filter((c) => !c.basemap);
+  // The page comes with the collections' metadata; ask for it only when it does not.
+  const all = PAGE_COLLECTIONS || (await getJSON('collections?f=json')).collections;
+  const collections = all.filter((c) => !c.basemap);
   state.area = collections.find((c) => c.geometryType !== 'point' && c.countColumns.length);
   state.points = collections.find((c) => c.geometryType === 'point' && c.countColumns.length);
   const main = state.area || state.points;

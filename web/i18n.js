@@ -346,6 +346,9 @@ function readBootstrap() {
 
 const BOOTSTRAP = readBootstrap();
 
+/** The collections' metadata the map pages come with (as `/collections` gives it), if any. */
+export const PAGE_COLLECTIONS = Array.isArray(BOOTSTRAP.collections) ? BOOTSTRAP.collections : null;
+
 /** The languages offered, in menu order; the first is the default. */
 export const LANGUAGES = BOOTSTRAP.languages?.length
   ? BOOTSTRAP.languages

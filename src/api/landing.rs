@@ -51,10 +51,9 @@ pub async fn landing(
 ) -> Response {
     let snapshot = state.current();
     if format == Format::Html {
-        return Html(crate::web::index_html(&crate::web::Bootstrap {
-            title: &snapshot.title,
-            languages: &snapshot.languages,
-        }))
+        return Html(crate::web::index_html(&super::web::map_bootstrap(
+            &snapshot, &base,
+        )))
         .into_response();
     }
     json_response(

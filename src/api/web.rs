@@ -34,7 +34,7 @@ pub async fn root(
         return landing::landing(state, base, Negotiated(format)).await;
     }
     let snapshot = state.current();
-    let mut response = Html(web::index_html(&bootstrap(&snapshot))).into_response();
+    let mut response = Html(web::index_html(&map_bootstrap(&snapshot, &base.0))).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -53,6 +53,21 @@ pub fn bootstrap(snapshot: &Snapshot) -> web::Bootstrap<'_> {
     web::Bootstrap {
         title: &snapshot.title,
         languages: &snapshot.languages,
+        collections: None,
+    }
+}
+
+/// The bootstrap of the map pages: also the collections' metadata, with links on `base`.
+pub fn map_bootstrap<'a>(snapshot: &'a Snapshot, base: &str) -> web::Bootstrap<'a> {
+    web::Bootstrap {
+        collections: Some(serde_json::Value::Array(
+            snapshot
+                .layers
+                .iter()
+                .map(|l| super::collections::collection_json(snapshot, l, base))
+                .collect(),
+        )),
+        ..bootstrap(snapshot)
     }
 }
 
@@ -89,9 +104,9 @@ pub async fn dashboard(State(state): State<Arc<AppState>>, RawQuery(query): RawQ
 
 /// `GET /embed?layers=…&round=…&lang=…#zoom/lat/lon`: the map with minimal chrome; the
 /// parameters are read by the page itself.
-pub async fn embed(State(state): State<Arc<AppState>>) -> Response {
+pub async fn embed(State(state): State<Arc<AppState>>, BaseUrl(base): BaseUrl) -> Response {
     let snapshot = state.current();
-    let mut response = Html(web::embed_html(&bootstrap(&snapshot))).into_response();
+    let mut response = Html(web::embed_html(&map_bootstrap(&snapshot, &base))).into_response();
     let policy = frame_ancestors(&state.settings().frame_ancestors);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -91,6 +91,10 @@ async fn the_languages_of_the_config_reach_the_collections_and_every_page() {
         let boot = bootstrap(&html);
         assert_eq!(&boot["languages"], languages, "{page}");
         assert_eq!(boot["title"], "Test country (synthetic test data)");
+        // The map pages come with the collections' metadata, as /collections gives it.
+        if page != "/dashboard" {
+            assert_eq!(boot["collections"], collections["collections"], "{page}");
+        }
     }
 }
 
