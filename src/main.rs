@@ -39,7 +39,8 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Write the map as static files: every layer's tiles for one round as one PMTiles
-    /// archive (map.pmtiles), with style.json, tilejson.json and the glyphs (fonts/).
+    /// archive (map.pmtiles), with style.json, tilejson.json, the glyphs (fonts/) and a
+    /// viewer page (index.html).
     Export {
         /// Folder to write into.
         #[arg(long, value_name = "DIR")]
