@@ -111,7 +111,9 @@ pub fn export(
             round: *round,
         })
         .collect();
-    let bounds = data_bounds(snapshot);
+    let layers: Vec<&crate::model::Layer> = snapshot.layers.iter().map(|l| l.as_ref()).collect();
+    let bounds = crate::tiles::tilejson::bounds(&layers);
+    let tilejson = tilejson(&layers, options);
     let path = options.out.join(ARCHIVE);
     let file = std::fs::File::create(&path).map_err(|e| write_error(&path, e))?;
     let mut writer = PmTilesWriter::new(TileType::Mvt)
@@ -121,7 +123,7 @@ pub fn export(
         .bounds(bounds[0], bounds[1], bounds[2], bounds[3])
         .center((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0)
         .center_zoom(options.min_zoom.max(5).min(options.max_zoom))
-        .metadata(&tilejson(snapshot, options).to_string())
+        .metadata(&tilejson.to_string())
         .create(std::io::BufWriter::new(file))
         .map_err(|e| write_error(&path, e))?;
     let mut tiles = 0;
@@ -145,10 +147,7 @@ pub fn export(
         .map_err(|e| write_error(&path, e))?
         .len();
     write_json(&options.out.join("style.json"), &style(snapshot, options))?;
-    write_json(
-        &options.out.join("tilejson.json"),
-        &tilejson(snapshot, options),
-    )?;
+    write_json(&options.out.join("tilejson.json"), &tilejson)?;
     let fonts = options
         .out
         .join("fonts")
@@ -257,40 +256,12 @@ fn style(snapshot: &Snapshot, options: &ExportOptions) -> Value {
 }
 
 /// The TileJSON of the archive's layers (also its metadata).
-fn tilejson(snapshot: &Snapshot, options: &ExportOptions) -> Value {
-    let layers: Vec<&crate::model::Layer> = snapshot.layers.iter().map(|l| l.as_ref()).collect();
-    let mut tilejson = crate::tiles::tilejson::tilejson(&layers, "", None);
+fn tilejson(layers: &[&crate::model::Layer], options: &ExportOptions) -> Value {
+    let mut tilejson = crate::tiles::tilejson::tilejson(layers, "", None);
     tilejson["tiles"] = json!([format!("pmtiles://{}{ARCHIVE}", base(options))]);
     tilejson["minzoom"] = json!(options.min_zoom);
     tilejson["maxzoom"] = json!(options.max_zoom);
     tilejson
-}
-
-/// The bounds of every layer, clamped to Web Mercator's.
-fn data_bounds(snapshot: &Snapshot) -> [f64; 4] {
-    let limit = crate::tiles::MAX_LATITUDE;
-    snapshot
-        .layers
-        .iter()
-        .filter_map(|l| l.extent)
-        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-        .reduce(|a, b| {
-            [
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[2].max(b[2]),
-                a[3].max(b[3]),
-            ]
-        })
-        .map(|b| {
-            [
-                b[0].max(-180.0),
-                b[1].max(-limit),
-                b[2].min(180.0),
-                b[3].min(limit),
-            ]
-        })
-        .unwrap_or([-180.0, -limit, 180.0, limit])
 }
 
 /// The tiles of zoom `z` that touch `bounds`.

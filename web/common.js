@@ -4,7 +4,7 @@
 // metadata.
 
 import {
-  currentLang, formatNumber, languageChain, t,
+  currentLang, formatNumber, inLanguage, languageChain, t,
 } from './i18n.js';
 
 export const SOURCE = 'dtmap'; // the vector source of the server's style
@@ -111,12 +111,7 @@ export function nameIn(meta, props, lang = currentLang()) {
   return (meta?.nameField && props?.[meta.nameField]) || props?.id || '';
 }
 
-/** A layer's word or label in the page's language (or the one standing in for it), else
- * English. */
-export function inLanguage(texts) {
-  for (const code of [...languageChain(), 'en']) if (texts?.[code]) return texts[code];
-  return null;
-}
+export { inLanguage };
 
 /** The name to show under the main one: the default name when the main one is in another
  * language, else the name in the page's other language. */

@@ -7,7 +7,7 @@
 
 import {
   DEFAULT_LANG, addStrings, currentLang, fillLanguageMenu, formatChange, formatDate, formatNumber,
-  formatPercent, isIllustrative, provenanceBadge,
+  formatPercent, inLanguage, isIllustrative, provenanceBadge,
   languageChain, languageOf, roundName, setLang, t as baseT, translatePage as baseTranslatePage,
 } from './i18n.js';
 
@@ -146,11 +146,6 @@ function translatePage() {
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
 }
 
-/** A text of the area layer's metadata in the page's language (or the one standing in). */
-function inLanguage(texts) {
-  for (const code of [...languageChain(), 'en']) if (texts?.[code]) return texts[code];
-  return null;
-}
 
 /** The area layer's plural word ("provinces"), else "areas". */
 function pluralWord() {

@@ -383,6 +383,13 @@ export function languageChain(code = lang) {
   return chain;
 }
 
+/** A text given per language (a layer's word or label) in the current language, or the
+ * one standing in for it, else English; null when there is none. */
+export function inLanguage(texts) {
+  for (const code of [...languageChain(), 'en']) if (texts?.[code]) return texts[code];
+  return null;
+}
+
 /** A language's name in itself: the configured one, else the browser's. */
 export function languageName(entry) {
   if (entry.name) return entry.name;

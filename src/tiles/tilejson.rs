@@ -110,7 +110,7 @@ pub fn fields(layer: &Layer) -> Map<String, Value> {
 }
 
 /// `[west, south, east, north]` of the layers, within Web Mercator's square.
-fn bounds(layers: &[&Layer]) -> [f64; 4] {
+pub fn bounds(layers: &[&Layer]) -> [f64; 4] {
     let extent = layers
         .iter()
         .filter_map(|l| l.extent)

@@ -10,10 +10,7 @@ use dtmap::config::{Config, DataRoot};
 use serde_json::Value;
 
 use crate::common::{get, get_json, settings};
-
-fn fixture_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other")
-}
+use crate::load_report::fixture_dir;
 
 fn other_state() -> Arc<AppState> {
     let config = Config::from_file(&fixture_dir().join("dtmap.toml")).unwrap();
