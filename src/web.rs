@@ -43,6 +43,7 @@ macro_rules! asset {
 /// Every embedded asset.
 pub const ASSETS: &[Asset] = &[
     asset!("app.js", JS),
+    asset!("boot.js", JS),
     asset!("i18n.js", JS),
     asset!("draw.js", JS),
     asset!("chart.js", JS),
@@ -125,7 +126,18 @@ fn page(template: &str, bootstrap: &Bootstrap) -> String {
     template
         .replace("{{title}}", &escape(bootstrap.title))
         .replace("{{assets}}", &format!("assets/{}", version()))
+        .replace("{{maplibre_version}}", maplibre_version())
         .replace("{{bootstrap}}", &bootstrap.json())
+}
+
+/// The bundled MapLibre's version, from `vendor/VERSIONS`: MapLibre asks for its worker
+/// with `?v=VERSION`, and the map pages prefetch that very URL.
+fn maplibre_version() -> &'static str {
+    include_str!("../web/vendor/VERSIONS")
+        .lines()
+        .find_map(|line| line.strip_prefix("maplibre-gl "))
+        .unwrap_or_default()
+        .trim()
 }
 
 /// The map page.

@@ -15,6 +15,7 @@
 // The concerns live in modules of their own: common.js (state and the data's words),
 // legend.js, panel.js, search.js, query.js (area queries), share.js, export.js, draw.js.
 
+import { maplibreReady } from './boot.js';
 import { Draw } from './draw.js';
 import { bounds } from './geo.js';
 import {
@@ -26,11 +27,11 @@ import {
 } from './common.js';
 import { renderLegend } from './legend.js';
 import {
-  closePanel, installMark, openPanel, renderPanel,
+  closePanel, openPanel, renderPanel,
 } from './panel.js';
 import { searchEntry, setupSearch } from './search.js';
 import {
-  clearQuery, fillAreaPicker, installFound, renderResults, runQuery, setupAreaChoice, showError,
+  clearQuery, fillAreaPicker, renderResults, runQuery, setupAreaChoice, showError,
 } from './query.js';
 import { openShare, viewQuery } from './share.js';
 import { downloadImage, exportImage } from './export.js';
@@ -38,12 +39,6 @@ import { downloadImage, exportImage } from './export.js';
 const ASSETS = new URL('.', import.meta.url).href;
 const PLAY_STEP_MS = 1500;
 
-// MapLibre is imported dynamically so that the data requests start while it is parsed,
-// and its worker is started as soon as it is.
-const maplibreReady = import('./vendor/maplibre-gl.mjs').then((module) => {
-  module.prewarm();
-  return module;
-});
 
 setLang(params.get('lang'));
 fillLanguageMenu($('lang'));
@@ -82,10 +77,11 @@ async function start() {
   state.round = state.rounds.some((r) => r.id === asked) ? asked : main.latestRound;
 
   const names = embed ? Promise.resolve() : loadNames();
+  // The map needs only MapLibre and the style; the area table comes in meanwhile.
+  const areaTable = loadAreaTable();
   const [maplibregl, style] = await Promise.all([
-    maplibreReady,
+    maplibreReady.then((module) => { state.timings.maplibre = performance.now(); return module; }),
     getJSON(`styles/default.json?round=${encodeURIComponent(state.round)}`),
-    loadAreaTable(),
   ]);
   state.timings.data = performance.now();
   const map = new maplibregl.Map({
@@ -112,12 +108,13 @@ async function start() {
   map.addControl(attribution, 'bottom-right');
   Object.assign(window.dtmap, { map, maplibregl });
 
-  await new Promise((resolve) => map.once('load', resolve));
+  const loaded = new Promise((resolve) => map.once('load', resolve));
+  await areaTable;
+  state.timings.table = performance.now();
+  await loaded;
   state.timings.load = performance.now();
   // Start with the attribution folded (the compact control opens itself at first).
   map.getContainer().querySelector('.maplibregl-compact-show')?.classList.remove('maplibregl-compact-show');
-  installFound(map);
-  installMark(map);
   setupMap(map);
   renderLegend();
   if (!embed) setupControls(map);
@@ -433,7 +430,6 @@ function setupControls(map) {
     const hints = { rectangle: 'hintRectangle', polygon: 'hintPolygon', circle: 'hintCircle' };
     $('draw-hint').textContent = mode ? t(hints[mode]) : '';
   }, (key) => showError(key));
-  draw.install();
   hooks.draw = draw;
   window.dtmap.draw = draw;
   for (const button of document.querySelectorAll('[data-draw]')) {

@@ -36,7 +36,7 @@ export class Draw {
     this.onKey = (e) => { if (e.key === 'Escape') this.cancel(); };
   }
 
-  /** Adds the source and layers of the drawn shape (call after the style has loaded). */
+  /** Adds the source and layers of the drawn shape (on top), at the first drawing. */
   install() {
     const map = this.map;
     if (map.getSource(SOURCE)) return;
@@ -65,6 +65,7 @@ export class Draw {
   /** Starts drawing a `rectangle`, `polygon` or `circle`; ends any drawing in progress. */
   start(mode) {
     this.stop();
+    this.install();
     this.mode = mode;
     this.points = [];
     this.cursor = null;
@@ -102,7 +103,8 @@ export class Draw {
 
   /** Shows a finished shape (e.g. an area's outline or a shared query). */
   show(geometry) {
-    this.map.getSource(SOURCE)?.setData({ type: 'Feature', properties: {}, geometry });
+    this.install();
+    this.map.getSource(SOURCE).setData({ type: 'Feature', properties: {}, geometry });
   }
 
   click(e) {

@@ -15,8 +15,9 @@ import {
 const MARK = 'marked-site';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** The source and layer of the ring round the site shown in the panel. */
-export function installMark(map) {
+/** The source and layer of the ring round the site shown in the panel (below the drawn
+ * shape), added when a site is first marked. */
+function installMark(map) {
   if (map.getSource(MARK)) return;
   map.addSource(MARK, { type: 'geojson', data: EMPTY });
   map.addLayer({
@@ -25,13 +26,15 @@ export function installMark(map) {
       'circle-radius': 14, 'circle-color': 'rgba(0,0,0,0)',
       'circle-stroke-color': '#000000', 'circle-stroke-width': 3,
     },
-  });
+  }, map.getLayer('draw-fill') ? 'draw-fill' : undefined);
 }
 
 function mark(geometry) {
-  const source = window.dtmap.map.getSource(MARK);
-  source?.setData(geometry?.type === 'Point'
-    ? { type: 'Feature', properties: {}, geometry } : EMPTY);
+  const { map } = window.dtmap;
+  const point = geometry?.type === 'Point';
+  if (!point && !map.getSource(MARK)) return;
+  installMark(map);
+  map.getSource(MARK).setData(point ? { type: 'Feature', properties: {}, geometry } : EMPTY);
 }
 
 /** Which bottom sheet is in front on a phone: 'panel' or 'results'. */

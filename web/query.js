@@ -18,8 +18,10 @@ import { front } from './panel.js';
 const FOUND = 'query-sites';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** The source and layer ringing the sites a query found (above the site circles). */
-export function installFound(map) {
+/** The source and layer ringing the sites a query found (above the site circles, below the
+ * marked site and the drawn shape), added at the first query: an empty source costs the
+ * map's first load a round of work in its worker. */
+function installFound(map) {
   if (map.getSource(FOUND)) return;
   map.addSource(FOUND, { type: 'geojson', data: EMPTY });
   map.addLayer({
@@ -28,7 +30,7 @@ export function installFound(map) {
       'circle-radius': 5, 'circle-color': '#e31a1c', 'circle-opacity': 0.9,
       'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
     },
-  });
+  }, ['marked-site', 'draw-fill'].find((id) => map.getLayer(id)));
 }
 
 /** The list and totals requests of a query, for the current round. */
@@ -100,7 +102,9 @@ function highlight(features) {
   for (const id of state.queryIds || []) map.setFeatureState({ source: SOURCE, sourceLayer, id }, { selected: false });
   state.queryIds = features.map((f) => String(f.id));
   for (const id of state.queryIds) map.setFeatureState({ source: SOURCE, sourceLayer, id }, { selected: true });
-  map.getSource(FOUND)?.setData({
+  if (!features.length && !map.getSource(FOUND)) return;
+  installFound(map);
+  map.getSource(FOUND).setData({
     type: 'FeatureCollection',
     features: features.filter((f) => f.geometry).map((f) => ({
       type: 'Feature', id: f.id, properties: { id: String(f.id) }, geometry: f.geometry,
