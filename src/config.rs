@@ -441,7 +441,9 @@ impl Config {
         };
         let mut names: Vec<&str> = Vec::new();
         for layer in &self.layers {
-            names.push(&layer.source.path);
+            if !is_remote(&layer.source.path) {
+                names.push(&layer.source.path);
+            }
             names.extend(layer.counts.iter().map(|c| c.path.as_str()));
         }
         if let Some(path) = self
@@ -501,6 +503,24 @@ impl Config {
                 }
                 _ => {}
             }
+            if is_remote(&layer.source.path) && format != Some(SourceFormat::Flatgeobuf) {
+                return Err(ConfigError::Invalid(format!(
+                    "layer {:?}: {:?} is a URL; only FlatGeobuf sources are read over HTTP(S) \
+                     (set source.format = \"flatgeobuf\" if the URL does not end in .fgb)",
+                    layer.id, layer.source.path
+                )));
+            }
+            if let Some([w, s, e, n]) = layer.source.bbox {
+                let lon = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
+                let lat = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
+                if !(lon(w) && lon(e) && lat(s) && lat(n) && w <= e && s <= n) {
+                    return Err(ConfigError::Invalid(format!(
+                        "layer {:?}: source.bbox must be [west, south, east, north] in degrees, \
+                         west <= east and south <= north",
+                        layer.id
+                    )));
+                }
+            }
             check_encoding(
                 &layer.id,
                 "source.encoding",
@@ -509,6 +529,13 @@ impl Config {
                 layer.source.encoding.as_deref(),
             )?;
             for table in &layer.counts {
+                if is_remote(&table.path) {
+                    return Err(ConfigError::Invalid(format!(
+                        "layer {:?}: the count table {:?} is a URL; count tables are read \
+                         from files",
+                        layer.id, table.path
+                    )));
+                }
                 let format = SourceFormat::from_path(&table.path).or(Some(SourceFormat::Csv));
                 let setting = format!("encoding of the count table {:?}", table.path);
                 check_encoding(
@@ -626,6 +653,21 @@ impl Config {
         }
     }
 }
+
+/// Whether a source path names a file on a web server (`http://`, `https://`) rather than
+/// one on disk.
+pub fn is_remote(path: &str) -> bool {
+    let scheme = path.get(..8).unwrap_or(path).to_ascii_lowercase();
+    scheme.starts_with("http://") || scheme.starts_with("https://")
+}
+
+/// Most bytes read over HTTP for one remote FlatGeobuf source.
+pub const MAX_REMOTE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Longest single range request when reading a remote FlatGeobuf source (a feature, or a
+/// level of its spatial index, larger than this is refused).
+pub const MAX_REMOTE_REQUEST_BYTES: u64 = 256 * 1024 * 1024;
+/// Deadline of reading one remote FlatGeobuf source, and of each of its requests.
+pub const REMOTE_READ_TIMEOUT_SECS: u64 = 300;
 
 /// Property names dtmap adds to every feature with counts.
 pub const RESERVED_PROPERTIES: &[&str] =

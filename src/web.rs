@@ -188,7 +188,10 @@ mod tests {
             assert!(!html.contains("http://") && !html.contains("https://"));
             let prefix = format!("assets/{}/", version());
             for part in html.split(&prefix).skip(1) {
-                let path: String = part.chars().take_while(|c| *c != '"').collect();
+                let path: String = part
+                    .chars()
+                    .take_while(|c| !matches!(c, '"' | '?'))
+                    .collect();
                 assert!(asset(&path).is_some(), "{path} is not embedded");
             }
         }

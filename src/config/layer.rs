@@ -122,7 +122,7 @@ pub enum CoordinateAction {
 
 /// The encoding a (validated) `encoding` setting names.
 fn encoding_of(label: Option<&str>) -> Option<&'static encoding_rs::Encoding> {
-    label.and_then(crate::data::encoding::for_label)
+    label.and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()))
 }
 
 impl SourceConfig {
@@ -161,6 +161,20 @@ pub struct SourceConfig {
     /// from the bytes when absent.
     #[serde(default)]
     pub encoding: Option<String>,
+    /// Load only the features whose envelope meets this box `[west, south, east, north]`
+    /// (lon/lat). A remote FlatGeobuf file with a spatial index is then read by range
+    /// requests for those features alone.
+    #[serde(default)]
+    pub bbox: Option<[f64; 4]>,
+}
+
+impl SourceConfig {
+    /// The `bbox` setting as a rectangle (checked by the config's validation).
+    pub fn bbox_rect(&self) -> Option<geo::Rect<f64>> {
+        self.bbox.map(|[w, s, e, n]| {
+            geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n })
+        })
+    }
 }
 
 /// File formats dtmap reads.
@@ -277,7 +291,7 @@ pub(super) fn check_encoding(
     label: Option<&str>,
 ) -> Result<(), ConfigError> {
     let Some(label) = label else { return Ok(()) };
-    if crate::data::encoding::for_label(label).is_none() {
+    if encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_none() {
         return Err(ConfigError::Invalid(format!(
             "layer {layer:?}: {setting} = {label:?} is not an encoding dtmap knows; use a \
              label such as \"utf-8\", \"windows-1256\", \"utf-16le\" or \"iso-8859-1\""

@@ -41,15 +41,7 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Option<Vec<Sou
     };
     let header = reader.header();
     let geometry_type = header.geometry_type();
-    let columns: Vec<(String, ColumnType)> = header
-        .columns()
-        .map(|columns| {
-            columns
-                .iter()
-                .map(|c| (c.name().to_string(), c.type_()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let columns = header_columns(&header);
     let mut features = match reader.select_all() {
         Ok(features) => features,
         Err(e) => {
@@ -69,44 +61,71 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Option<Vec<Sou
                 break;
             }
         };
-        if let Err(e) = check_feature_geometry(feature, geometry_type) {
-            report.error(file, Some(row), Some("geometry"), e);
-            continue;
+        if let Some(feature) = convert(feature, geometry_type, &columns, row, file, report) {
+            out.push(feature);
         }
-        let geometry = match feature.to_geo() {
-            Ok(g) => g,
-            Err(e) => {
-                report.error(file, Some(row), Some("geometry"), e.to_string());
-                continue;
-            }
-        };
-        if let Some(problem) = geometry
-            .coords_iter()
-            .find_map(|c| geometry::check_lon_lat(c.x, c.y).err())
-        {
-            report.error(file, Some(row), Some("geometry"), problem.to_string());
-            continue;
+    }
+    Some(out)
+}
+
+/// The column names and types a file's header declares.
+pub(crate) fn header_columns(header: &flatgeobuf::Header<'_>) -> Vec<(String, ColumnType)> {
+    header
+        .columns()
+        .map(|columns| {
+            columns
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One feature as a [`SourceFeature`], its geometry and properties checked first; `None`
+/// (with the problem in the report) when it cannot be read.
+pub(crate) fn convert(
+    feature: &FgbFeature,
+    geometry_type: GeometryType,
+    columns: &[(String, ColumnType)],
+    row: usize,
+    file: &str,
+    report: &mut LoadReport,
+) -> Option<SourceFeature> {
+    if let Err(e) = check_feature_geometry(feature, geometry_type) {
+        report.error(file, Some(row), Some("geometry"), e);
+        return None;
+    }
+    let geometry = match feature.to_geo() {
+        Ok(g) => g,
+        Err(e) => {
+            report.error(file, Some(row), Some("geometry"), e.to_string());
+            return None;
         }
-        let properties = match read_properties(feature, &columns) {
-            Ok(properties) => properties,
-            Err(e) => {
-                report.error(
-                    file,
-                    Some(row),
-                    None,
-                    format!("cannot read properties: {e}"),
-                );
-                continue;
-            }
-        };
-        out.push(SourceFeature {
+    };
+    if let Some(problem) = geometry
+        .coords_iter()
+        .find_map(|c| geometry::check_lon_lat(c.x, c.y).err())
+    {
+        report.error(file, Some(row), Some("geometry"), problem.to_string());
+        return None;
+    }
+    match read_properties(feature, columns) {
+        Ok(properties) => Some(SourceFeature {
             row,
             native_id: None,
             geometry,
             properties,
-        });
+        }),
+        Err(e) => {
+            report.error(
+                file,
+                Some(row),
+                None,
+                format!("cannot read properties: {e}"),
+            );
+            None
+        }
     }
-    Some(out)
 }
 
 /// Where the sound part of a FlatGeobuf file ends, and what is wrong after it.

@@ -14,6 +14,7 @@ pub mod placement;
 pub mod points;
 pub mod progress;
 pub mod published;
+pub mod remote;
 pub mod report;
 pub mod rollup;
 pub mod semantics;
@@ -199,7 +200,57 @@ fn read_layer(
     let source = &layer_config.source;
     let file = source.path.as_str();
     let mut sheet = None;
-    let features = match config.read_file(file) {
+    let bbox = source.bbox_rect();
+    let features = if remote::is_remote(file) {
+        let _step = progress::Step::start(format!("reading {file}"));
+        match remote::read(file, bbox, report) {
+            Some((features, fetched)) => {
+                hasher.update(file.as_bytes());
+                hasher.update(&fetched.digest().to_le_bytes());
+                features
+            }
+            None => Vec::new(),
+        }
+    } else {
+        let features = read_local(config, layer_config, &mut sheet, report, hasher);
+        match bbox {
+            None => features,
+            Some(bbox) => within(features, bbox),
+        }
+    };
+    let count_bytes = layer_config
+        .counts
+        .iter()
+        .map(|table| match config.read_file(&table.path) {
+            Ok(bytes) => {
+                hasher.update(table.path.as_bytes());
+                hasher.update(&bytes);
+                Some(bytes)
+            }
+            Err(e) => {
+                report.error(&table.path, None, None, format!("cannot read: {e}"));
+                None
+            }
+        })
+        .collect();
+    ReadLayer {
+        features,
+        sheet,
+        count_bytes,
+    }
+}
+
+/// The features of a layer's source file on disk (or built in).
+fn read_local(
+    config: &Config,
+    layer_config: &LayerConfig,
+    sheet: &mut Option<String>,
+    report: &mut LoadReport,
+    hasher: &mut Xxh3,
+) -> Vec<SourceFeature> {
+    let source = &layer_config.source;
+    let file = source.path.as_str();
+    match config.read_file(file) {
         Err(e) => {
             report.error(file, None, None, format!("cannot read: {e}"));
             Vec::new()
@@ -240,27 +291,20 @@ fn read_layer(
             };
             read.unwrap_or_default()
         }
-    };
-    let count_bytes = layer_config
-        .counts
-        .iter()
-        .map(|table| match config.read_file(&table.path) {
-            Ok(bytes) => {
-                hasher.update(table.path.as_bytes());
-                hasher.update(&bytes);
-                Some(bytes)
-            }
-            Err(e) => {
-                report.error(&table.path, None, None, format!("cannot read: {e}"));
-                None
-            }
-        })
-        .collect();
-    ReadLayer {
-        features,
-        sheet,
-        count_bytes,
     }
+}
+
+/// The features whose envelope meets `bbox` (a source's `bbox` setting).
+fn within(features: Vec<SourceFeature>, bbox: Rect<f64>) -> Vec<SourceFeature> {
+    use geo::{BoundingRect, Intersects};
+    features
+        .into_iter()
+        .filter(|f| {
+            f.geometry
+                .bounding_rect()
+                .is_some_and(|r| r.intersects(&bbox))
+        })
+        .collect()
 }
 
 /// The name property of each language: `names`, with `name_ar_field` as `ar` unless

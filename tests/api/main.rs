@@ -16,6 +16,7 @@ mod ogc;
 mod other;
 mod queries;
 mod reload;
+mod remote_fgb;
 mod replicas;
 mod spatial;
 mod walkthrough;

@@ -38,6 +38,10 @@ describe('the map page', () => {
     const paths = urls.map((u) => new URL(u).pathname);
     assert.ok(paths.some((p) => p.endsWith('/vendor/maplibre-gl.mjs')), 'MapLibre from the server');
     assert.ok(paths.some((p) => p.endsWith('/vendor/maplibre-gl-worker.mjs')), 'its worker from the server');
+    // The page prefetches the worker at the very URL MapLibre then asks for it.
+    const prefetched = await page.evaluate(() => document.querySelector('link[rel=prefetch]').href);
+    assert.match(prefetched, /maplibre-gl-worker\.mjs\?v=/);
+    assert.ok(urls.filter((u) => u === prefetched).length >= 2, `the worker at ${prefetched}, prefetched and started`);
     assert.ok(paths.some((p) => p.startsWith('/tiles/')), 'vector tiles');
     assert.ok(paths.some((p) => p.startsWith('/fonts/')), 'glyphs');
     // A second load, with the browser's cache warm, as a returning user sees it.
