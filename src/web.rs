@@ -124,6 +124,7 @@ impl Bootstrap<'_> {
 
 fn page(template: &str, bootstrap: &Bootstrap) -> String {
     template
+        .replace("{{map_head}}", include_str!("../web/map-head.html"))
         .replace("{{title}}", &escape(bootstrap.title))
         .replace("{{assets}}", &format!("assets/{}", version()))
         .replace("{{maplibre_version}}", maplibre_version())
