@@ -10,7 +10,13 @@ use geo::{BoundingRect, Geometry, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use crate::model::Feature;
+/// What the tree indexes of a feature: its geometry and its bounding box.
+pub trait Indexed {
+    /// The feature's lon/lat geometry.
+    fn geometry(&self) -> &Geometry<f64>;
+    /// Its bounding box.
+    fn bbox(&self) -> Rect<f64>;
+}
 
 /// A point with the position of its feature.
 pub type IndexedPoint = GeomWithData<[f64; 2], u32>;
@@ -28,15 +34,15 @@ pub enum SpatialIndex {
 
 impl SpatialIndex {
     /// Bulk-loads the tree of a layer's features.
-    pub fn build(features: &[Feature]) -> SpatialIndex {
+    pub fn build<F: Indexed>(features: &[F]) -> SpatialIndex {
         let all_points = features
             .iter()
-            .all(|f| matches!(f.geometry, Geometry::Point(_)));
+            .all(|f| matches!(f.geometry(), Geometry::Point(_)));
         if all_points {
             let points = features
                 .iter()
                 .enumerate()
-                .filter_map(|(i, f)| match &f.geometry {
+                .filter_map(|(i, f)| match f.geometry() {
                     Geometry::Point(p) => Some(IndexedPoint::new([p.x(), p.y()], i as u32)),
                     _ => None,
                 })
@@ -47,10 +53,11 @@ impl SpatialIndex {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| {
+                    let bbox = f.bbox();
                     IndexedBox::new(
                         Rectangle::from_corners(
-                            [f.bbox.min().x, f.bbox.min().y],
-                            [f.bbox.max().x, f.bbox.max().y],
+                            [bbox.min().x, bbox.min().y],
+                            [bbox.max().x, bbox.max().y],
                         ),
                         i as u32,
                     )

@@ -23,6 +23,7 @@
 //! - [`tiles`]: vector tiles (clip, simplify, cluster, MVT), TileJSON, the style and its glyphs.
 //! - [`web`]: the bundled map client.
 //! - [`export`]: static publishing, the tile pyramid as one PMTiles file with its style.
+//! - [`progress`]: progress bars of long steps on a terminal, step durations in the log.
 //! - [`deadline`], [`background`]: the request deadline that long loops watch, and freeing
 //!   large snapshots off the threads that serve requests.
 //!
@@ -45,6 +46,7 @@ pub mod geometry;
 pub mod index;
 pub mod model;
 pub mod net;
+pub mod progress;
 pub mod provenance;
 pub mod query;
 pub mod reload;

@@ -26,6 +26,15 @@ pub struct Feature {
     pub geometry_json: Box<str>,
 }
 
+impl crate::index::Indexed for Feature {
+    fn geometry(&self) -> &Geometry<f64> {
+        &self.geometry
+    }
+    fn bbox(&self) -> Rect<f64> {
+        self.bbox
+    }
+}
+
 /// One round of data collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Round {

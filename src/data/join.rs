@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::{CountTableConfig, SourceFormat};
-use crate::data::progress;
 use crate::data::report::{thousands, Group, LoadReport, Place, Severity};
 use crate::data::source::Noun;
 use crate::data::table::{self, Cell, Table};
 use crate::model::{CountRecord, Round};
+use crate::progress;
 
 /// The counts of one layer, ready to be put into it.
 #[derive(Debug, Default)]

@@ -415,7 +415,7 @@ impl PreparedSnapshot {
                 .layers
                 .iter()
                 .map(|layer| {
-                    let _step = crate::data::progress::Step::start(format!(
+                    let _step = crate::progress::Step::start(format!(
                         "preparing the tiles of layer {}",
                         layer.id
                     ));
