@@ -613,6 +613,12 @@ fn build_features(
 
 /// Why a polygonal geometry is invalid, if it is (points and lines are not checked).
 fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
+    // The sweep of query areas accepts only valid areas and takes O(n log n); `geo`'s
+    // check compares every pair of edges, so it only runs, for its message, on what the
+    // sweep refuses.
+    if crate::geometry::area::IndexedArea::new(geometry).is_ok() {
+        return None;
+    }
     match geometry {
         Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
         Geometry::MultiPolygon(mp) => mp.check_validation().err().map(|e| e.to_string()),

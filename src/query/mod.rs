@@ -3,20 +3,18 @@
 //! [`Selection`] and the matches back into responses, and a [`QueryError`] into its
 //! status (`From<QueryError> for ApiError` in `crate::error`).
 
-pub mod area;
-pub mod bands;
 pub mod bbox;
 pub mod cql2;
 pub mod distance;
 pub mod filter;
 pub mod search;
 pub mod spatial;
-pub mod sweep;
 
 use std::cmp::Ordering;
 
 use geo::Intersects;
 
+pub use crate::geometry::{area, bands, sweep};
 pub use bbox::Bbox;
 pub use filter::{FieldRef, Filter, Literal};
 
