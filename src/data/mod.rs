@@ -344,6 +344,9 @@ fn build(
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
     drop(indexing);
+    let count_order = (0..joined.rounds.len() * joined.columns.len())
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
     let mut layer = Layer {
         id: layer_config.id.clone(),
         title: layer_config
@@ -388,6 +391,7 @@ fn build(
             .flatten()
             .flatten()
             .any(|record| record.synthetic),
+        count_order,
         counts: joined.counts,
         round_totals: Vec::new(),
         index,

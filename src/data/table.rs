@@ -38,6 +38,15 @@ impl Cell {
         }
     }
 
+    /// The text of a text cell, trimmed, without copying it; `None` when empty or not
+    /// text (use [`Cell::text`] for numbers and booleans as text).
+    pub fn trimmed(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s.trim()).filter(|t| !t.is_empty()),
+            _ => None,
+        }
+    }
+
     /// The cell as a JSON value: numbers stay numbers, text stays text.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
