@@ -166,16 +166,15 @@ fn join_table(
         sheet: config.sheet.as_deref(),
         encoding: config.encoding(),
     };
-    let reading = progress::Step::start(format!("reading {file}"));
-    let read = table::read_with(bytes, format, options);
-    drop(reading);
-    let table = match read {
-        Ok(table) => table,
+    // Read row by row: a table of millions of rows is never held whole.
+    let reader = match table::rows_with(bytes, format, options) {
+        Ok(reader) => reader,
         Err(e) => {
             report.error(file, None, None, e.to_string());
             return None;
         }
     };
+    let table = &reader.head;
     let place = Place {
         file,
         sheet: table.sheet.as_deref(),
@@ -183,8 +182,8 @@ fn join_table(
     for (severity, remark) in &table.remarks {
         report.add(place.problem(*severity, None, None, remark.clone()));
     }
-    let Some(columns) = locate_columns(config, &table, place, all_columns, report) else {
-        return table.sheet;
+    let Some(columns) = locate_columns(config, table, place, all_columns, report) else {
+        return table.sheet.clone();
     };
     let row_severity = if config.skip_bad_rows {
         Severity::Warning
@@ -193,13 +192,24 @@ fn join_table(
     };
     let table_source: Option<Arc<str>> = config.source.as_deref().map(Arc::from);
     let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-    let progress = progress::Step::counted(format!("joining {file}"), table.rows.len(), "rows");
+    let progress = progress::Step::counted(
+        format!("reading and joining {file}"),
+        reader.estimated_rows,
+        "rows",
+    );
     // The round of the previous row, whose entry the next row most likely needs too.
     let mut last_round: Option<RoundKey> = None;
-    for (i, row) in table.rows.iter().enumerate() {
+    for (i, row) in reader.rows.enumerate() {
         if i % 4096 == 4095 {
             progress.inc(4096);
         }
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                report.error(file, None, None, e.to_string());
+                break;
+            }
+        };
         let mut bad = |field: &str, reason: String, group: &'static Group| {
             report.add(
                 place
@@ -310,7 +320,7 @@ fn join_table(
         });
     }
     drop(progress);
-    table.sheet
+    reader.head.sheet
 }
 
 struct ColumnPositions {
