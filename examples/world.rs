@@ -68,12 +68,12 @@ fn args() -> Args {
         }
     }
     assert!(!a.polygons.as_os_str().is_empty(), "--polygons is needed");
-    assert!(
-        (1..=12).contains(&a.rounds),
-        "--rounds: between 1 and 12"
-    );
+    assert!((1..=12).contains(&a.rounds), "--rounds: between 1 and 12");
     a
 }
+
+/// One round's rows for its workbook: site number, families, individuals.
+type RoundRows = Vec<(u32, i64, i64)>;
 
 /// One admin-1 area.
 struct Area1 {
@@ -86,17 +86,18 @@ struct Area1 {
 fn read_areas(args: &Args) -> Vec<Area1> {
     let text = std::fs::read_to_string(&args.polygons).expect("reading --polygons");
     let collection: geojson::FeatureCollection = text.parse().expect("a FeatureCollection");
-    let text_of = |props: &serde_json::Map<String, serde_json::Value>, field: &str| {
-        match props.get(field) {
+    let text_of =
+        |props: &serde_json::Map<String, serde_json::Value>, field: &str| match props.get(field) {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(serde_json::Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
-        }
-    };
+        };
     let mut areas = Vec::new();
     for feature in collection.features {
         let props = feature.properties.clone().unwrap_or_default();
-        let Some(geometry) = feature.geometry else { continue };
+        let Some(geometry) = feature.geometry else {
+            continue;
+        };
         let shape = match Geometry::<f64>::try_from(geometry.value) {
             Ok(Geometry::Polygon(p)) => MultiPolygon(vec![p]),
             Ok(Geometry::MultiPolygon(m)) => m,
@@ -250,8 +251,10 @@ fn write_fgb(areas: &[Area1], path: &Path) {
     }
     for a in areas {
         fgb.add_feature_geom(Geometry::MultiPolygon(a.shape.clone()), |w| {
-            w.property(0, "code", &ColumnValue::String(&a.code)).unwrap();
-            w.property(1, "name", &ColumnValue::String(&a.name)).unwrap();
+            w.property(0, "code", &ColumnValue::String(&a.code))
+                .unwrap();
+            w.property(1, "name", &ColumnValue::String(&a.name))
+                .unwrap();
             w.property(2, "country", &ColumnValue::String(&a.country))
                 .unwrap();
         })
@@ -389,7 +392,7 @@ fn main() {
     let mut counts = BufWriter::new(std::fs::File::create(args.out.join("counts.csv")).unwrap());
     writeln!(sites, "site_id,name,admin1,country,lon,lat").unwrap();
     writeln!(counts, "site_id,round,round_label,families,individuals").unwrap();
-    let mut per_round: Vec<Vec<(u32, i64, i64)>> = vec![Vec::new(); rounds.len()];
+    let mut per_round: Vec<RoundRows> = vec![Vec::new(); rounds.len()];
     let mut n = 0u32;
     let mut count_rng = SmallRng::seed_from_u64(args.seed ^ 0xC0FF_EE00);
     for (area, points) in areas.iter().zip(&points) {
@@ -424,7 +427,7 @@ fn main() {
     eprintln!("CSV written ({:.1?})", started.elapsed());
 
     if args.xlsx {
-        let jobs: Vec<(usize, &Vec<(u32, i64, i64)>)> = per_round.iter().enumerate().collect();
+        let jobs: Vec<(usize, &RoundRows)> = per_round.iter().enumerate().collect();
         std::thread::scope(|s| {
             let per_thread = jobs.len().div_ceil(threads).max(1);
             for part in jobs.chunks(per_thread) {

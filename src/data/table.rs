@@ -280,7 +280,11 @@ struct CsvRows<'a> {
 impl<'a> CsvRows<'a> {
     /// The header row and a reader of the rows after it.
     fn open(text: std::borrow::Cow<'a, [u8]>) -> Result<(Vec<String>, CsvRows<'a>), TableError> {
-        let start = if text.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let start = if text.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         let mut cursor = Cursor::new(text);
         cursor.set_position(start as u64);
         let mut reader = csv::ReaderBuilder::new()

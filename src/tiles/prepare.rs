@@ -18,7 +18,8 @@ use super::{lonlat_to_world, TileId, TileOptions, EXTENT, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
 
 /// Tiles of zooms 0 to [`super::render::LOW_ZOOM_KEPT`].
-const LOW_ZOOM_TILES: usize = ((1usize << (2 * (super::render::LOW_ZOOM_KEPT as usize + 1))) - 1) / 3;
+const LOW_ZOOM_TILES: usize =
+    ((1usize << (2 * (super::render::LOW_ZOOM_KEPT as usize + 1))) - 1) / 3;
 
 /// Half the side of the square drawn for a polygon that collapsed at a zoom, in tile units.
 pub const TINY_POLYGON_HALF_SIDE: i64 = 1;
@@ -179,7 +180,11 @@ impl PreparedLayer {
 
     /// Where the layer's encoded part of a shallow tile is kept for `round`; `None` for a
     /// deeper tile or a round the layer does not have.
-    pub fn low_zoom_slot(&self, round: Option<usize>, tile: TileId) -> Option<&OnceLock<Arc<[u8]>>> {
+    pub fn low_zoom_slot(
+        &self,
+        round: Option<usize>,
+        tile: TileId,
+    ) -> Option<&OnceLock<Arc<[u8]>>> {
         if tile.z > super::render::LOW_ZOOM_KEPT {
             return None;
         }

@@ -618,14 +618,20 @@ fn a_long_chain_of_arithmetic_is_refused_not_a_stack_overflow() {
 fn count_ranges_select_what_a_scan_selects() {
     let layer = sites();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
-    let column = layer.count_column("idp_individuals").expect("a count column");
+    let column = layer
+        .count_column("idp_individuals")
+        .expect("a count column");
     for round in 0..layer.rounds.len() {
         let figures: Vec<i64> = (0..layer.features.len() as u32)
             .filter_map(|f| layer.count(round, f)?.values[column])
             .collect();
         for _ in 0..20 {
             let at = figures[rng.gen_range(0..figures.len())];
-            let threshold = if rng.gen_bool(0.5) { at as f64 } else { at as f64 + 0.5 };
+            let threshold = if rng.gen_bool(0.5) {
+                at as f64
+            } else {
+                at as f64 + 0.5
+            };
             for op in ["<", "<=", "=", ">=", ">", "<>"] {
                 let text = format!("idp_individuals {op} {threshold} and id <> 'none'");
                 let filter = parse_filter(layer, &text, None).unwrap();
