@@ -303,7 +303,7 @@ group_layer = "admin1"
     );
     let source = "synthetic: examples/world.rs";
     if xlsx {
-        for (i, (id, label)) in rounds.iter().enumerate() {
+        for (i, (id, _)) in rounds.iter().enumerate() {
             let _ = write!(
                 toml,
                 r#"
@@ -311,7 +311,7 @@ group_layer = "admin1"
 path = "counts_round{}.xlsx"
 key = "site_id"
 round_id = "{id}"
-round_label = "{label}"
+round_label = "round_label"
 columns = ["families", "individuals"]
 synthetic = true
 source = "{source}"
@@ -432,9 +432,11 @@ fn main() {
             let per_thread = jobs.len().div_ceil(threads).max(1);
             for part in jobs.chunks(per_thread) {
                 let out = &args.out;
+                let rounds = &rounds;
                 s.spawn(move || {
                     for (r, rows) in part {
-                        write_xlsx(&out.join(format!("counts_round{}.xlsx", r + 1)), rows);
+                        let path = out.join(format!("counts_round{}.xlsx", r + 1));
+                        write_xlsx(&path, &rounds[*r].1, rows);
                     }
                 });
             }
@@ -455,11 +457,12 @@ fn main() {
 
 /// One round's counts as a workbook of one sheet (a million rows fit: the limit is
 /// 1,048,576), written with constant memory.
-fn write_xlsx(path: &Path, rows: &[(u32, i64, i64)]) {
+fn write_xlsx(path: &Path, label: &str, rows: &[(u32, i64, i64)]) {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name("counts").unwrap();
-    for (col, header) in ["site_id", "families", "individuals"].iter().enumerate() {
+    let headers = ["site_id", "round_label", "families", "individuals"];
+    for (col, header) in headers.iter().enumerate() {
         sheet.write_string(0, col as u16, *header).unwrap();
     }
     let mut id = String::new();
@@ -468,8 +471,9 @@ fn write_xlsx(path: &Path, rows: &[(u32, i64, i64)]) {
         id.clear();
         let _ = write!(id, "S{n:07}");
         sheet.write_string(r, 0, &id).unwrap();
-        sheet.write_number(r, 1, *families as f64).unwrap();
-        sheet.write_number(r, 2, *individuals as f64).unwrap();
+        sheet.write_string(r, 1, label).unwrap();
+        sheet.write_number(r, 2, *families as f64).unwrap();
+        sheet.write_number(r, 3, *individuals as f64).unwrap();
     }
     workbook.save(path).expect("writing a workbook");
 }
