@@ -14,7 +14,8 @@
 //! - [`model`]: the immutable [`model::Snapshot`] of layers, features, rounds and counts.
 //! - [`provenance`]: published, computed or illustrative: what every figure is, said once.
 //! - [`index`]: the R-tree of each layer.
-//! - [`geometry`]: GeoJSON geometry in (checked) and out.
+//! - [`geometry`]: GeoJSON geometry in (checked) and out; polygonal areas prepared for
+//!   point tests, and their validity sweep.
 //! - [`query`]: selections (bbox, filters, sort) over a layer; no HTTP.
 //! - [`dashboard`]: headline figures, ranking and trend of a round, from the snapshot.
 //! - [`api`]: one file per HTTP resource; reads the snapshot, never files.

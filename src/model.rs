@@ -3,7 +3,8 @@
 //! never changed; a reload builds a new one and swaps it in whole.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::ops::Bound;
+use std::sync::{Arc, OnceLock};
 
 use geo::{Geometry, Rect};
 use serde_json::{Map, Value};
@@ -171,6 +172,10 @@ pub struct Layer {
     pub counts: Vec<Vec<Option<CountRecord>>>,
     /// Whether any record of `counts` is synthetic (found once at load: answers ask often).
     pub synthetic: bool,
+    /// The features with a figure in each count column of each round, ordered by it (ties
+    /// in file order), at `[round * count_columns.len() + column]`; each is sorted on first
+    /// use, for range filters on counts ([`Layer::features_in_count_range`]).
+    pub count_order: Vec<OnceLock<Box<[u32]>>>,
     /// `round_totals[round]`: the sums over every feature (found once at load).
     pub round_totals: Vec<RoundTotal>,
     /// R-tree over the features.
@@ -247,6 +252,45 @@ impl Layer {
     /// The counts of a feature in a round.
     pub fn count(&self, round: usize, feature: u32) -> Option<&CountRecord> {
         self.counts.get(round)?.get(feature as usize)?.as_ref()
+    }
+
+    /// The features whose figure of `column` in `round` lies within the bounds, in file
+    /// order (`None` for a round or column the layer does not have). A binary search of the
+    /// column's order, sorted on the first call.
+    pub fn features_in_count_range(
+        &self,
+        round: usize,
+        column: usize,
+        lower: Bound<f64>,
+        upper: Bound<f64>,
+    ) -> Option<Vec<u32>> {
+        let width = self.count_columns.len();
+        if column >= width || round >= self.rounds.len() {
+            return None;
+        }
+        let slot = self.count_order.get(round * width + column)?;
+        let figure = |f: u32| self.count(round, f).and_then(|r| *r.values.get(column)?);
+        let order = slot.get_or_init(|| {
+            let mut ids: Vec<u32> = (0..self.features.len() as u32)
+                .filter(|&f| figure(f).is_some())
+                .collect();
+            ids.sort_by_key(|&f| figure(f));
+            ids.into_boxed_slice()
+        });
+        let value = |f: &u32| figure(*f).map_or(f64::NAN, |v| v as f64);
+        let start = match lower {
+            Bound::Unbounded => 0,
+            Bound::Included(x) => order.partition_point(|f| value(f) < x),
+            Bound::Excluded(x) => order.partition_point(|f| value(f) <= x),
+        };
+        let end = match upper {
+            Bound::Unbounded => order.len(),
+            Bound::Included(x) => order.partition_point(|f| value(f) <= x),
+            Bound::Excluded(x) => order.partition_point(|f| value(f) < x),
+        };
+        let mut out = order[start..end.max(start)].to_vec();
+        out.sort_unstable();
+        Some(out)
     }
 
     /// Position of a count column by name.

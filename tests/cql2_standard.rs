@@ -224,6 +224,7 @@ fn layer() -> &'static Layer {
             rounds: Vec::new(),
             counts: Vec::new(),
             synthetic: false,
+            count_order: Vec::new(),
             round_totals: Vec::new(),
             points: None,
             group_by: None,

@@ -707,11 +707,7 @@ fn totals_answer(
         }
         entry
     };
-    let names = if by_group {
-        group_names(snapshot, layer)
-    } else {
-        Vec::new()
-    };
+    let names = group_layer(snapshot, layer).filter(|_| by_group);
     let groups_of = |r: usize| -> Option<Value> {
         let group_by = layer.group_by.as_ref().filter(|_| by_group)?;
         let list: Vec<Value> = sums
@@ -720,9 +716,9 @@ fn totals_answer(
             .map(|(&g, (points, values))| {
                 let id = group_by.values.get(g as usize).cloned();
                 let (name, names) = id
-                    .as_ref()
-                    .and_then(|id| names.iter().find(|(i, _, _)| i == id))
-                    .map(|(_, n, a)| (n.clone(), json!(a)))
+                    .as_deref()
+                    .and_then(|id| group_name(names, id))
+                    .map(|(n, a)| (n, json!(a)))
                     .unwrap_or((Value::Null, json!({})));
                 json!({
                     "id": id,
@@ -813,36 +809,30 @@ fn totals_object(layer: &Layer, values: &[i64], r: usize) -> Value {
     Value::Object(object)
 }
 
-/// (id, default name, names by language) of every feature of the group layer.
-fn group_names(
-    snapshot: &Snapshot,
-    layer: &Layer,
-) -> Vec<(String, Value, std::collections::BTreeMap<String, String>)> {
-    let Some(group_layer) = layer
+/// The layer whose features the groups of `layer` are, when it names one.
+fn group_layer<'a>(snapshot: &'a Snapshot, layer: &Layer) -> Option<&'a Layer> {
+    layer
         .group_by
         .as_ref()
         .and_then(|g| g.layer.as_deref())
         .and_then(|id| snapshot.layer(id))
-    else {
-        return Vec::new();
-    };
-    let name = |f: &crate::model::Feature, field: &Option<String>| {
-        field
-            .as_ref()
-            .and_then(|n| f.properties.get(n).cloned())
-            .unwrap_or(Value::Null)
-    };
-    group_layer
-        .features
-        .iter()
-        .map(|f| {
-            (
-                f.id.clone(),
-                name(f, &group_layer.name_field),
-                group_layer.names_of(f),
-            )
-        })
-        .collect()
+        .map(|l| &**l)
+}
+
+/// The default name and the names by language of group `id`: its feature in the group
+/// layer, found by id (an answer names only the groups it has, not every feature).
+fn group_name(
+    group_layer: Option<&Layer>,
+    id: &str,
+) -> Option<(Value, std::collections::BTreeMap<String, String>)> {
+    let layer = group_layer?;
+    let feature = &layer.features[*layer.by_id.get(id)? as usize];
+    let name = layer
+        .name_field
+        .as_ref()
+        .and_then(|n| feature.properties.get(n).cloned())
+        .unwrap_or(Value::Null);
+    Some((name, layer.names_of(feature)))
 }
 
 /// Totals as CSV (with a BOM): one row per round and group (group empty for the total).
@@ -856,7 +846,7 @@ fn totals_csv(snapshot: &Snapshot, layer: &Layer, sums: &RegionSums, rounds: &[u
     ];
     header.extend(layer.count_columns.iter().cloned());
     let _ = writer.write_record(&header);
-    let names = group_names(snapshot, layer);
+    let names = group_layer(snapshot, layer);
     let columns = layer.count_columns.len();
     for &r in rounds {
         let mut row = vec![
@@ -870,10 +860,8 @@ fn totals_csv(snapshot: &Snapshot, layer: &Layer, sums: &RegionSums, rounds: &[u
         if let Some(group_by) = &layer.group_by {
             for (&g, (points, values)) in &sums.by_group {
                 let id = group_by.values.get(g as usize).cloned().unwrap_or_default();
-                let name = names
-                    .iter()
-                    .find(|(i, _, _)| *i == id)
-                    .and_then(|(_, n, _)| n.as_str().map(str::to_string))
+                let name = group_name(names, &id)
+                    .and_then(|(n, _)| n.as_str().map(str::to_string))
                     .unwrap_or_default();
                 let mut row = vec![layer.rounds[r].id.clone(), id, name, points.to_string()];
                 row.extend((0..columns).map(|c| values[r * columns + c].to_string()));

@@ -7,11 +7,12 @@
 //! otherwise bury the report. What to do about them, beyond warning, is
 //! [`super::placement`]'s.
 
-use geo::Point;
+use geo::{Intersects, Point};
 
 use super::report::thousands;
 use super::source::key_text;
 use super::LoadReport;
+use crate::geometry::area::{IndexedArea, Location};
 use crate::model::{GeometryKind, Layer};
 
 /// How many site ids a grouped warning names.
@@ -37,12 +38,16 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
         let mut swapped = Vec::new();
         let mut outside = Vec::new();
         let mut elsewhere = Vec::new();
-        for feature in &sites.features {
+        let in_own_area = in_own_area(sites, areas, group_field);
+        for (feature, in_own_area) in sites.features.iter().zip(in_own_area) {
             let geo::Geometry::Point(p) = feature.geometry else {
                 continue;
             };
             if p.x() == 0.0 && p.y() == 0.0 {
                 zero.push(feature.id.as_str());
+                continue;
+            }
+            if in_own_area {
                 continue;
             }
             match areas.feature_at(p) {
@@ -103,6 +108,71 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
             );
         }
     }
+}
+
+/// Whether each site lies in (or on the edge of) the area its group code names: the
+/// sites of each area against that area prepared once ([`IndexedArea`], `geo`'s test for an
+/// area it refuses), the areas shared among the cores. What this does not settle, the
+/// caller finds out site by site.
+fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<bool> {
+    let mut inside = vec![false; sites.features.len()];
+    let Some(field) = group_field else {
+        return inside;
+    };
+    let mut by_area: Vec<Vec<u32>> = vec![Vec::new(); areas.features.len()];
+    for (i, feature) in sites.features.iter().enumerate() {
+        let area = feature
+            .properties
+            .get(field)
+            .and_then(key_text)
+            .and_then(|code| areas.by_id.get(&code));
+        if let (Some(&area), geo::Geometry::Point(_)) = (area, &feature.geometry) {
+            by_area[area as usize].push(i as u32);
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let work: Vec<(usize, &Vec<u32>)> = by_area
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    let chunk = work.len().div_ceil(threads).max(1);
+    let found: Vec<u32> = std::thread::scope(|scope| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut found = Vec::new();
+                    for &(area, members) in part {
+                        let shape = &areas.features[area].geometry;
+                        let prepared = IndexedArea::new(shape).ok();
+                        for &site in members {
+                            let geo::Geometry::Point(p) = sites.features[site as usize].geometry
+                            else {
+                                continue;
+                            };
+                            let hit = match &prepared {
+                                Some(a) => a.locate(p.0) != Location::Outside,
+                                None => shape.intersects(&p),
+                            };
+                            if hit {
+                                found.push(site);
+                            }
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for site in found {
+        inside[site as usize] = true;
+    }
+    inside
 }
 
 /// The first few ids, and how many more.

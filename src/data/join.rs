@@ -58,9 +58,8 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
             }
         }
     }
-    // round id -> (label, feature -> record)
-    let mut by_round: BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)> =
-        BTreeMap::new();
+    // round id -> (label, record of each feature)
+    let mut by_round: RoundTable = BTreeMap::new();
     // Each table as the report names it: the file, and the sheet of a workbook.
     let mut places: Vec<(&str, Option<String>)> = Vec::with_capacity(files.len());
     for file in files {
@@ -93,11 +92,7 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
     };
     let mut rounds = Vec::with_capacity(by_round.len());
     let mut counts = Vec::with_capacity(by_round.len());
-    for (key, (label, records)) in by_round {
-        let mut row: Vec<Option<CountRecord>> = vec![None; feature_ids.len()];
-        for (feature, record) in records {
-            row[feature as usize] = Some(record);
-        }
+    for (key, (label, row)) in by_round {
         let missing: Vec<&str> = row
             .iter()
             .zip(feature_ids)
@@ -142,7 +137,8 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
     }
 }
 
-type RoundTable = BTreeMap<RoundKey, (Option<String>, HashMap<u32, CountRecord>)>;
+/// Round id -> (label, the record of each feature by position).
+type RoundTable = BTreeMap<RoundKey, (Option<String>, Vec<Option<CountRecord>>)>;
 
 /// Rows with no code.
 static NO_KEY: Group = Group::new("have no code, so they name no site or area");
@@ -170,16 +166,15 @@ fn join_table(
         sheet: config.sheet.as_deref(),
         encoding: config.encoding(),
     };
-    let reading = progress::Step::start(format!("reading {file}"));
-    let read = table::read_with(bytes, format, options);
-    drop(reading);
-    let table = match read {
-        Ok(table) => table,
+    // Read row by row: a table of millions of rows is never held whole.
+    let reader = match table::rows_with(bytes, format, options) {
+        Ok(reader) => reader,
         Err(e) => {
             report.error(file, None, None, e.to_string());
             return None;
         }
     };
+    let table = &reader.head;
     let place = Place {
         file,
         sheet: table.sheet.as_deref(),
@@ -187,8 +182,8 @@ fn join_table(
     for (severity, remark) in &table.remarks {
         report.add(place.problem(*severity, None, None, remark.clone()));
     }
-    let Some(columns) = locate_columns(config, &table, place, all_columns, report) else {
-        return table.sheet;
+    let Some(columns) = locate_columns(config, table, place, all_columns, report) else {
+        return table.sheet.clone();
     };
     let row_severity = if config.skip_bad_rows {
         Severity::Warning
@@ -197,9 +192,24 @@ fn join_table(
     };
     let table_source: Option<Arc<str>> = config.source.as_deref().map(Arc::from);
     let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-    let progress = progress::Step::counted(format!("joining {file}"), table.rows.len(), "rows");
-    for row in &table.rows {
-        progress.inc(1);
+    let progress = progress::Step::counted(
+        format!("reading and joining {file}"),
+        reader.estimated_rows,
+        "rows",
+    );
+    // The round of the previous row, whose entry the next row most likely needs too.
+    let mut last_round: Option<RoundKey> = None;
+    for (i, row) in reader.rows.enumerate() {
+        if i % 4096 == 4095 {
+            progress.inc(4096);
+        }
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                report.error(file, None, None, e.to_string());
+                break;
+            }
+        };
         let mut bad = |field: &str, reason: String, group: &'static Group| {
             report.add(
                 place
@@ -207,7 +217,12 @@ fn join_table(
                     .grouped(group),
             );
         };
-        let Some(key) = row.cell(columns.key).text() else {
+        let key_cell = row.cell(columns.key);
+        let key = match key_cell.trimmed() {
+            Some(text) => Some(std::borrow::Cow::Borrowed(text)),
+            None => key_cell.text().map(std::borrow::Cow::Owned),
+        };
+        let Some(key) = key else {
             let reason = format!("the code is empty, so the row names no {}", keys.noun.one());
             bad(&config.key, reason, &NO_KEY);
             continue;
@@ -250,8 +265,8 @@ fn join_table(
         if !row_ok {
             continue;
         }
-        let Some(&feature) = keys.by_id.get(&key) else {
-            if !keys.left_out.contains(&key) {
+        let Some(&feature) = keys.by_id.get(key.as_ref()) else {
+            if !keys.left_out.contains(key.as_ref()) {
                 let reason = format!(
                     "no {} has the code {key:?}; the row is left out",
                     keys.noun.one()
@@ -279,30 +294,33 @@ fn join_table(
             None => table_source.clone(),
         };
         let label = columns.label.and_then(|at| row.cell(at).text());
+        let round_key = match last_round.take() {
+            Some(last) if last.0 == round => last,
+            _ => RoundKey(round.clone()),
+        };
         let entry = by_round
-            .entry(RoundKey(round.clone()))
-            .or_insert_with(|| (None, HashMap::new()));
+            .entry(round_key.clone())
+            .or_insert_with(|| (None, vec![None; keys.ids.len()]));
+        last_round = Some(round_key);
         if entry.0.is_none() {
             entry.0 = label;
         }
-        if entry.1.contains_key(&feature) {
+        let slot = &mut entry.1[feature as usize];
+        if slot.is_some() {
             let reason =
                 format!("{key:?} already has figures for round {round:?} in an earlier row");
             bad(&config.key, reason, &REPEATED);
             continue;
         }
-        entry.1.insert(
-            feature,
-            CountRecord {
-                values: values.into_boxed_slice(),
-                synthetic,
-                computed: false,
-                source,
-            },
-        );
+        *slot = Some(CountRecord {
+            values: values.into_boxed_slice(),
+            synthetic,
+            computed: false,
+            source,
+        });
     }
     drop(progress);
-    table.sheet
+    reader.head.sheet
 }
 
 struct ColumnPositions {

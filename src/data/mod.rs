@@ -388,6 +388,9 @@ fn build(
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
     drop(indexing);
+    let count_order = (0..joined.rounds.len() * joined.columns.len())
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
     let mut layer = Layer {
         id: layer_config.id.clone(),
         title: layer_config
@@ -432,6 +435,7 @@ fn build(
             .flatten()
             .flatten()
             .any(|record| record.synthetic),
+        count_order,
         counts: joined.counts,
         round_totals: Vec::new(),
         index,
@@ -657,6 +661,12 @@ fn build_features(
 
 /// Why a polygonal geometry is invalid, if it is (points and lines are not checked).
 fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
+    // The sweep of query areas accepts only valid areas and takes O(n log n); `geo`'s
+    // check compares every pair of edges, so it only runs, for its message, on what the
+    // sweep refuses.
+    if crate::geometry::area::IndexedArea::new(geometry).is_ok() {
+        return None;
+    }
     match geometry {
         Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
         Geometry::MultiPolygon(mp) => mp.check_validation().err().map(|e| e.to_string()),

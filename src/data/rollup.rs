@@ -53,6 +53,9 @@ pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
         area.count_columns = columns;
         area.rounds = rounds;
         area.counts = counts;
+        area.count_order = (0..area.rounds.len() * area.count_columns.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
     }
 }
 

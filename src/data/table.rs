@@ -38,6 +38,15 @@ impl Cell {
         }
     }
 
+    /// The text of a text cell, trimmed, without copying it; `None` when empty or not
+    /// text (use [`Cell::text`] for numbers and booleans as text).
+    pub fn trimmed(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s.trim()).filter(|t| !t.is_empty()),
+            _ => None,
+        }
+    }
+
     /// The cell as a JSON value: numbers stay numbers, text stays text.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -160,16 +169,76 @@ pub fn read_with(
     format: SourceFormat,
     options: ReadOptions<'_>,
 ) -> Result<Table, TableError> {
+    let reader = rows_with(bytes, format, options)?;
+    let mut table = reader.head;
+    for row in reader.rows {
+        table.rows.push(row?);
+    }
+    Ok(table)
+}
+
+/// A table read row by row: its header row (with the sheet of a workbook and what a CSV
+/// file's encoding says) first, then each data row as it is read, so that a large CSV
+/// file's rows are never all held at once (a workbook's are: its reader reads a whole
+/// sheet). Iteration ends at the first CSV syntax error, which it yields.
+pub struct RowReader<'a> {
+    /// The headers, the sheet and the remarks; `rows` is empty.
+    pub head: Table,
+    /// About how many data rows there are (for progress bars).
+    pub estimated_rows: usize,
+    /// The data rows.
+    pub rows: Rows<'a>,
+}
+
+/// The data rows of a [`RowReader`].
+pub struct Rows<'a>(RowSource<'a>);
+
+enum RowSource<'a> {
+    Csv(Box<CsvRows<'a>>),
+    Read(std::vec::IntoIter<Row>),
+    Done,
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Row, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = match &mut self.0 {
+            RowSource::Csv(rows) => rows.next_row(),
+            RowSource::Read(rows) => rows.next().map(Ok),
+            RowSource::Done => None,
+        };
+        if matches!(next, Some(Err(_))) {
+            self.0 = RowSource::Done;
+        }
+        next
+    }
+}
+
+/// Opens a CSV or XLSX file's bytes for reading row by row.
+pub fn rows_with<'a>(
+    bytes: &'a [u8],
+    format: SourceFormat,
+    options: ReadOptions<'_>,
+) -> Result<RowReader<'a>, TableError> {
     match format {
-        SourceFormat::Xlsx => read_workbook(bytes, options.sheet),
+        SourceFormat::Xlsx => {
+            let mut table = read_workbook(bytes, options.sheet)?;
+            let rows = std::mem::take(&mut table.rows);
+            Ok(RowReader {
+                head: table,
+                estimated_rows: rows.len(),
+                rows: Rows(RowSource::Read(rows.into_iter())),
+            })
+        }
         _ => {
             let decoded = encoding::decode(bytes, options.encoding);
-            let mut table = read_csv(decoded.text.as_bytes())?;
+            let mut remarks = Vec::new();
             if let Some(note) = decoded.note() {
-                table.remarks.push((Severity::Note, note));
+                remarks.push((Severity::Note, note));
             }
             if decoded.had_errors {
-                table.remarks.push((
+                remarks.push((
                     Severity::Warning,
                     format!(
                         "some bytes are not valid {} and show as \u{FFFD}",
@@ -177,77 +246,136 @@ pub fn read_with(
                     ),
                 ));
             }
-            Ok(table)
+            let text = match decoded.text {
+                std::borrow::Cow::Borrowed(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
+                std::borrow::Cow::Owned(text) => std::borrow::Cow::Owned(text.into_bytes()),
+            };
+            let (headers, rows) = CsvRows::open(text)?;
+            Ok(RowReader {
+                head: Table {
+                    headers,
+                    remarks,
+                    ..Table::default()
+                },
+                estimated_rows: rows.estimated_rows(),
+                rows: Rows(RowSource::Csv(Box::new(rows))),
+            })
         }
     }
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(bytes);
-    let mut records = reader.records();
-    let headers: Vec<String> = match records.next() {
-        None => return Err(TableError::Empty),
-        Some(record) => record
-            .map_err(|e| TableError::Csv {
-                row: 1,
-                message: e.to_string(),
-            })?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect(),
-    };
-    let mut rows = Vec::new();
-    let (mut line, mut counted_to) = (1usize, 0usize);
-    for (i, record) in records.enumerate() {
-        let record = record.map_err(|e| TableError::Csv {
-            row: e.position().map(|p| p.line() as usize).unwrap_or(i + 2),
-            message: e.to_string(),
-        })?;
-        // The line where the record starts, counted from its byte offset so that blank
-        // lines and quoted line breaks count as a spreadsheet would.
-        let mut offset = record
-            .position()
-            .map(|p| p.byte() as usize)
-            .unwrap_or(counted_to)
-            .min(bytes.len());
-        // The reported start includes the blank lines skipped before the record.
-        while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
-            offset += 1;
-        }
-        if offset > counted_to {
-            line += bytes[counted_to..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted_to = offset;
-        }
-        let number = line;
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        rows.push(Row {
-            number,
-            cells: record
-                .iter()
-                .map(|c| {
-                    if c.trim().is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(c.to_string())
-                    }
+/// A CSV file's data rows, numbered as a spreadsheet shows them.
+struct CsvRows<'a> {
+    reader: csv::Reader<Cursor<std::borrow::Cow<'a, [u8]>>>,
+    record: csv::StringRecord,
+    /// Where the text starts (after a byte order mark).
+    start: usize,
+    /// The line reached, and the byte offset (from `start`) it was counted to.
+    line: usize,
+    counted_to: usize,
+    /// Records read after the header.
+    index: usize,
+}
+
+impl<'a> CsvRows<'a> {
+    /// The header row and a reader of the rows after it.
+    fn open(text: std::borrow::Cow<'a, [u8]>) -> Result<(Vec<String>, CsvRows<'a>), TableError> {
+        let start = if text.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let mut cursor = Cursor::new(text);
+        cursor.set_position(start as u64);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(cursor);
+        let mut record = csv::StringRecord::new();
+        let headers = match reader.read_record(&mut record) {
+            Ok(false) => return Err(TableError::Empty),
+            Err(e) => {
+                return Err(TableError::Csv {
+                    row: 1,
+                    message: e.to_string(),
                 })
-                .collect(),
-        });
+            }
+            Ok(true) => record.iter().map(|h| h.trim().to_string()).collect(),
+        };
+        Ok((
+            headers,
+            CsvRows {
+                reader,
+                record,
+                start,
+                line: 1,
+                counted_to: 0,
+                index: 0,
+            },
+        ))
     }
-    Ok(Table {
-        headers,
-        rows,
-        ..Table::default()
-    })
+
+    /// About how many rows follow, from the length of the first lines.
+    fn estimated_rows(&self) -> usize {
+        let bytes = &self.reader.get_ref().get_ref()[self.start..];
+        let sample = &bytes[..bytes.len().min(1 << 16)];
+        let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1);
+        bytes.len() / sample.len().max(1) * lines
+    }
+
+    fn next_row(&mut self) -> Option<Result<Row, TableError>> {
+        loop {
+            let i = self.index;
+            self.index += 1;
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => return None,
+                Err(e) => {
+                    return Some(Err(TableError::Csv {
+                        row: e.position().map(|p| p.line() as usize).unwrap_or(i + 2),
+                        message: e.to_string(),
+                    }))
+                }
+                Ok(true) => {}
+            }
+            let bytes = &self.reader.get_ref().get_ref()[self.start..];
+            // The line where the record starts, counted from its byte offset so that blank
+            // lines and quoted line breaks count as a spreadsheet would.
+            let mut offset = self
+                .record
+                .position()
+                .map(|p| p.byte() as usize)
+                .unwrap_or(self.counted_to)
+                .min(bytes.len());
+            // The reported start includes the blank lines skipped before the record.
+            while offset < bytes.len() && matches!(bytes[offset], b'\r' | b'\n') {
+                offset += 1;
+            }
+            if offset > self.counted_to {
+                self.line += bytes[self.counted_to..offset]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                self.counted_to = offset;
+            }
+            if self.record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            return Some(Ok(Row {
+                number: self.line,
+                cells: self
+                    .record
+                    .iter()
+                    .map(|c| {
+                        if c.trim().is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(c.to_string())
+                        }
+                    })
+                    .collect(),
+            }));
+        }
+    }
 }
 
 fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
@@ -347,7 +475,7 @@ mod tests {
 
     #[test]
     fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
-        let table = read_csv(b"\xEF\xBB\xBFa,b\n1,2\n\n3,\n").unwrap();
+        let table = read(b"\xEF\xBB\xBFa,b\n1,2\n\n3,\n", SourceFormat::Csv, None).unwrap();
         assert_eq!(table.headers, ["a", "b"]);
         assert_eq!(table.rows.len(), 2);
         assert_eq!(table.rows[0].number, 2);

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::ops::Bound;
 
 use serde_json::Value as Json;
 
@@ -226,6 +227,30 @@ impl Filter {
 }
 
 impl Filter {
+    /// A range of one count column outside which no feature can pass, when the filter
+    /// implies one (a comparison or `BETWEEN` of a count with a number, alone or inside an
+    /// `AND`), so the layer's ordered counts can narrow the scan: `(column, lower, upper)`.
+    pub fn count_range(&self) -> Option<(usize, Bound<f64>, Bound<f64>)> {
+        match self {
+            Filter::Compare(FieldRef::Count(column), op, Literal::Number(n)) => {
+                let (lower, upper) = match op {
+                    CompareOp::Eq => (Bound::Included(*n), Bound::Included(*n)),
+                    CompareOp::Lt => (Bound::Unbounded, Bound::Excluded(*n)),
+                    CompareOp::Le => (Bound::Unbounded, Bound::Included(*n)),
+                    CompareOp::Gt => (Bound::Excluded(*n), Bound::Unbounded),
+                    CompareOp::Ge => (Bound::Included(*n), Bound::Unbounded),
+                    CompareOp::Ne => return None,
+                };
+                Some((*column, lower, upper))
+            }
+            Filter::Between(FieldRef::Count(column), Literal::Number(a), Literal::Number(b)) => {
+                Some((*column, Bound::Included(*a), Bound::Included(*b)))
+            }
+            Filter::And(all) => all.iter().find_map(Filter::count_range),
+            _ => None,
+        }
+    }
+
     /// A box outside which no feature can pass, when the filter implies one (a spatial
     /// predicate, alone or inside an `AND`), so the R-tree can narrow the scan.
     pub fn candidate_box(&self) -> Option<geo::Rect<f64>> {

@@ -3,20 +3,18 @@
 //! [`Selection`] and the matches back into responses, and a [`QueryError`] into its
 //! status (`From<QueryError> for ApiError` in `crate::error`).
 
-pub mod area;
-pub mod bands;
 pub mod bbox;
 pub mod cql2;
 pub mod distance;
 pub mod filter;
 pub mod search;
 pub mod spatial;
-pub mod sweep;
 
 use std::cmp::Ordering;
 
 use geo::Intersects;
 
+pub use crate::geometry::{area, bands, sweep};
 pub use bbox::Bbox;
 pub use filter::{FieldRef, Filter, Literal};
 
@@ -88,10 +86,16 @@ pub struct Selection {
 /// Positions of the selected features, in order.
 pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
     let implied_box = selection.filter.as_ref().and_then(Filter::candidate_box);
+    let implied_range = || {
+        let (column, lower, upper) = selection.filter.as_ref()?.count_range()?;
+        layer.features_in_count_range(selection.round?, column, lower, upper)
+    };
     let mut matches: Vec<u32> = match (&selection.bbox, implied_box) {
         (Some(bbox), _) => features_in_bbox(layer, bbox),
         (None, Some(rect)) => candidates_in_rect(layer, &rect),
-        (None, None) => (0..layer.features.len() as u32).collect(),
+        (None, None) => {
+            implied_range().unwrap_or_else(|| (0..layer.features.len() as u32).collect())
+        }
     };
     if let Some(filter) = &selection.filter {
         let mut ticker = crate::deadline::Ticker::every(64);

@@ -14,8 +14,12 @@ use super::clip::Chain;
 use super::cluster::CellIndex;
 use super::repair::{repair_polygon, Ring};
 use super::simplify::{SourcePoint, Topology, WorldPoint};
-use super::{lonlat_to_world, TileOptions, EXTENT, MAX_ZOOM};
+use super::{lonlat_to_world, TileId, TileOptions, EXTENT, MAX_ZOOM};
 use crate::model::{Layer, Snapshot};
+
+/// Tiles of zooms 0 to [`super::render::LOW_ZOOM_KEPT`].
+const LOW_ZOOM_TILES: usize =
+    ((1usize << (2 * (super::render::LOW_ZOOM_KEPT as usize + 1))) - 1) / 3;
 
 /// Half the side of the square drawn for a polygon that collapsed at a zoom, in tile units.
 pub const TINY_POLYGON_HALF_SIDE: i64 = 1;
@@ -104,6 +108,11 @@ pub struct PreparedLayer {
     /// For a point layer, its grid cells at each clustered zoom where some tile holds
     /// many points (by zoom; `None` where tiles group their own points).
     cells: Vec<Option<CellIndex>>,
+    /// The options the layer was prepared with.
+    options: TileOptions,
+    /// The layer's encoded part of each tile of zooms 0 to
+    /// [`super::render::LOW_ZOOM_KEPT`], per round (no round first), made on first use.
+    low_zoom: Vec<OnceLock<Arc<[u8]>>>,
 }
 
 impl Drop for PreparedLayer {
@@ -157,7 +166,33 @@ impl PreparedLayer {
             tolerance: options.simplify_tolerance,
             zooms: (0..=MAX_ZOOM).map(|_| OnceLock::new()).collect(),
             cells,
+            options: *options,
+            low_zoom: (0..(layer.rounds.len() + 1) * LOW_ZOOM_TILES)
+                .map(|_| OnceLock::new())
+                .collect(),
         }
+    }
+
+    /// The options the layer was prepared with.
+    pub fn options(&self) -> &TileOptions {
+        &self.options
+    }
+
+    /// Where the layer's encoded part of a shallow tile is kept for `round`; `None` for a
+    /// deeper tile or a round the layer does not have.
+    pub fn low_zoom_slot(
+        &self,
+        round: Option<usize>,
+        tile: TileId,
+    ) -> Option<&OnceLock<Arc<[u8]>>> {
+        if tile.z > super::render::LOW_ZOOM_KEPT {
+            return None;
+        }
+        let side = 1usize << tile.z;
+        let before = ((1usize << (2 * tile.z)) - 1) / 3;
+        let at = before + tile.y as usize * side + tile.x as usize;
+        let round_slot = round.map_or(0, |r| r + 1);
+        self.low_zoom.get(round_slot * LOW_ZOOM_TILES + at)
     }
 
     /// The grid cells of a point layer at `zoom`, where they were made.

@@ -34,17 +34,39 @@ pub struct LayerRequest<'a> {
 }
 
 /// The encoded tile; empty when no layer has a feature in it.
+///
+/// An MVT tile is its layers one after the other, so each request's layers are encoded on
+/// their own and appended. At the shallowest zooms (up to [`LOW_ZOOM_KEPT`]) a layer's part
+/// of a tile is made once per round and kept with its prepared geometry: those tiles hold
+/// every feature of the layer, cost the most, and are few.
 pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOptions) -> Vec<u8> {
-    let layers: Vec<_> = requests
-        .iter()
-        .flat_map(|request| {
-            [
-                render_layer(request, tile, options),
-                render_label_layer(request, tile, options),
-            ]
-        })
-        .flatten()
-        .collect();
+    let mut out = Vec::new();
+    for request in requests {
+        let kept = (request.prepared.options() == options)
+            .then(|| request.prepared.low_zoom_slot(request.round, tile))
+            .flatten();
+        match kept {
+            Some(slot) => {
+                out.extend_from_slice(slot.get_or_init(|| layers_of(request, tile, options).into()))
+            }
+            None => out.extend_from_slice(&layers_of(request, tile, options)),
+        }
+    }
+    out
+}
+
+/// Deepest zoom whose tiles each layer keeps once made (per round): 341 tiles of z0–z4.
+pub const LOW_ZOOM_KEPT: u8 = 4;
+
+/// One request's layers (features and labels) of a tile, encoded as tile bytes.
+fn layers_of(request: &LayerRequest<'_>, tile: TileId, options: &TileOptions) -> Vec<u8> {
+    let layers: Vec<_> = [
+        render_layer(request, tile, options),
+        render_label_layer(request, tile, options),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if layers.is_empty() {
         return Vec::new();
     }

@@ -610,3 +610,41 @@ fn a_long_chain_of_arithmetic_is_refused_not_a_stack_overflow() {
     let fine = format!("idp_families = 1{}", "+1".repeat(60));
     assert!(text(&fine).is_ok());
 }
+
+/// Count comparisons take their candidates from the layer's ordered counts: the selection
+/// must be exactly the features a scan of every feature with the filter finds, for every
+/// operator, thresholds on and between figures, and every round.
+#[test]
+fn count_ranges_select_what_a_scan_selects() {
+    let layer = sites();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
+    let column = layer
+        .count_column("idp_individuals")
+        .expect("a count column");
+    for round in 0..layer.rounds.len() {
+        let figures: Vec<i64> = (0..layer.features.len() as u32)
+            .filter_map(|f| layer.count(round, f)?.values[column])
+            .collect();
+        for _ in 0..20 {
+            let at = figures[rng.gen_range(0..figures.len())];
+            let threshold = if rng.gen_bool(0.5) {
+                at as f64
+            } else {
+                at as f64 + 0.5
+            };
+            for op in ["<", "<=", "=", ">=", ">", "<>"] {
+                let text = format!("idp_individuals {op} {threshold} and id <> 'none'");
+                let filter = parse_filter(layer, &text, None).unwrap();
+                let selection = crate::query::Selection {
+                    round: Some(round),
+                    filter: Some(filter.clone()),
+                    ..Default::default()
+                };
+                let scanned: Vec<u32> = (0..layer.features.len() as u32)
+                    .filter(|&f| filter.matches(layer, Some(round), f))
+                    .collect();
+                assert_eq!(crate::query::select(layer, &selection), scanned, "{text}");
+            }
+        }
+    }
+}

@@ -3,6 +3,10 @@
 //! Coordinates are WGS84 longitude/latitude everywhere outside the tile encoder. Input is
 //! converted here rather than with `geojson`'s own `TryFrom`, because that conversion
 //! indexes positions without checking their length and so can panic on `[1]`.
+//!
+//! Polygonal areas prepared for many point tests, and their validity sweep, are here too
+//! ([`area`], [`sweep`], [`bands`]): queries test sites against them, and loading checks
+//! admin areas with the same sweep.
 
 use std::fmt::Write as _;
 
@@ -10,6 +14,10 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon
 use geojson::{GeometryValue, Position};
 
 use crate::config::MAX_GEOMETRY_NESTING;
+
+pub mod area;
+pub mod bands;
+pub mod sweep;
 
 /// Why a geometry was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
