@@ -22,6 +22,7 @@ pub mod series;
 pub mod stream;
 pub mod styles;
 pub mod tiles;
+pub mod totals;
 pub mod web;
 
 use std::sync::Arc;

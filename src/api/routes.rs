@@ -16,7 +16,7 @@ use super::params::{
 };
 use super::{
     admin, apidoc, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
-    series, styles, tiles, web, AppState,
+    series, styles, tiles, totals, web, AppState,
 };
 use crate::error::ApiError;
 
@@ -212,7 +212,7 @@ pub const ROUTES: &[Route] = &[
         query: Query::of::<queries::AreaParams>(),
         get: op("totals", "Queries", "Totals of every count column over an area or a circle", &[JSON, CSV]),
         post: op_with_body("totalsPost", "Queries", "Totals over an area or circle given in the body", &[JSON, CSV]),
-        handlers: || get(queries::totals_get).post(queries::totals_post),
+        handlers: || get(totals::totals_get).post(totals::totals_post),
     },
     Route {
         path: "/collections/{collectionId}/tiles",

@@ -145,7 +145,7 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
                     let mut found = Vec::new();
                     for &(area, members) in part {
                         let shape = &areas.features[area].geometry;
-                        let prepared = IndexedArea::new(shape).ok();
+                        let prepared = IndexedArea::of_loaded(shape).ok();
                         for &site in members {
                             let geo::Geometry::Point(p) = sites.features[site as usize].geometry
                             else {

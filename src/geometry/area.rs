@@ -46,6 +46,18 @@ impl IndexedArea {
     /// Prepares a Polygon or MultiPolygon; anything else, or an invalid area, is an error
     /// saying what is wrong.
     pub fn new(geometry: &Geometry<f64>) -> Result<IndexedArea, String> {
+        IndexedArea::build(geometry, true)
+    }
+
+    /// Prepares an area of the loaded data, which loading checked already (with `geo`'s
+    /// rules, which let the parts of a MultiPolygon touch at a point, as real boundaries
+    /// do): only its shape is checked here, not whether its rings touch. Point location
+    /// stays exact for rings that touch at points.
+    pub fn of_loaded(geometry: &Geometry<f64>) -> Result<IndexedArea, String> {
+        IndexedArea::build(geometry, false)
+    }
+
+    fn build(geometry: &Geometry<f64>, check_rings: bool) -> Result<IndexedArea, String> {
         let polygons: Vec<&Polygon<f64>> = match geometry {
             Geometry::Polygon(p) => vec![p],
             Geometry::MultiPolygon(MultiPolygon(ps)) => ps.iter().collect(),
@@ -101,7 +113,27 @@ impl IndexedArea {
         }
         let bounds = bounds.ok_or("the area has no edges")?;
         let ring_refs: Vec<&[Coord<f64>]> = rings.iter().map(Vec::as_slice).collect();
-        let enclosing = sweep::check_rings(&ring_refs).map_err(|c| {
+        if check_rings {
+            IndexedArea::check_rings(&ring_refs, &ring_ids, flat_ring)?;
+        }
+        let segments = edges
+            .iter()
+            .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
+            .collect();
+        Ok(IndexedArea {
+            edges: RTree::bulk_load(edges),
+            bounds,
+            bands: Bands::build(segments, bounds.min().y, bounds.max().y),
+        })
+    }
+
+    /// Rings that neither cross nor touch, none flat, holes inside their exterior.
+    fn check_rings(
+        ring_refs: &[&[Coord<f64>]],
+        ring_ids: &[RingId],
+        flat_ring: Option<String>,
+    ) -> Result<(), String> {
+        let enclosing = sweep::check_rings(ring_refs).map_err(|c| {
             let (a, b) = (ring_ids[c.rings.0], ring_ids[c.rings.1]);
             let name = |(p, r): RingId| ring_name(p as usize, r as usize);
             if a == b {
@@ -124,16 +156,7 @@ impl IndexedArea {
         if let Some(ring) = flat_ring {
             return Err(format!("{ring} encloses no area"));
         }
-        check_nesting(&ring_ids, &enclosing)?;
-        let segments = edges
-            .iter()
-            .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
-            .collect();
-        Ok(IndexedArea {
-            edges: RTree::bulk_load(edges),
-            bounds,
-            bands: Bands::build(segments, bounds.min().y, bounds.max().y),
-        })
+        check_nesting(ring_ids, &enclosing)
     }
 
     /// Whether the segment `a`–`b` meets an edge of the area (crossing or touching).

@@ -299,3 +299,71 @@ fn a_governorate_as_the_area_finds_exactly_its_sites_by_position() {
         assert_eq!(found, expected, "{}", feature.id);
     }
 }
+
+/// A real boundary can be a MultiPolygon whose parts touch at a point (Natural Earth has
+/// such areas). Loading accepts it (`geo`'s rules), so totals over it must answer, and
+/// count the sites of both parts and none outside.
+#[tokio::test]
+async fn totals_over_a_loaded_area_whose_parts_touch_at_a_point_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = serde_json::json!({"type": "FeatureCollection", "features": [{
+    "type": "Feature", "properties": {"code": "A1"},
+    "geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]],
+        [[[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0], [1.0, 1.0]]]
+    ]}}]});
+    std::fs::write(dir.path().join("areas.geojson"), area.to_string()).unwrap();
+    let sites = [
+        ("s1", 0.5, 0.5, 10),
+        ("s2", 1.5, 1.5, 20),
+        ("s3", 1.5, 0.5, 40),
+        ("s4", 0.5, 1.5, 80),
+    ];
+    let mut csv = String::from("id,lon,lat,round,individuals\n");
+    for (id, lon, lat, n) in sites {
+        csv.push_str(&format!("{id},{lon},{lat},2024-01-01,{n}\n"));
+    }
+    std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
+    let toml = r#"
+[[layer]]
+id = "areas"
+source = { path = "areas.geojson" }
+id_field = "code"
+[[layer]]
+id = "sites"
+source = { path = "sites.csv", lon = "lon", lat = "lat" }
+id_field = "id"
+[[layer.counts]]
+path = "sites.csv"
+key = "id"
+round = "round"
+columns = ["individuals"]
+"#;
+    let config = Config::from_toml_str(
+        toml,
+        "touching.toml",
+        dtmap::config::DataRoot::Dir(dir.path().to_path_buf()),
+    )
+    .unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "{report}");
+    let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
+    let reply = super::common::get(&state, "/collections/sites/totals?area=areas/A1").await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let totals = reply.json();
+    assert_eq!(totals["sites"], 2, "{totals}");
+    assert_eq!(totals["totals"]["individuals"], 30, "{totals}");
+    // A query geometry with touching parts is still refused with the reason.
+    let reply = super::common::get(
+        &state,
+        &"/collections/sites/totals?geometry=MULTIPOLYGON(((0 0,1 0,1 1,0 1,0 0)),((1 1,2 1,2 2,1 2,1 1)))"
+            .replace(' ', "%20"),
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+}
