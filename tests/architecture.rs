@@ -38,8 +38,7 @@ fn module_of(path: &Path) -> Option<String> {
 /// The code of a file without comments and without its `#[cfg(test)]` module.
 fn code(text: &str) -> String {
     let mut out = String::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
+    for line in text.lines() {
         let trimmed = line.trim_start();
         if trimmed.starts_with("#[cfg(test)]") {
             // The rest of the file is the test module, by this codebase's convention.
