@@ -181,6 +181,8 @@ fn describe(ex: &Examples, path: &str, name: &str, formats: Vec<&str>) -> (Strin
         "styleId" => (text("Style: default.json."), string),
         "fontstack" => (text("Font stack."), string),
         "range" => (text("Unicode range, e.g. 0-255.pbf."), string),
+        "draft" => (text("Draft id, as POST /admin/rounds answered it."), string),
+        "number" => (text("Version number, as GET /admin/versions lists it."), json!({ "type": "integer", "minimum": 1 })),
         "file" => (text("`{round}.{geojson|csv|xlsx|fgb}`; `latest` for the newest round, `all` for layers without rounds."), string),
         "version" => (text("Hash of the bundled files."), string),
         "path" => (text("File."), string),
@@ -284,7 +286,8 @@ fn responses(path: &str, method: &str, op: &Op) -> Value {
         "414": { "$ref": "#/components/responses/UriTooLong" },
         "503": { "$ref": "#/components/responses/Unavailable" },
     });
-    let operational = matches!(path, "/health" | "/metrics") || path.starts_with("/admin/");
+    let operational =
+        matches!(path, "/health" | "/metrics" | "/admin") || path.starts_with("/admin/");
     if method == "get" && !operational {
         out["304"] = json!({ "$ref": "#/components/responses/NotModified" });
     }

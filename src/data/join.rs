@@ -278,7 +278,10 @@ fn join_table(
             ),
             None => table_source.clone(),
         };
-        let label = columns.label.and_then(|at| row.cell(at).text());
+        let label = columns
+            .label
+            .and_then(|at| row.cell(at).text())
+            .or_else(|| config.label.clone());
         let entry = by_round
             .entry(RoundKey(round.clone()))
             .or_insert_with(|| (None, HashMap::new()));
