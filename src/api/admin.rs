@@ -46,7 +46,10 @@ pub trait Reloader: Send + Sync + 'static {
 
 /// `POST /admin/reload` (bearer token or session): 200 with the outcome when the new data
 /// is served, 422 with the report when it was refused.
-pub async fn reload(State(state): State<Arc<AppState>>, admin: Admin) -> Result<Response, ApiError> {
+pub async fn reload(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+) -> Result<Response, ApiError> {
     let Some(reloader) = state.reloader.get().cloned() else {
         return Err(ApiError::Unavailable(
             "this server cannot reload (it was not started from files)".into(),
@@ -128,7 +131,11 @@ pub async fn login(
     audit(&state, "login", &user, &address);
     let (cookie, csrf) = state.auth.new_session(&settings, &user);
     let mut response = json_response(&serde_json::json!({ "user": user, "csrf": csrf }), JSON);
-    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let secure = if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = format!(
         "{}={cookie}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         auth::SESSION_COOKIE,

@@ -281,8 +281,8 @@ impl FromRequestParts<Arc<AppState>> for Admin {
                 _ => Err(unauthorized()),
             };
         }
-        let Some((user, csrf)) = cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|c| state.auth.session(&settings, c))
+        let Some((user, csrf)) =
+            cookie(&parts.headers, SESSION_COOKIE).and_then(|c| state.auth.session(&settings, c))
         else {
             return Err(unauthorized());
         };

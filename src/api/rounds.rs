@@ -102,8 +102,7 @@ pub const AUDIT_LINES: usize = 200;
 fn store(state: &AppState) -> Result<Arc<dyn RoundStore>, ApiError> {
     state.rounds.get().cloned().ok_or_else(|| {
         ApiError::Unavailable(
-            "rounds cannot be published: set admin.data_dir (or DTMAP_DATA_DIR) and restart"
-                .into(),
+            "rounds cannot be published: set admin.data_dir (or DTMAP_DATA_DIR) and restart".into(),
         )
     })
 }
@@ -176,7 +175,9 @@ pub async fn upload(
         }
     }
     if upload.bytes.is_empty() {
-        return Err(ApiError::bad_request("no file: send the master list as `file`"));
+        return Err(ApiError::bad_request(
+            "no file: send the master list as `file`",
+        ));
     }
     let draft = finish(store.upload(state.clone(), upload, admin.user)).await?;
     let mut response = json(draft);
@@ -225,7 +226,9 @@ pub async fn publish(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let store = store(&state)?;
-    Ok(json(finish(store.publish(state.clone(), id, admin.user)).await?))
+    Ok(json(
+        finish(store.publish(state.clone(), id, admin.user)).await?,
+    ))
 }
 
 /// `GET /admin/versions`

@@ -27,7 +27,7 @@ pub const DATA_DIR_ENV: &str = "DTMAP_DATA_DIR";
 pub const SESSION_SECRET_ENV: &str = "DTMAP_SESSION_SECRET";
 
 /// The `[admin]` table.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// The people who may log in, each with an argon2 hash of their password (made by
@@ -72,6 +72,20 @@ fn default_session_hours() -> u64 {
 }
 fn default_max_upload_mb() -> usize {
     DEFAULT_MAX_UPLOAD_MB
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            users: Vec::new(),
+            data_dir: None,
+            session_secret: None,
+            session_hours: DEFAULT_SESSION_HOURS,
+            max_upload_mb: DEFAULT_MAX_UPLOAD_MB,
+            secure_cookies: None,
+            layer: None,
+        }
+    }
 }
 
 impl AdminConfig {

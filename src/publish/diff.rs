@@ -128,7 +128,12 @@ fn totals(layer: &Layer, round: Option<usize>) -> Vec<i64> {
     sums
 }
 
-fn pair_totals(before: &Layer, b: Option<usize>, after: &Layer, a: Option<usize>) -> BTreeMap<String, (i64, i64)> {
+fn pair_totals(
+    before: &Layer,
+    b: Option<usize>,
+    after: &Layer,
+    a: Option<usize>,
+) -> BTreeMap<String, (i64, i64)> {
     let (tb, ta) = (totals(before, b), totals(after, a));
     after
         .count_columns
@@ -218,8 +223,16 @@ pub fn diff(
         crate::data::source::key_text(feature.properties.get(&g.field)?)
     };
     let sites = changes(old_sites, new_sites, round, &metric, &area_of);
-    let added: Vec<Change> = sites.iter().filter(|c| c.before.is_none()).cloned().collect();
-    let gone: Vec<Change> = sites.iter().filter(|c| c.after.is_none()).cloned().collect();
+    let added: Vec<Change> = sites
+        .iter()
+        .filter(|c| c.before.is_none())
+        .cloned()
+        .collect();
+    let gone: Vec<Change> = sites
+        .iter()
+        .filter(|c| c.after.is_none())
+        .cloned()
+        .collect();
     let area_layer = group
         .and_then(|g| g.layer.clone())
         .or_else(|| after.dashboard.as_ref().map(|d| d.areas.clone()));

@@ -68,14 +68,29 @@ pub fn make(
              (a date such as 2020-01-31, or a number)"
         )));
     }
-    for (name, value) in [("label", &upload.label), ("date", &upload.date), ("source", &upload.source)] {
-        if value.as_ref().is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control)) {
-            return Err(invalid(format!("{name}: at most 200 characters, on one line")));
+    for (name, value) in [
+        ("label", &upload.label),
+        ("date", &upload.date),
+        ("source", &upload.source),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control))
+        {
+            return Err(invalid(format!(
+                "{name}: at most 200 characters, on one line"
+            )));
         }
     }
     if let Some(date) = &upload.date {
         let ok = date.len() == 10
-            && date.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+            && date.chars().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         if !ok {
             return Err(invalid(format!("date {date:?}: write it as YYYY-MM-DD")));
         }
@@ -83,7 +98,9 @@ pub fn make(
     let Some(layer_id) = upload_layer(current, before) else {
         return Err(invalid("no layer of sites with figures to add a round to"));
     };
-    let layer = before.layer(&layer_id).ok_or_else(|| invalid("no such layer"))?;
+    let layer = before
+        .layer(&layer_id)
+        .ok_or_else(|| invalid("no such layer"))?;
     if layer.round_position(&round).is_some() {
         return Err(RoundsError::Conflict(format!(
             "round {round:?} is already published in layer {layer_id}; roll back first, or \
@@ -159,7 +176,13 @@ pub fn make(
         moved = found;
         let area_columns: Vec<String> = before
             .layer(area_layer)
-            .map(|l| columns.iter().filter(|c| l.count_column(c).is_some()).cloned().collect())
+            .map(|l| {
+                columns
+                    .iter()
+                    .filter(|c| l.count_column(c).is_some())
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         if !area_columns.is_empty() {
             std::fs::write(folder.join(AREAS_FILE), csv).map_err(failed)?;
@@ -181,7 +204,12 @@ pub fn make(
     let master_path = folder.join(&file).to_string_lossy().into_owned();
     let areas_path = folder.join(AREAS_FILE).to_string_lossy().into_owned();
     let diff = diff::diff(before, &after, &report, &layer_id, &round, moved);
-    let preview = preview(&after, &layer_id, diff.as_ref().and_then(|d| d.area_layer.as_deref()), &round);
+    let preview = preview(
+        &after,
+        &layer_id,
+        diff.as_ref().and_then(|d| d.area_layer.as_deref()),
+        &round,
+    );
     write_atomic(&dir.join("preview.geojson"), preview.to_string().as_bytes()).map_err(failed)?;
     let shown = report_of_upload(&report, &master_path, &areas_path, &upload.file_name);
     let draft = json!({
@@ -235,7 +263,12 @@ fn report_of_upload(report: &LoadReport, master: &str, areas: &str, name: &str) 
 }
 
 /// Key → area code, from the master list's column `group` when it has one.
-fn areas_named(bytes: &[u8], format: SourceFormat, key: &str, group: &str) -> BTreeMap<String, String> {
+fn areas_named(
+    bytes: &[u8],
+    format: SourceFormat,
+    key: &str,
+    group: &str,
+) -> BTreeMap<String, String> {
     let Ok(table) = crate::data::table::read(bytes, format, None) else {
         return BTreeMap::new();
     };
@@ -266,14 +299,20 @@ fn area_sums(
     let mut moved = Vec::new();
     if let Some(r) = layer.round_position(round) {
         for (at, feature) in layer.features.iter().enumerate() {
-            let Some(record) = layer.count(r, at as u32) else { continue };
+            let Some(record) = layer.count(r, at as u32) else {
+                continue;
+            };
             let mapped = feature
                 .properties
                 .get(group)
                 .and_then(crate::data::source::key_text);
             let area = match (named.get(&feature.id), &mapped) {
                 (Some(to), Some(from)) if to != from => {
-                    moved.push(Moved { id: feature.id.clone(), from: from.clone(), to: to.clone() });
+                    moved.push(Moved {
+                        id: feature.id.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
                     to.clone()
                 }
                 (Some(to), _) => to.clone(),
@@ -304,23 +343,39 @@ fn csv_field(text: &str) -> String {
 
 /// The draft's figures for the preview map: the sites with their figures of `round`
 /// (`kind: "site"`) and the areas with theirs (`kind: "area"`).
-pub fn preview(snapshot: &Snapshot, layer_id: &str, area_layer: Option<&str>, round: &str) -> Value {
+pub fn preview(
+    snapshot: &Snapshot,
+    layer_id: &str,
+    area_layer: Option<&str>,
+    round: &str,
+) -> Value {
     let mut features = Vec::new();
     for (id, kind) in [(Some(layer_id), "site"), (area_layer, "area")] {
-        let Some(layer) = id.and_then(|id| snapshot.layer(id)) else { continue };
-        let Some(r) = layer.round_position(round) else { continue };
+        let Some(layer) = id.and_then(|id| snapshot.layer(id)) else {
+            continue;
+        };
+        let Some(r) = layer.round_position(round) else {
+            continue;
+        };
         for (at, feature) in layer.features.iter().enumerate() {
-            let Some(record) = layer.count(r, at as u32) else { continue };
+            let Some(record) = layer.count(r, at as u32) else {
+                continue;
+            };
             let mut properties = serde_json::Map::new();
             properties.insert("id".into(), json!(feature.id));
             properties.insert("kind".into(), json!(kind));
-            if let Some(name) = layer.name_field.as_deref().and_then(|f| feature.properties.get(f)) {
+            if let Some(name) = layer
+                .name_field
+                .as_deref()
+                .and_then(|f| feature.properties.get(f))
+            {
                 properties.insert("name".into(), name.clone());
             }
             for (column, value) in layer.count_columns.iter().zip(record.values.iter()) {
                 properties.insert(column.clone(), json!(value));
             }
-            let geometry: Value = serde_json::from_str(&feature.geometry_json).unwrap_or(Value::Null);
+            let geometry: Value =
+                serde_json::from_str(&feature.geometry_json).unwrap_or(Value::Null);
             features.push(json!({ "type": "Feature", "id": feature.id, "geometry": geometry, "properties": properties }));
         }
     }
@@ -337,7 +392,9 @@ pub fn totals(snapshot: &Snapshot, layer: Option<&str>) -> Value {
     let Some(layer) = id.and_then(|id| snapshot.layer(id)) else {
         return Value::Null;
     };
-    let Some(r) = layer.latest_round() else { return Value::Null };
+    let Some(r) = layer.latest_round() else {
+        return Value::Null;
+    };
     let mut values = serde_json::Map::new();
     for (c, column) in layer.count_columns.iter().enumerate() {
         let sum: i64 = (0..layer.features.len() as u32)
@@ -349,7 +406,10 @@ pub fn totals(snapshot: &Snapshot, layer: Option<&str>) -> Value {
 }
 
 /// The files of a draft's round, as (path below `files/`, source) pairs.
-pub fn round_files(files: &Path, round: &AddedRound) -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+pub fn round_files(
+    files: &Path,
+    round: &AddedRound,
+) -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
     round
         .tables
         .iter()

@@ -24,6 +24,7 @@
 //! from the config file in force.
 
 pub mod audit;
+pub mod cli;
 pub mod diff;
 pub mod draft;
 pub mod ops;
@@ -142,7 +143,11 @@ pub fn round_dir(files: &Path, round: &str) -> PathBuf {
 
 /// The effective config text: `base_text` with the tables of every round (files below
 /// `files`) appended to their layers' `[[layer.counts]]`.
-pub fn effective_text(base_text: &str, rounds: &[AddedRound], files: &Path) -> Result<String, String> {
+pub fn effective_text(
+    base_text: &str,
+    rounds: &[AddedRound],
+    files: &Path,
+) -> Result<String, String> {
     let mut doc: toml::Table = toml::from_str(base_text).map_err(|e| e.to_string())?;
     if rounds.is_empty() {
         return Ok(base_text.to_string());
@@ -312,8 +317,12 @@ mod tests {
             }],
         };
         let base = Config::builtin();
-        let text =
-            effective_text(crate::builtin::BUILTIN_CONFIG, &[round], Path::new("/v/files")).unwrap();
+        let text = effective_text(
+            crate::builtin::BUILTIN_CONFIG,
+            &[round],
+            Path::new("/v/files"),
+        )
+        .unwrap();
         let parsed = parse_effective(&text, "t", &base).unwrap();
         let sites = parsed.layers.iter().find(|l| l.id == "sites").unwrap();
         let added = sites.counts.last().unwrap();

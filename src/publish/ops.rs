@@ -75,19 +75,20 @@ pub fn publish(store: &Store, base: &Base, id: &str, user: &str) -> Result<Serve
     let round: AddedRound = serde_json::from_value(draft["round"].clone()).map_err(failed)?;
     let _lock = store.lock().map_err(RoundsError::Failed)?;
     let served = store.current();
-    let (mut rounds, base_text, mut files) = match served.and_then(|n| Some((n, store.manifest(n)?))) {
-        Some((n, manifest)) => {
-            let dir = store.version_dir(n);
-            let text = std::fs::read_to_string(dir.join("base.toml")).map_err(failed)?;
-            let files: Vec<_> = manifest
-                .rounds
-                .iter()
-                .flat_map(|r| round_files(&dir.join("files"), r))
-                .collect();
-            (manifest.rounds, text, files)
-        }
-        None => (Vec::new(), base.text.clone(), Vec::new()),
-    };
+    let (mut rounds, base_text, mut files) =
+        match served.and_then(|n| Some((n, store.manifest(n)?))) {
+            Some((n, manifest)) => {
+                let dir = store.version_dir(n);
+                let text = std::fs::read_to_string(dir.join("base.toml")).map_err(failed)?;
+                let files: Vec<_> = manifest
+                    .rounds
+                    .iter()
+                    .flat_map(|r| round_files(&dir.join("files"), r))
+                    .collect();
+                (manifest.rounds, text, files)
+            }
+            None => (Vec::new(), base.text.clone(), Vec::new()),
+        };
     if rounds.iter().any(|r| r.round == round.round) {
         return Err(RoundsError::Conflict(format!(
             "round {:?} is already published",
@@ -170,7 +171,12 @@ fn load_version(dir: &Path, text: &str, base: &Base) -> Result<(Config, Snapshot
 }
 
 /// Makes version `number` current again, after loading it without errors.
-pub fn rollback(store: &Store, base: &Base, number: u64, user: &str) -> Result<Served, RoundsError> {
+pub fn rollback(
+    store: &Store,
+    base: &Base,
+    number: u64,
+    user: &str,
+) -> Result<Served, RoundsError> {
     let _lock = store.lock().map_err(RoundsError::Failed)?;
     let manifest = store
         .manifest(number)
