@@ -68,7 +68,11 @@ pub fn app(state: Arc<AppState>) -> Router {
     )
 }
 
-async fn method_not_allowed(request: Request) -> ApiError {
+async fn method_not_allowed(State(state): State<Arc<AppState>>, request: Request) -> ApiError {
+    // Without an admin area its routes do not exist, whatever the method.
+    if is_admin(request.uri().path()) && !state.settings().admin_enabled() {
+        return ApiError::not_found("no such resource; see /api for the endpoints");
+    }
     ApiError::MethodNotAllowed(format!(
         "{} is not allowed on {}; see /api for the methods of each endpoint",
         request.method(),

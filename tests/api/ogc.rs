@@ -403,11 +403,13 @@ async fn every_route_of_the_router_is_in_the_openapi_document() {
                 .unwrap(),
         )
         .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "{wrong} {concrete}"
-        );
+        // Without an admin area configured, its routes do not exist at all.
+        let expected = if path.starts_with("/admin") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::METHOD_NOT_ALLOWED
+        };
+        assert_eq!(reply.status, expected, "{wrong} {concrete}");
     }
     // Every documented path is routed: the table's, and one items path per collection.
     let collections: BTreeSet<String> = state
