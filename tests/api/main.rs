@@ -2,6 +2,7 @@
 //! resource. Servers bind 127.0.0.1 only.
 
 mod admin;
+mod admin_process;
 mod common;
 mod cql2;
 mod dashboard;
