@@ -373,7 +373,9 @@ async function preview(draft) {
       paint: { 'circle-color': '#2171b5', 'circle-opacity': 0.8, 'circle-radius': ['interpolate', ['linear'], ['sqrt', value], 0, 2, 500, 14] } },
   );
   if (page.map) page.map.remove();
-  page.map = new maplibregl.Map({ container: 'preview-map', style, bounds: boundsOf(figures), fitBoundsOptions: { padding: 20 }, attributionControl: false });
+  page.map = new maplibregl.Map({ container: 'preview-map', style, bounds: boundsOf(figures), fitBoundsOptions: { padding: 20 }, attributionControl: false,
+    locale: { 'Map.Title': t('previewTitle') },
+  });
   page.figures = figures;
 }
 
@@ -434,6 +436,7 @@ function rerender() {
   translatePage();
   if (page.user) $('who').innerHTML = t('loggedInAs', { user: data(page.user) });
   if (page.drafts) { renderDrafts(); renderVersions(); renderAudit(); }
+  if (page.map) page.map.getCanvas().setAttribute('aria-label', t('previewTitle'));
   if (page.draft) {
     $('diff').innerHTML = renderDiff(page.draft.diff);
     $('draft-summary').innerHTML = `${t('draftSummary', { round: data(page.draft.round.round), errors: num(page.draft.errors), warnings: num(page.draft.warnings) })} ${

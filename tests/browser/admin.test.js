@@ -218,20 +218,28 @@ describe('the admin page', () => {
   });
 
   it('leaves no English string on the page in Arabic and Kurdish', async () => {
-    for (const code of ['ar', 'ckb']) {
-      await page.selectOption('#lang', code);
-      assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
-      assert.deepEqual(await english(), [], `English in ${code} mode`);
+    try {
+      for (const code of ['ar', 'ckb']) {
+        await page.selectOption('#lang', code);
+        assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+        const left = await english();
+        if (left.length) await screenshot(page, `admin-english-${code}`);
+        assert.deepEqual(left, [], `English in ${code} mode`);
+      }
+    } finally {
+      await page.selectOption('#lang', 'en');
     }
-    await page.selectOption('#lang', 'en');
   });
 
   it('publishes: the public map and dashboard show the new round', async () => {
     await page.click('#publish');
-    await page.waitForFunction(() => document.getElementById('error').className === 'status'
-      && /published/.test(document.getElementById('error').textContent), null, { timeout: 60000 });
+    await page.locator('#versions-list tr[data-version="2"] .current').waitFor({ timeout: 60000 })
+      .catch(async (e) => { throw new Error(`${e.message}: ${await page.textContent('#error')}`); });
+    assert.match(await page.textContent('#error'), /Version 2 is published/);
     assert.equal(await page.locator('#versions-list tr[data-version="2"] .current').count(), 1);
-    const publicPage = await browser.context.newPage();
+    // A new visitor (data answers may be kept by a browser for server.cache_max_age).
+    const visitor = await launchBrowser();
+    const publicPage = await visitor.context.newPage();
     await openMap(publicPage, server.base, '/');
     assert.equal(await publicPage.evaluate(() => window.dtmap.state.round), NEW_ROUND);
     await publicPage.goto(`${server.base}/dashboard`, { waitUntil: 'load' });
@@ -240,14 +248,15 @@ describe('the admin page', () => {
     const figure = await publicPage.$eval('#figures [data-metric="idp_individuals"]', (el) => Number(el.dataset.value));
     assert.equal(figure, totalAfter);
     await screenshot(publicPage, 'admin-published-dashboard');
-    await publicPage.close();
+    await visitor.close();
   });
 
   it('rolls back: the public map and dashboard show the old round again', async () => {
     await page.click('#versions-list button[data-rollback="1"]');
-    await page.waitForFunction(() => /served again/.test(document.getElementById('error').textContent), null, { timeout: 60000 });
-    assert.equal(await page.locator('#versions-list tr[data-version="1"] .current').count(), 1);
-    const publicPage = await browser.context.newPage();
+    await page.locator('#versions-list tr[data-version="1"] .current').waitFor({ timeout: 60000 });
+    assert.match(await page.textContent('#error'), /Version 1 is served again/);
+    const visitor = await launchBrowser();
+    const publicPage = await visitor.context.newPage();
     await openMap(publicPage, server.base, '/');
     assert.equal(await publicPage.evaluate(() => window.dtmap.state.round), OLD_ROUND);
     await idle(publicPage);
@@ -256,7 +265,7 @@ describe('the admin page', () => {
       && document.getElementById('dashboard').dataset.ready === 'true', OLD_ROUND, { timeout: 30000 });
     const figure = await publicPage.$eval('#figures [data-metric="idp_individuals"]', (el) => Number(el.dataset.value));
     assert.equal(figure, totalBefore);
-    await publicPage.close();
+    await visitor.close();
     // The audit log on the page: upload, publish, rollback, the failed login.
     const actions = await page.$$eval('#audit-list tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
     for (const action of ['upload', 'publish', 'rollback', 'failed login']) assert.ok(actions.includes(action), `${action} in ${actions}`);
@@ -265,6 +274,7 @@ describe('the admin page', () => {
   it('saw no failed request under the load, and no page error', async () => {
     load.stop = true;
     await load.done;
+    console.log(`loopback load: ${load.requests} requests, ${load.failures.length} failed`);
     assert.ok(load.requests > 100, `${load.requests} requests`);
     assert.deepEqual(load.failures, []);
     assert.deepEqual(errors, []);
