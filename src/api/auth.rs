@@ -297,7 +297,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
                     "a change made with a session needs its CSRF token in X-CSRF-Token".into(),
                 ));
             }
-            if !same_origin(&parts.headers) {
+            if !same_origin(&parts.headers, settings.public_url.as_deref()) {
                 return Err(ApiError::Forbidden(
                     "a change made with a session must come from this server's own pages".into(),
                 ));
@@ -316,11 +316,18 @@ fn unauthorized() -> ApiError {
     )
 }
 
-/// No `Origin` header (not a browser's cross-site request), or one naming the `Host`.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// No `Origin` header (not a browser's cross-site request), or one naming the `Host`, or
+/// the origin of `server.public_url` (behind a proxy that rewrites `Host`).
+fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
+    if let Some(url) = public_url {
+        let public_origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        if origin.eq_ignore_ascii_case(&public_origin) {
+            return true;
+        }
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

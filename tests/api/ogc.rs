@@ -195,10 +195,11 @@ async fn every_endpoint_refuses_an_unknown_parameter_and_names_it() {
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            // The admin route needs a token; the pages people share (the dashboard and the
+            // The admin area needs credentials (and exists only when configured); the pages people share (the dashboard and the
             // embed) open whatever tracking parameters a link carries; static assets ignore
             // query strings (MapLibre asks for its worker with `?v=`).
             if op.get("security").is_some()
+                || path.starts_with("/admin")
                 || path == "/dashboard"
                 || path == "/embed"
                 || path.starts_with("/assets/")
