@@ -155,8 +155,19 @@ fn main() -> ExitCode {
     };
     config.apply_env();
     overrides.apply(&mut config);
+    // check and export see what is served: the published version, when there is one.
+    let served = || match dtmap::publish::served_config(config.clone()) {
+        Ok(served) => Some(served),
+        Err(e) => {
+            eprintln!("cannot read the published version: {e}");
+            None
+        }
+    };
     match cli.command {
-        Some(Command::Check { .. }) => check(&config),
+        Some(Command::Check { .. }) => match served() {
+            Some(served) => check(&served),
+            None => ExitCode::from(2),
+        },
         Some(Command::Export {
             out,
             round,
@@ -164,7 +175,10 @@ fn main() -> ExitCode {
             max_zoom,
             base_url,
         }) => export(
-            &config,
+            &match served() {
+                Some(served) => served,
+                None => return ExitCode::from(2),
+            },
             &dtmap::export::ExportOptions {
                 round,
                 min_zoom,

@@ -672,3 +672,66 @@ async fn rollback_restores_the_old_answers_and_etags() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_site_the_master_list_puts_in_another_area_moves_its_figures_there() {
+    let admin = admin_state(32);
+    let state = &admin.state;
+    let sites = state.current();
+    let layer = sites.layer("sites").unwrap();
+    let group = |id: &str| {
+        let at = layer.by_id[id] as usize;
+        layer.features[at].properties["governorate"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Every site of the latest round with its own governorate, but one counted in IQG07.
+    let list = master_list(100);
+    let mut lines = list.lines();
+    let mut csv = format!("{},governorate\n", lines.next().unwrap());
+    let mut moved = None;
+    for line in lines {
+        let id = line.split(',').next().unwrap();
+        let area = if moved.is_none() && group(id) == "IQG01" {
+            moved = Some((
+                id.to_string(),
+                line.split(',').nth(2).unwrap().parse::<i64>().unwrap(),
+            ));
+            "IQG07".to_string()
+        } else {
+            group(id)
+        };
+        csv.push_str(&format!("{line},{area}\n"));
+    }
+    let (moved, individuals) = moved.unwrap();
+    let reply = upload_as_token(state, &csv, "2019-12-31", &[]).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let diff = &reply.json()["diff"];
+    assert_eq!(
+        diff["moved"],
+        serde_json::json!([{ "id": moved, "from": "IQG01", "to": "IQG07" }])
+    );
+    let area = |code: &str| {
+        diff["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == code)
+            .map(|a| (a["before"].as_i64().unwrap(), a["after"].as_i64().unwrap()))
+            .unwrap()
+    };
+    let (before, after) = area("IQG01");
+    assert_eq!(after, before - individuals);
+    let (before, after) = area("IQG07");
+    assert_eq!(after, before + individuals);
+    // Nationally nothing changed: the same people, counted elsewhere.
+    let [was, now] = [0, 1].map(|i| {
+        diff["nationalAreas"]["idp_individuals"][i]
+            .as_i64()
+            .unwrap()
+    });
+    assert_eq!(was, now);
+    assert_eq!(diff["addedCount"], 0);
+    assert_eq!(diff["goneCount"], 0);
+}
