@@ -33,6 +33,14 @@ struct Running {
     address: String,
 }
 
+/// A server a failed assertion leaves behind is stopped all the same.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(dir: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dtmap"))
         .args(["--bind", "127.0.0.1:0", "--config"])
