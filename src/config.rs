@@ -12,7 +12,14 @@ use serde::Deserialize;
 
 use crate::builtin;
 
+mod admin;
 mod layer;
+pub use admin::{AdminConfig, AdminUser};
+pub use admin::{
+    DATA_DIR_ENV, DEFAULT_MAX_UPLOAD_MB, DEFAULT_SESSION_HOURS, LOGIN_LIMITER_ENTRIES,
+    LOGIN_WINDOW_SECS, MAX_FAILED_LOGINS_PER_ADDRESS, MAX_FAILED_LOGINS_PER_USER,
+    SESSION_SECRET_ENV,
+};
 use layer::check_encoding;
 pub use layer::{
     CoordinateAction, CoordinatesConfig, CountColumnConfig, CountTableConfig, LayerConfig,
@@ -122,6 +129,9 @@ pub struct Config {
     /// absent: English, then every language some layer has names, words or labels in.
     #[serde(rename = "language", default)]
     pub languages: Vec<LanguageConfig>,
+    /// The admin area: users, sessions, the data directory of published versions.
+    #[serde(default)]
+    pub admin: AdminConfig,
     /// Where relative paths in this config are resolved: the config file's folder.
     #[serde(skip)]
     pub base: DataRoot,
@@ -432,6 +442,27 @@ impl Config {
         if let Ok(token) = std::env::var("DTMAP_ADMIN_TOKEN") {
             self.server.admin_token = Some(token).filter(|t| !t.is_empty());
         }
+        if let Ok(dir) = std::env::var(DATA_DIR_ENV) {
+            self.admin.data_dir = Some(dir).filter(|d| !d.is_empty());
+        }
+        if let Ok(secret) = std::env::var(SESSION_SECRET_ENV) {
+            self.admin.session_secret = Some(secret).filter(|s| !s.is_empty());
+        }
+    }
+
+    /// Whether the admin area exists: a bearer token or a user is configured.
+    pub fn admin_enabled(&self) -> bool {
+        self.server.admin_token.is_some() || !self.admin.users.is_empty()
+    }
+
+    /// The data directory of published versions and drafts, resolved against the config
+    /// file's folder (the working directory for the built-in config); none when unset.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        let dir = PathBuf::from(self.admin.data_dir.as_ref()?);
+        Some(match &self.base {
+            DataRoot::Dir(base) if dir.is_relative() => base.join(dir),
+            _ => dir,
+        })
     }
 
     /// The data files this config names, on disk (none for the built-in data).
@@ -593,6 +624,7 @@ impl Config {
                 }
             }
         }
+        self.admin.validate()?;
         let tiles = &self.tiles;
         if tiles.buffer > 1024
             || !(0.0..=256.0).contains(&tiles.simplify_tolerance)
@@ -641,6 +673,10 @@ impl Config {
     /// Reads a file named by this config (relative to it), from disk or from the binary.
     pub fn read_file(&self, path: &str) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
         match &self.base {
+            // A path of its own (a published round's file) is read from disk.
+            DataRoot::Builtin if Path::new(path).is_absolute() => {
+                std::fs::read(path).map(std::borrow::Cow::Owned)
+            }
             DataRoot::Builtin => builtin::file(path)
                 .map(std::borrow::Cow::Borrowed)
                 .ok_or_else(|| {

@@ -9,6 +9,9 @@ use serde_json::json;
 /// Seconds a client is asked to wait after a 503.
 pub const RETRY_AFTER_SECS: &str = "2";
 
+/// Seconds a client is asked to wait after too many failed logins.
+pub const LOGIN_RETRY_AFTER_SECS: &str = "60";
+
 /// An error answered to an API client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -39,6 +42,20 @@ pub enum ApiError {
     /// Not allowed without valid credentials (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// Credentials are valid but the request may not be made this way: a cookie-authenticated
+    /// change without its CSRF token, or from another origin (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with the state: a draft with errors, a round already published,
+    /// another publish running (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body was understood but cannot be used: an upload that does not load (422).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Too many attempts, e.g. failed logins (429 with `Retry-After`).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A bug or an unexpected failure (500); the message is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -69,6 +86,10 @@ impl ApiError {
             ),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }
@@ -102,6 +123,12 @@ impl IntoResponse for ApiError {
             .into_response();
         let headers = response.headers_mut();
         match self {
+            ApiError::TooManyRequests(_) => {
+                headers.insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static(LOGIN_RETRY_AFTER_SECS),
+                );
+            }
             ApiError::Unavailable(_) => {
                 headers.insert(
                     axum::http::header::RETRY_AFTER,

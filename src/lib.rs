@@ -23,6 +23,8 @@
 //! - [`server`]: the router, the middleware, `run`.
 //! - [`tiles`]: vector tiles (clip, simplify, cluster, MVT), TileJSON, the style and its glyphs.
 //! - [`web`]: the bundled map client.
+//! - [`publish`]: rounds uploaded as drafts, published as immutable versions, rolled back;
+//!   the data directory and the audit log (used by the admin routes and `dtmap round`).
 //! - [`export`]: static publishing, the tile pyramid as one PMTiles file with its style.
 //! - [`progress`]: progress bars of long steps on a terminal, step durations in the log.
 //! - [`deadline`], [`background`]: the request deadline that long loops watch, and freeing
@@ -49,6 +51,7 @@ pub mod model;
 pub mod net;
 pub mod progress;
 pub mod provenance;
+pub mod publish;
 pub mod query;
 pub mod reload;
 pub mod server;

@@ -1,4 +1,5 @@
-//! The `dtmap` command: `serve` (the default) and `check`.
+//! The `dtmap` command: `serve` (the default), `check`, `export`, `round` (publish rounds
+//! from the command line) and `admin` (helpers of the admin area).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,74 @@ enum Command {
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
     },
+    /// Add, publish and roll back rounds in the data directory (`[admin] data_dir` or
+    /// DTMAP_DATA_DIR), as the admin page does. A running server serves a change after
+    /// SIGHUP or `POST /admin/reload` (or by itself with `server.watch`).
+    Round {
+        #[command(subcommand)]
+        action: RoundCommand,
+        /// Name written in the audit log (default: $USER).
+        #[arg(long, env = "USER", default_value = "cli", global = true)]
+        user: String,
+    },
+    /// Helpers of the admin area.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RoundCommand {
+    /// Upload a master list (XLSX or CSV) of a new round as a draft: prints its load
+    /// report and its diff against the latest round; exits non-zero when it has errors.
+    Add {
+        /// The master list: the layer's id column and its count columns, and optionally
+        /// the area column (named like the layer's group_by).
+        file: PathBuf,
+        /// Round id, e.g. 2020-01-31 or 113.
+        #[arg(long)]
+        round: String,
+        /// Label of the round, e.g. "Round 113".
+        #[arg(long)]
+        label: Option<String>,
+        /// Date of the figures (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<String>,
+        /// Source of the figures.
+        #[arg(long)]
+        source: Option<String>,
+        /// The figures are illustrative (synthetic).
+        #[arg(long)]
+        illustrative: bool,
+        /// Skip rows in error with a warning instead of refusing the list.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+    /// Publish a draft as a new version and make it current.
+    Publish {
+        /// Draft id, as `round add` or `round list` printed it.
+        draft: String,
+    },
+    /// Make an earlier version current again.
+    Rollback {
+        /// Version number, as `round list` printed it.
+        version: u64,
+    },
+    /// Throw a draft away.
+    Discard {
+        /// Draft id.
+        draft: String,
+    },
+    /// List the published versions and the drafts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Read a password from standard input (its first line) and print an argon2 hash of it
+    /// for `[[admin.user]] password_hash`.
+    HashPassword,
 }
 
 fn main() -> ExitCode {
@@ -86,8 +155,19 @@ fn main() -> ExitCode {
     };
     config.apply_env();
     overrides.apply(&mut config);
+    // check and export see what is served: the published version, when there is one.
+    let served = || match dtmap::publish::served_config(config.clone()) {
+        Ok(served) => Some(served),
+        Err(e) => {
+            eprintln!("cannot read the published version: {e}");
+            None
+        }
+    };
     match cli.command {
-        Some(Command::Check { .. }) => check(&config),
+        Some(Command::Check { .. }) => match served() {
+            Some(served) => check(&served),
+            None => ExitCode::from(2),
+        },
         Some(Command::Export {
             out,
             round,
@@ -95,7 +175,10 @@ fn main() -> ExitCode {
             max_zoom,
             base_url,
         }) => export(
-            &config,
+            &match served() {
+                Some(served) => served,
+                None => return ExitCode::from(2),
+            },
             &dtmap::export::ExportOptions {
                 round,
                 min_zoom,
@@ -104,7 +187,77 @@ fn main() -> ExitCode {
                 base_url: base_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") }),
             },
         ),
+        Some(Command::Round { action, user }) => round(action, &user, config, config_path),
+        Some(Command::Admin {
+            action: AdminCommand::HashPassword,
+        }) => hash_password(),
         None | Some(Command::Serve) => serve(config, config_path, overrides),
+    }
+}
+
+fn round(action: RoundCommand, user: &str, config: Config, path: Option<PathBuf>) -> ExitCode {
+    use dtmap::publish::cli;
+    let context = match cli::Context::new(config, path.as_deref()) {
+        Ok(context) => context,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let done = match action {
+        RoundCommand::Add {
+            file,
+            round,
+            label,
+            date,
+            source,
+            illustrative,
+            skip_bad_rows,
+        } => context.add(
+            &file,
+            dtmap::api::rounds::Upload {
+                round,
+                label,
+                date,
+                source,
+                illustrative,
+                skip_bad_rows,
+                ..Default::default()
+            },
+            user,
+        ),
+        RoundCommand::Publish { draft } => context.publish(&draft, user),
+        RoundCommand::Rollback { version } => context.rollback(version, user),
+        RoundCommand::Discard { draft } => context.discard(&draft, user),
+        RoundCommand::List => context.list(),
+    };
+    match done {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err()
+        || line.trim_end_matches(['\r', '\n']).is_empty()
+    {
+        eprintln!("give the password on standard input, e.g. `dtmap admin hash-password < file`");
+        return ExitCode::from(2);
+    }
+    match dtmap::api::auth::hash_password(line.trim_end_matches(['\r', '\n'])) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot hash: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -181,7 +334,15 @@ fn export(config: &Config, options: &dtmap::export::ExportOptions) -> ExitCode {
     }
 }
 
-fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
+fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
+    // The data of the published version, when rounds were published.
+    let config = match dtmap::publish::served_config(base.clone()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("cannot read the published version: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (snapshot, report) = dtmap::data::load(&config);
     for line in report.lines() {
         tracing::warn!("{line}");
@@ -200,6 +361,27 @@ fn serve(config: Config, config_path: Option<PathBuf>, overrides: Overrides) -> 
     // Tile geometry prepared before the first request rather than by it.
     let served = state.served();
     served.tile_cache.prepared(&served.snapshot);
+    if let (Some(dir), true) = (base.data_dir(), base.admin_enabled()) {
+        let path = config_path.clone();
+        let flags = overrides.clone();
+        let read_base: dtmap::publish::server::ReadBase = std::sync::Arc::new(move || {
+            let mut config = read_config(path.as_ref()).map_err(|e| e.to_string())?;
+            config.apply_env();
+            flags.apply(&mut config);
+            let text = dtmap::publish::base_text(path.as_deref())?;
+            Ok(dtmap::publish::ops::Base { config, text })
+        });
+        match dtmap::publish::server::Publisher::new(dir.clone(), read_base) {
+            Ok(publisher) => {
+                let _ = state.rounds.set(dtmap::publish::server::shared(publisher));
+                tracing::info!("rounds are published in {}", dir.display());
+            }
+            Err(e) => {
+                eprintln!("cannot use the data directory {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -2,7 +2,8 @@
 //! new snapshot and settings in whole — or refuses them and keeps serving what it had. One
 //! path for every trigger: SIGHUP, `POST /admin/reload` and the optional file watcher.
 //! Settings that only a restart can change (the bind address, connection and pool limits)
-//! are reported when they differ.
+//! are reported when they differ. When rounds were published (`[admin] data_dir`), the
+//! data is the current published version's (see [`crate::publish`]).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -48,13 +49,18 @@ impl FileReloader {
         };
         config.apply_env();
         (self.apply_overrides)(&mut config);
-        Ok(config)
+        // The published version's data when one was published.
+        crate::publish::served_config(config)
     }
 
-    /// The files a reload reads: the config file and every data file it names.
+    /// The files a reload reads: the config file, every data file it names, and the
+    /// pointer to the published version served.
     fn watched_files(&self, config: &Config) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = self.path.iter().cloned().collect();
         files.extend(config.data_files());
+        if let Some(dir) = config.data_dir() {
+            files.push(crate::publish::Store::new(dir).current_file());
+        }
         files
     }
 

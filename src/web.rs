@@ -3,7 +3,8 @@
 //!
 //! - [`index_html`]: the map page (`/` for browsers), [`embed_html`]: the same map with
 //!   minimal chrome for iframes (`/embed`), [`dashboard_html`]: the dashboard page
-//!   (`/dashboard`, and `/dashboard?embed=1` for iframes).
+//!   (`/dashboard`, and `/dashboard?embed=1` for iframes), [`admin_html`]: the admin page
+//!   (`/admin`).
 //! - [`asset`]: the scripts, styles and licences, served under `/assets/{version}/{path}`
 //!   where [`version`] is a hash of every asset, so browsers may cache them for a year and
 //!   still get the new ones after an upgrade. The pages use relative URLs only, so the client
@@ -57,6 +58,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("export.js", JS),
     asset!("datasets.js", JS),
     asset!("dashboard.js", JS),
+    asset!("admin.js", JS),
     asset!("style.css", CSS),
     asset!("dashboard.css", CSS),
     asset!("icon.svg", SVG),
@@ -162,6 +164,11 @@ pub fn datasets_head(bootstrap: &Bootstrap) -> String {
     )
 }
 
+/// The admin page (`/admin`): log in, upload a round, review, publish, roll back.
+pub fn admin_html(bootstrap: &Bootstrap) -> String {
+    page(include_str!("../web/admin.html"), bootstrap)
+}
+
 /// The dashboard page; `embed` gives it minimal chrome, for iframes.
 pub fn dashboard_html(bootstrap: &Bootstrap, embed: bool) -> String {
     page(include_str!("../web/dashboard.html"), bootstrap)
@@ -184,6 +191,7 @@ mod tests {
             embed_html(&title("t")),
             dashboard_html(&title("t"), false),
             dashboard_html(&title("t"), true),
+            admin_html(&title("t")),
         ] {
             assert!(!html.contains("{{"), "a placeholder is left");
             assert!(!html.contains("http://") && !html.contains("https://"));

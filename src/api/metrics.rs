@@ -155,6 +155,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
         &json!({
             "status": "ok",
             "dataVersion": format!("{:016x}", snapshot.version),
+            "publishedVersion": state.rounds.get().and_then(|r| r.current_version()),
             "layers": snapshot.layers.iter().map(|l| json!({"id": l.id, "features": l.features.len(), "rounds": l.rounds.len()})).collect::<Vec<_>>(),
         }),
         JSON,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod apidoc;
+pub mod auth;
 pub mod collections;
 pub mod compute;
 pub mod dashboard;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub mod params;
 pub mod queries;
 pub mod render;
+pub mod rounds;
 pub mod routes;
 pub mod series;
 pub mod stream;
@@ -69,8 +71,26 @@ pub struct Settings {
     pub compute_threads: usize,
     /// Waiting places of the compute pool.
     pub compute_queue: usize,
-    /// Bearer token of the admin routes; none: no admin routes.
+    /// Bearer token of the admin routes (for scripts).
     pub admin_token: Option<String>,
+    /// The admin users: name and argon2 password hash. With neither users nor a token
+    /// there are no admin routes.
+    pub admin_users: Vec<(String, String)>,
+    /// Secret signing the session cookies; a random key per process when none.
+    pub session_secret: Option<String>,
+    /// How long a session lasts, in seconds.
+    pub session_secs: u64,
+    /// Whether session cookies carry `Secure`.
+    pub secure_cookies: bool,
+    /// Largest upload body, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Settings {
+    /// Whether there is an admin area (a token or a user configured).
+    pub fn admin_enabled(&self) -> bool {
+        self.admin_token.is_some() || !self.admin_users.is_empty()
+    }
 }
 
 impl Settings {
@@ -92,6 +112,22 @@ impl Settings {
             compute_threads: config.server.compute_threads,
             compute_queue: config.server.compute_queue,
             admin_token: config.server.admin_token.clone(),
+            admin_users: config
+                .admin
+                .users
+                .iter()
+                .map(|u| (u.name.clone(), u.password_hash.clone()))
+                .collect(),
+            session_secret: config.admin.session_secret.clone(),
+            session_secs: config.admin.session_hours.saturating_mul(3600),
+            secure_cookies: config.admin.secure_cookies.unwrap_or_else(|| {
+                config
+                    .server
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://"))
+            }),
+            max_upload_bytes: config.admin.max_upload_mb.saturating_mul(1024 * 1024),
         }
     }
 }
@@ -111,6 +147,11 @@ impl Default for Settings {
             compute_threads: 0,
             compute_queue: crate::config::DEFAULT_COMPUTE_QUEUE,
             admin_token: None,
+            admin_users: Vec::new(),
+            session_secret: None,
+            session_secs: crate::config::DEFAULT_SESSION_HOURS * 3600,
+            secure_cookies: false,
+            max_upload_bytes: crate::config::DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
         }
     }
 }
@@ -136,6 +177,11 @@ pub struct AppState {
     pub heavy: compute::ComputePool,
     /// How `POST /admin/reload` reloads (set by the binary; none in tests without files).
     pub reloader: std::sync::OnceLock<Arc<dyn admin::Reloader>>,
+    /// Drafts, published versions and the audit log (set by the binary when a data
+    /// directory is configured).
+    pub rounds: std::sync::OnceLock<Arc<dyn rounds::RoundStore>>,
+    /// The session key and the login limiter of the admin area.
+    pub auth: auth::AuthState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -176,6 +222,8 @@ impl AppState {
             light,
             heavy,
             reloader: std::sync::OnceLock::new(),
+            rounds: std::sync::OnceLock::new(),
+            auth: auth::AuthState::new(),
         })
     }
 

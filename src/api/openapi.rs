@@ -181,6 +181,8 @@ fn describe(ex: &Examples, path: &str, name: &str, formats: Vec<&str>) -> (Strin
         "styleId" => (text("Style: default.json."), string),
         "fontstack" => (text("Font stack."), string),
         "range" => (text("Unicode range, e.g. 0-255.pbf."), string),
+        "draft" => (text("Draft id, as POST /admin/rounds answered it."), string),
+        "number" => (text("Version number, as GET /admin/versions lists it."), json!({ "type": "integer", "minimum": 1 })),
         "file" => (text("`{round}.{geojson|csv|xlsx|fgb}`; `latest` for the newest round, `all` for layers without rounds."), string),
         "version" => (text("Hash of the bundled files."), string),
         "path" => (text("File."), string),
@@ -284,7 +286,8 @@ fn responses(path: &str, method: &str, op: &Op) -> Value {
         "414": { "$ref": "#/components/responses/UriTooLong" },
         "503": { "$ref": "#/components/responses/Unavailable" },
     });
-    let operational = matches!(path, "/health" | "/metrics") || path.starts_with("/admin/");
+    let operational =
+        matches!(path, "/health" | "/metrics" | "/admin") || path.starts_with("/admin/");
     if method == "get" && !operational {
         out["304"] = json!({ "$ref": "#/components/responses/NotModified" });
     }
@@ -334,8 +337,8 @@ fn operation(ex: &Examples, route: &Route, path: &str, method: &str, op: &Op) ->
             "example": example,
         } } });
     }
-    if path.starts_with("/admin/") {
-        out["security"] = json!([{ "bearer": [] }]);
+    if path.starts_with("/admin/") && path != "/admin/login" {
+        out["security"] = json!([{ "bearer": [] }, { "session": [] }]);
     }
     out
 }
@@ -416,7 +419,7 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 "NotModified": { "description": "The answer has not changed since the ETag given in If-None-Match." },
                 "TooLarge": { "description": "The answer (a CSV or FlatGeobuf page, or a download) would be over its size limit; ask for fewer features.", "content": exception },
                 "UriTooLong": { "description": "The request target is over the limit; POST the geometry instead.", "content": exception },
-                "Unauthorized": { "description": "A valid bearer token is needed.", "content": exception },
+                "Unauthorized": { "description": "Valid credentials are needed: the bearer token or a session.", "content": exception },
                 "Unavailable": { "description": "The server is busy or the request took too long; try again.", "content": exception },
             },
             "schemas": {
@@ -429,7 +432,8 @@ pub fn build(snapshot: &Snapshot, base: &str) -> Value {
                 "Exception": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "description": { "type": "string" } } },
             },
             "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer" },
+                "bearer": { "type": "http", "scheme": "bearer", "description": "server.admin_token (DTMAP_ADMIN_TOKEN), for scripts" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "dtmap_admin", "description": "The session cookie POST /admin/login sets; a change (POST) also carries the session's CSRF token in X-CSRF-Token" },
             },
         },
     })

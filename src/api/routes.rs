@@ -16,7 +16,7 @@ use super::params::{
 };
 use super::{
     admin, apidoc, collections, dashboard, datasets, items, landing, metrics, openapi, queries,
-    series, styles, tiles, totals, web, AppState,
+    rounds, series, styles, tiles, totals, web, AppState,
 };
 use crate::error::ApiError;
 
@@ -362,6 +362,97 @@ pub const ROUTES: &[Route] = &[
         get: None,
         post: op("reload", "Operations", "Reload the data from the files (bearer token; only when server.admin_token is set)", &[JSON]),
         handlers: || post(admin::reload),
+    },
+    Route {
+        path: "/admin",
+        query: Query::open::<NoParams>(),
+        get: op("adminPage", "Admin", "The admin page: log in, upload a round, review, publish, roll back (only when an admin user or token is configured)", &[HTML]),
+        post: None,
+        handlers: || get(admin::page),
+    },
+    Route {
+        path: "/admin/login",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("adminLogin", "Admin", "Log in with {user, password}: sets the session cookie, answers the CSRF token (rate-limited)", &[JSON]),
+        handlers: || post(admin::login),
+    },
+    Route {
+        path: "/admin/logout",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("adminLogout", "Admin", "End the session", &[JSON]),
+        handlers: || post(admin::logout),
+    },
+    Route {
+        path: "/admin/session",
+        query: Query::of::<NoParams>(),
+        get: op("adminSession", "Admin", "Who is logged in, and the CSRF token their changes carry in X-CSRF-Token", &[JSON]),
+        post: None,
+        handlers: || get(admin::session),
+    },
+    Route {
+        path: "/admin/rounds",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("uploadRound", "Admin", "Upload a master list (multipart: file, round, label, date, source, illustrative, skipBadRows): answers the draft with its load report and its diff against the latest round", &[JSON]),
+        handlers: || post(rounds::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+    },
+    Route {
+        path: "/admin/drafts",
+        query: Query::of::<NoParams>(),
+        get: op("listDrafts", "Admin", "The drafts waiting to be published", &[JSON]),
+        post: None,
+        handlers: || get(rounds::drafts),
+    },
+    Route {
+        path: "/admin/drafts/{draft}",
+        query: Query::of::<NoParams>(),
+        get: op("getDraft", "Admin", "A draft: its load report and its diff against the latest round", &[JSON]),
+        post: None,
+        handlers: || get(rounds::draft),
+    },
+    Route {
+        path: "/admin/drafts/{draft}/preview",
+        query: Query::of::<NoParams>(),
+        get: op("previewDraft", "Admin", "The draft's figures as GeoJSON, for the preview map", &[GEOJSON]),
+        post: None,
+        handlers: || get(rounds::preview),
+    },
+    Route {
+        path: "/admin/drafts/{draft}/discard",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("discardDraft", "Admin", "Throw a draft away", &[JSON]),
+        handlers: || post(rounds::discard),
+    },
+    Route {
+        path: "/admin/rounds/{draft}/publish",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("publishRound", "Admin", "Publish a draft: a new version, served at once (409 when the draft has errors)", &[JSON]),
+        handlers: || post(rounds::publish),
+    },
+    Route {
+        path: "/admin/versions",
+        query: Query::of::<NoParams>(),
+        get: op("listVersions", "Admin", "The published versions: who, when, the rounds and totals; which one is served", &[JSON]),
+        post: None,
+        handlers: || get(rounds::versions),
+    },
+    Route {
+        path: "/admin/rollback/{number}",
+        query: Query::of::<NoParams>(),
+        get: None,
+        post: op("rollback", "Admin", "Serve an earlier published version again", &[JSON]),
+        handlers: || post(rounds::rollback),
+    },
+    Route {
+        path: "/admin/audit",
+        query: Query::of::<NoParams>(),
+        get: op("getAudit", "Admin", "The last lines of the audit log, newest first", &[JSON]),
+        post: None,
+        handlers: || get(rounds::audit),
     },
 ];
 

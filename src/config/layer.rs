@@ -231,6 +231,10 @@ pub struct CountTableConfig {
     /// Column holding a label of the round (e.g. "Round 112"); optional.
     #[serde(default)]
     pub round_label: Option<String>,
+    /// The label of the round of every row, for a table of one round (`round_id`);
+    /// a `round_label` column wins where it has one.
+    #[serde(default)]
+    pub label: Option<String>,
     /// The count columns: a name, or `{ name = "households", column = "HH Total" }`.
     pub columns: Vec<CountColumnConfig>,
     /// Column flagging synthetic (illustrative) rows; optional.

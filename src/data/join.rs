@@ -293,7 +293,10 @@ fn join_table(
             ),
             None => table_source.clone(),
         };
-        let label = columns.label.and_then(|at| row.cell(at).text());
+        let label = columns
+            .label
+            .and_then(|at| row.cell(at).text())
+            .or_else(|| config.label.clone());
         let round_key = match last_round.take() {
             Some(last) if last.0 == round => last,
             _ => RoundKey(round.clone()),

@@ -68,7 +68,11 @@ pub fn app(state: Arc<AppState>) -> Router {
     )
 }
 
-async fn method_not_allowed(request: Request) -> ApiError {
+async fn method_not_allowed(State(state): State<Arc<AppState>>, request: Request) -> ApiError {
+    // Without an admin area its routes do not exist, whatever the method.
+    if is_admin(request.uri().path()) && !state.settings().admin_enabled() {
+        return ApiError::not_found("no such resource; see /api for the endpoints");
+    }
     ApiError::MethodNotAllowed(format!(
         "{} is not allowed on {}; see /api for the methods of each endpoint",
         request.method(),
@@ -161,7 +165,12 @@ async fn timeout(State(state): State<Arc<AppState>>, request: Request, next: Nex
 
 /// Paths whose answers never change with the data, or that are operational.
 fn never_cached(path: &str) -> bool {
-    matches!(path, "/health" | "/metrics") || path.starts_with("/admin/")
+    matches!(path, "/health" | "/metrics") || is_admin(path)
+}
+
+/// The admin area: never cached, never framed.
+fn is_admin(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
 }
 
 /// Paths whose answers depend on `Accept` (HTML or JSON, CSV).
@@ -183,9 +192,23 @@ async fn caching(State(state): State<Arc<AppState>>, request: Request, next: Nex
     let cacheable = matches!(*request.method(), Method::GET | Method::HEAD) && !never_cached(&path);
     if !cacheable {
         let mut response = next.run(request).await;
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if is_admin(&path) {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'none'"),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+        }
         return response;
     }
     let settings = state.settings();

@@ -1,6 +1,8 @@
 //! The integration tests of the HTTP API and of loading: one binary, one module per
 //! resource. Servers bind 127.0.0.1 only.
 
+mod admin;
+mod admin_process;
 mod common;
 mod cql2;
 mod dashboard;
