@@ -65,8 +65,10 @@ impl FileReloader {
     }
 
     async fn run(&self, state: Arc<AppState>) -> ReloadOutcome {
-        // Held for the whole reload: two reloads never interleave.
+        // Held for the whole reload: two reloads never interleave, nor a reload and a
+        // publish or rollback.
         let mut running = self.running.lock().await;
+        let _change = state.data_change.lock().await;
         let current_version = format!("{:016x}", state.current().version);
         let config = match self.read() {
             Ok(config) => config,

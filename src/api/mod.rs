@@ -182,6 +182,10 @@ pub struct AppState {
     pub rounds: std::sync::OnceLock<Arc<dyn rounds::RoundStore>>,
     /// The session key and the login limiter of the admin area.
     pub auth: auth::AuthState,
+    /// Held by every change of the data served (a reload, a publish, a rollback) from
+    /// reading the files to the swap, so that a reload that read the version published
+    /// before can never swap it back in after a newer publish.
+    pub data_change: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -224,6 +228,7 @@ impl AppState {
             reloader: std::sync::OnceLock::new(),
             rounds: std::sync::OnceLock::new(),
             auth: auth::AuthState::new(),
+            data_change: tokio::sync::Mutex::new(()),
         })
     }
 

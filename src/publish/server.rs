@@ -67,6 +67,7 @@ impl Publisher {
         let me = self.clone();
         Box::pin(async move {
             let _held = me.lock.lock().await;
+            let _change = state.data_change.lock().await;
             let worker = me.clone();
             let (served, settings, tile_cache) = tokio::task::spawn_blocking(move || {
                 let served = work(&worker)?;

@@ -735,3 +735,42 @@ async fn a_site_the_master_list_puts_in_another_area_moves_its_figures_there() {
     assert_eq!(diff["addedCount"], 0);
     assert_eq!(diff["goneCount"], 0);
 }
+
+/// A reload that runs beside a publish (SIGHUP, the watcher, `POST /admin/reload`) must
+/// never leave the version published before served: reloads and publishes take turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_beside_a_publish_never_serves_the_older_version() {
+    let admin = admin_state(32);
+    let state = &admin.state;
+    let dir = admin.dir.path().to_path_buf();
+    let running = admin_config(&dir, 32);
+    let reloader = dtmap::reload::FileReloader::new(None, running, move |config| {
+        let wanted = admin_config(&dir, 32);
+        config.server.admin_token = wanted.server.admin_token;
+        config.admin = wanted.admin;
+    })
+    .shared();
+    for (round, percent) in [("2019-12-31", 90), ("2020-02-29", 80), ("2020-04-30", 70)] {
+        let reply = upload_as_token(state, &master_list(percent), round, &[]).await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        let id = reply.json()["id"].as_str().unwrap().to_string();
+        let publish = format!("/admin/rounds/{id}/publish");
+        let (published, reloaded) =
+            tokio::join!(post_token(state, &publish), reloader.reload(state.clone()));
+        assert_eq!(published.status, StatusCode::OK);
+        assert!(reloaded.applied, "{}", reloaded.report);
+        let versions = get_admin(state, "/admin/versions").await;
+        let health = get(state, "/health").await.json();
+        assert_eq!(health["publishedVersion"], versions["current"], "{round}");
+        assert_eq!(
+            health["dataVersion"], versions["versions"][0]["dataVersion"],
+            "{round}: the newest version is served"
+        );
+        assert!(state
+            .current()
+            .layer("sites")
+            .unwrap()
+            .round_position(round)
+            .is_some());
+    }
+}
