@@ -80,7 +80,7 @@ async function start() {
   // The map needs only MapLibre and the style; the area table comes in meanwhile.
   const areaTable = loadAreaTable();
   const [maplibregl, style] = await Promise.all([
-    maplibreReady.then((module) => { state.timings.maplibre = performance.now(); return module; }),
+    maplibreReady,
     getJSON(`styles/default.json?round=${encodeURIComponent(state.round)}`),
   ]);
   state.timings.data = performance.now();
@@ -109,9 +109,7 @@ async function start() {
   Object.assign(window.dtmap, { map, maplibregl });
 
   const loaded = new Promise((resolve) => map.once('load', resolve));
-  await areaTable;
-  state.timings.table = performance.now();
-  await loaded;
+  await Promise.all([areaTable, loaded]);
   state.timings.load = performance.now();
   // Start with the attribution folded (the compact control opens itself at first).
   map.getContainer().querySelector('.maplibregl-compact-show')?.classList.remove('maplibregl-compact-show');

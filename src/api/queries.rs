@@ -122,7 +122,7 @@ pub(super) enum QueryArea {
     },
 }
 
-pub(super) fn parse_number(name: &str, text: Option<&str>) -> Result<Option<f64>, ApiError> {
+fn parse_number(name: &str, text: Option<&str>) -> Result<Option<f64>, ApiError> {
     match text {
         None => Ok(None),
         Some(t) => match t.trim().parse::<f64>() {
@@ -134,7 +134,7 @@ pub(super) fn parse_number(name: &str, text: Option<&str>) -> Result<Option<f64>
     }
 }
 
-pub(super) fn parse_relation(text: Option<&str>) -> Result<Relation, ApiError> {
+fn parse_relation(text: Option<&str>) -> Result<Relation, ApiError> {
     match text.map(str::trim) {
         None | Some("intersects") => Ok(Relation::Intersects),
         Some("within") => Ok(Relation::Within),
@@ -145,7 +145,7 @@ pub(super) fn parse_relation(text: Option<&str>) -> Result<Relation, ApiError> {
 }
 
 /// Reads a geometry given as GeoJSON (object or text) or WKT text.
-pub(super) fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
+fn read_geometry(value: &Value) -> Result<Geometry<f64>, ApiError> {
     let parsed = match value {
         Value::String(text) if text.trim_start().starts_with('{') => {
             geometry::parse_geojson_text(text, MAX_QUERY_VERTICES)
@@ -206,7 +206,7 @@ pub(super) fn pool_for<'a>(
     }
 }
 
-pub(super) fn check_radius(metres: f64) -> Result<f64, ApiError> {
+fn check_radius(metres: f64) -> Result<f64, ApiError> {
     if metres > 0.0 && metres <= MAX_RADIUS_METRES {
         Ok(metres)
     } else {
@@ -217,7 +217,7 @@ pub(super) fn check_radius(metres: f64) -> Result<f64, ApiError> {
 }
 
 /// The `lon` and `lat` parameters an endpoint cannot do without, as a checked point.
-pub(super) fn required_point(
+fn required_point(
     endpoint: &str,
     lon: Option<&str>,
     lat: Option<&str>,
@@ -230,7 +230,7 @@ pub(super) fn required_point(
     }
 }
 
-pub(super) fn check_point(lon: f64, lat: f64) -> Result<Point<f64>, ApiError> {
+fn check_point(lon: f64, lat: f64) -> Result<Point<f64>, ApiError> {
     geometry::check_lon_lat(lon, lat)
         .map(|()| Point::new(lon, lat))
         .map_err(|e| ApiError::bad_request(format!("lon/lat: {e}")))

@@ -296,15 +296,7 @@ fn read_local(
 
 /// The features whose envelope meets `bbox` (a source's `bbox` setting).
 fn within(features: Vec<SourceFeature>, bbox: Rect<f64>) -> Vec<SourceFeature> {
-    use geo::{BoundingRect, Intersects};
-    features
-        .into_iter()
-        .filter(|f| {
-            f.geometry
-                .bounding_rect()
-                .is_some_and(|r| r.intersects(&bbox))
-        })
-        .collect()
+    features.into_iter().filter(|f| f.meets(bbox)).collect()
 }
 
 /// The name property of each language: `names`, with `name_ar_field` as `ar` unless

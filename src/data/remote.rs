@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use flatgeobuf::packed_r_tree::PackedRTree;
 use flatgeobuf::HttpFgbReader;
-use geo::{BoundingRect, Intersects, Rect};
+use geo::Rect;
 use http_range_client::{AsyncBufferedHttpRangeClient, AsyncHttpRangeClient, HttpError};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -150,16 +150,9 @@ async fn read_async(
         let Some(feature) = convert(feature, geometry_type, &columns, row, url, report) else {
             continue;
         };
-        if let Some(b) = bbox {
-            let meets = feature
-                .geometry
-                .bounding_rect()
-                .is_some_and(|envelope| envelope.intersects(&b));
-            if !meets {
-                continue;
-            }
+        if bbox.is_none_or(|b| feature.meets(b)) {
+            out.push(feature);
         }
-        out.push(feature);
     }
     let fetched = fetched.lock().map(|f| f.clone()).unwrap_or_default();
     Ok((out, fetched, fell_back))

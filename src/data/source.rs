@@ -18,6 +18,16 @@ pub struct SourceFeature {
     pub properties: Map<String, Value>,
 }
 
+impl SourceFeature {
+    /// Whether the feature's envelope meets `bbox` (what a source's `bbox` keeps).
+    pub fn meets(&self, bbox: geo::Rect<f64>) -> bool {
+        use geo::{BoundingRect, Intersects};
+        self.geometry
+            .bounding_rect()
+            .is_some_and(|envelope| envelope.intersects(&bbox))
+    }
+}
+
 /// A property value as the text used for ids and join keys.
 pub fn key_text(value: &Value) -> Option<String> {
     match value {
