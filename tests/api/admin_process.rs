@@ -3,7 +3,7 @@
 //! published after the restart, a restart serves the published version, and the
 //! `dtmap round` commands work on the same data directory.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -52,15 +52,7 @@ fn start(dir: &Path) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "the server stopped");
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.trim().trim_end_matches('/').to_string();
-        }
-    };
+    let (address, log) = crate::common::serving_address(&mut child);
     std::thread::spawn(move || for _ in log.lines().map_while(Result::ok) {});
     Running { child, address }
 }

@@ -141,3 +141,21 @@ impl Drop for Server {
         }
     }
 }
+
+/// Waits for a `dtmap` process spawned with its stderr piped to log
+/// "serving on http://ADDR/"; its address and the rest of its log, which the caller must
+/// keep reading (or drain) so the server never blocks on a full pipe.
+pub fn serving_address(
+    child: &mut std::process::Child,
+) -> (String, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    let mut log = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the server stopped");
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            return (rest.trim().trim_end_matches('/').to_string(), log);
+        }
+    }
+}

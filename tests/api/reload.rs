@@ -1,7 +1,7 @@
 //! Reloading a running server with SIGHUP: new data is swapped in whole; data with errors
 //! is refused and what was served stays served.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -79,15 +79,7 @@ fn sighup_swaps_in_new_data_and_refuses_data_with_errors() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut log = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "the server stopped");
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.trim().trim_end_matches('/').to_string();
-        }
-    };
+    let (address, log) = crate::common::serving_address(&mut server);
     // Keep draining the log so the server never blocks on a full pipe.
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = lines.clone();

@@ -2,7 +2,7 @@
 //! byte for byte, with the same ETag and data version, to the same request — for every kind
 //! of endpoint — so any number of them can sit behind one load balancer or CDN.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
 use http_body_util::{BodyExt, Empty};
@@ -29,15 +29,7 @@ impl Replica {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut log = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let address = loop {
-            line.clear();
-            assert!(log.read_line(&mut line).unwrap() > 0, "the replica stopped");
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                break rest.trim().trim_end_matches('/').to_string();
-            }
-        };
+        let (address, log) = crate::common::serving_address(&mut child);
         std::thread::spawn(move || for _ in log.lines().map_while(Result::ok) {});
         Replica { child, address }
     }
