@@ -206,7 +206,7 @@ fn read_layer(
         match remote::read(file, bbox, report) {
             Some((features, fetched)) => {
                 hasher.update(file.as_bytes());
-                hasher.update(&fetched.digest().to_le_bytes());
+                hasher.update(&fetched.digest.to_le_bytes());
                 features
             }
             None => Vec::new(),

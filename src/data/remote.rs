@@ -37,15 +37,9 @@ pub struct Fetched {
     pub bytes: u64,
     /// The size of the whole file, when a response said it.
     pub file_size: Option<u64>,
-    /// Offsets and bytes of every range, in the order read.
-    hash: u64,
-}
-
-impl Fetched {
-    /// The hash of every range read (offset and bytes), for the data version.
-    pub fn digest(&self) -> u64 {
-        self.hash
-    }
+    /// The hash of every range read (offset and bytes, in the order read), for the data
+    /// version.
+    pub digest: u64,
 }
 
 /// Reads the FlatGeobuf file at `url`: every feature, or those whose envelope meets
@@ -251,10 +245,10 @@ impl AsyncHttpRangeClient for RangeClient {
             fetched.bytes += body.len() as u64;
             fetched.file_size = fetched.file_size.or(file_size);
             let mut hasher = Xxh3::new();
-            hasher.update(&fetched.hash.to_le_bytes());
+            hasher.update(&fetched.digest.to_le_bytes());
             hasher.update(&first.to_le_bytes());
             hasher.update(&body);
-            fetched.hash = hasher.digest();
+            fetched.digest = hasher.digest();
         }
         Ok(body.freeze())
     }
