@@ -122,11 +122,11 @@ fn sum(layer: &Layer, round: usize, column: usize, only: Option<u32>) -> Figure 
         let Some(record) = layer.count(round, f) else {
             continue;
         };
-        if let Some(v) = record.values.get(column).copied().flatten() {
+        if let Some(v) = record.value(column) {
             total = Some(total.unwrap_or(0) + v);
-            synthetic |= record.synthetic;
-            computed |= record.computed;
-            if let Some(source) = record.source.as_deref() {
+            synthetic |= record.synthetic();
+            computed |= record.computed();
+            if let Some(source) = record.source().map(|s| &**s) {
                 if !sources.iter().any(|s| s == source) {
                     sources.push(source.to_string());
                 }
@@ -268,7 +268,7 @@ pub fn summary(
                 .filter(|&f| {
                     sites
                         .count(sr, f)
-                        .and_then(|r| r.values.get(column).copied().flatten())
+                        .and_then(|r| r.value(column))
                         .is_some_and(|v| v > 0)
                 })
                 .count();
@@ -293,11 +293,11 @@ pub fn summary(
                 .filter(|&f| only.is_none_or(|o| o == f))
                 .filter_map(|f| areas.count(r, f))
                 .filter(|rec| {
-                    let counted = rec.values.get(column).copied().flatten().is_some();
-                    illustrative |= counted && rec.synthetic;
+                    let counted = rec.value(column).is_some();
+                    illustrative |= counted && rec.synthetic();
                     counted
                 })
-                .filter(|rec| rec.values[column].is_some_and(|v| v > 0))
+                .filter(|rec| rec.value(column).is_some_and(|v| v > 0))
                 .count() as i64;
             Figure {
                 value: Some(value),
@@ -391,16 +391,16 @@ pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, Dashboa
     let mut rows: Vec<Ranked> = (0..areas.features.len() as u32)
         .filter_map(|f| {
             let record = areas.count(round, f)?;
-            let value = record.values.get(column).copied().flatten()?;
+            let value = record.value(column)?;
             Some(Ranked {
                 id: areas.features[f as usize].id.clone(),
                 name: text_property(areas, f, areas.name_field.as_ref()),
                 names: areas.names_of(&areas.features[f as usize]),
                 value,
                 share: 0.0,
-                synthetic: record.synthetic,
+                synthetic: record.synthetic(),
                 provenance: record.provenance(),
-                source: record.source.as_deref().map(str::to_string),
+                source: record.source().map(|s| &**s).map(str::to_string),
             })
         })
         .collect();

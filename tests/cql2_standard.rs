@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dtmap::model::{Feature, GeometryKind, Layer};
+use dtmap::model::{Feature, GeometryKind, Layer, Properties, PropertyTableBuilder};
 use dtmap::query::cql2::{parse_filter, parse_filter_with, Options};
 use dtmap::query::{select, Filter, Selection};
 use geo::BoundingRect;
@@ -149,7 +149,7 @@ fn layer() -> &'static Layer {
     static LAYER: OnceLock<Layer> = OnceLock::new();
     LAYER.get_or_init(|| {
         let mut fields: Vec<String> = Vec::new();
-        let mut features = Vec::new();
+        let mut rows = Vec::new();
         for line in read("tests/cql2testdata.ndjson").lines() {
             if line.trim().is_empty() {
                 continue;
@@ -168,14 +168,25 @@ fn layer() -> &'static Layer {
                 false,
             )
             .unwrap_or_else(|e| panic!("geom: {e:?}"));
-            features.push(Feature {
+            rows.push((properties, geometry));
+        }
+        let mut table = PropertyTableBuilder::new(&fields);
+        let row_numbers: Vec<u32> = rows
+            .iter()
+            .map(|(properties, _)| table.push(|f| properties.get(f).cloned()))
+            .collect();
+        let table = table.finish();
+        let features: Vec<Feature> = rows
+            .into_iter()
+            .zip(row_numbers)
+            .map(|((properties, geometry), row)| Feature {
                 id: properties["intfield"].to_string(),
                 bbox: geometry.bounding_rect().unwrap(),
                 geometry_json: properties["geom"].to_string().into(),
                 geometry,
-                properties,
-            });
-        }
+                properties: Properties::new(table.clone(), row),
+            })
+            .collect();
         // The names the examples use.
         let mut names = BTreeSet::new();
         for (name, text) in examples("json") {

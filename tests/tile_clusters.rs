@@ -180,7 +180,7 @@ fn the_default_options_index_the_dense_zooms_and_their_tiles_add_up() {
         .sum();
     let column = layer.count_column("persons").unwrap();
     let expected: i64 = (0..layer.features.len() as u32)
-        .filter_map(|p| layer.count(round, p)?.values[column])
+        .filter_map(|p| layer.count(round, p)?.value(column))
         .sum();
     assert_eq!(persons, expected);
 }

@@ -342,7 +342,7 @@ async fn the_round_parameter_chooses_the_counts_in_the_tile() {
             .clone();
         let position = (baghdad.mvt_id - 1) as u32;
         let column = governorates.count_column("idp_individuals").unwrap();
-        let expected = governorates.count(round, position).unwrap().values[column];
+        let expected = governorates.count(round, position).unwrap().value(column);
         assert_eq!(baghdad.properties["idp_individuals"].as_i64(), expected);
         baghdad.properties["idp_individuals"].clone()
     };
@@ -408,7 +408,7 @@ async fn points_at_low_zoom_are_clustered_with_their_counts_summed() {
     let latest = sites.latest_round().unwrap();
     let column = sites.count_column("idp_families").unwrap();
     let expected: i64 = (0..sites.features.len() as u32)
-        .filter_map(|f| sites.count(latest, f)?.values[column])
+        .filter_map(|f| sites.count(latest, f)?.value(column))
         .sum();
     let summed: i64 = features
         .iter()
@@ -719,7 +719,7 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
                 let record = states.count(states.rounds.len() - 1, position).unwrap();
                 assert_eq!(
                     feature.properties.get("persons").and_then(|v| v.as_i64()),
-                    record.values[persons],
+                    record.value(persons),
                     "{uri}: {id} carries its rolled-up count"
                 );
                 let cyrillic = feature.text("ADM1_UK").expect("the Ukrainian name");

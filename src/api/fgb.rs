@@ -264,7 +264,7 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
                 }
             }
             for &column in &choice.counts {
-                match record.and_then(|r| r.values.get(column).copied().flatten()) {
+                match record.and_then(|r| r.value(column)) {
                     Some(v) => props.put(ColumnValue::Long(v)),
                     None => props.skip(),
                 }
@@ -273,11 +273,11 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
                 props.put_text(round.map(|r| r.id.as_str()));
                 props.put_text(round.and_then(|r| r.label.as_deref()));
                 match record {
-                    Some(r) => props.put(ColumnValue::Bool(r.synthetic)),
+                    Some(r) => props.put(ColumnValue::Bool(r.synthetic())),
                     None => props.skip(),
                 }
                 props.put_text(record.map(|r| r.provenance().as_str()));
-                props.put_text(record.and_then(|r| r.source.as_deref()));
+                props.put_text(record.and_then(|r| r.source().map(|s| &**s)));
             }
             if let Some(distances) = page.distances {
                 // As the GeoJSON answer gives it: to the decimetre.

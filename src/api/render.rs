@@ -122,7 +122,7 @@ pub fn write_feature(
     let record = round.and_then(|r| layer.count(r, feature));
     for &column in &choice.counts {
         key(out, &layer.count_columns[column]);
-        match record.and_then(|r| r.values.get(column).copied().flatten()) {
+        match record.and_then(|r| r.value(column)) {
             Some(v) => out.push_str(&v.to_string()),
             None => out.push_str("null"),
         }
@@ -135,13 +135,13 @@ pub fn write_feature(
         write_opt_str(out, round_info.and_then(|r| r.label.as_deref()));
         key(out, "synthetic");
         match record {
-            Some(r) => out.push_str(if r.synthetic { "true" } else { "false" }),
+            Some(r) => out.push_str(if r.synthetic() { "true" } else { "false" }),
             None => out.push_str("null"),
         }
         key(out, "provenance");
         write_opt_str(out, record.map(|r| r.provenance().as_str()));
         key(out, "source");
-        write_opt_str(out, record.and_then(|r| r.source.as_deref()));
+        write_opt_str(out, record.and_then(|r| r.source().map(|s| &**s)));
     }
     if let Some(d) = distance_m {
         key(out, "distance_m");
@@ -311,7 +311,7 @@ fn csv_row(
     for &column in &choice.counts {
         row.push(
             record
-                .and_then(|r| r.values.get(column).copied().flatten())
+                .and_then(|r| r.value(column))
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
         );
@@ -320,7 +320,11 @@ fn csv_row(
         let round_info = round.map(|r| &layer.rounds[r]);
         row.push(round_info.map(|r| r.id.clone()).unwrap_or_default());
         row.push(round_info.and_then(|r| r.label.clone()).unwrap_or_default());
-        row.push(record.map(|r| r.synthetic.to_string()).unwrap_or_default());
+        row.push(
+            record
+                .map(|r| r.synthetic().to_string())
+                .unwrap_or_default(),
+        );
         row.push(
             record
                 .map(|r| r.provenance().as_str().to_string())
@@ -328,7 +332,7 @@ fn csv_row(
         );
         row.push(
             record
-                .and_then(|r| r.source.as_deref().map(str::to_string))
+                .and_then(|r| r.source().map(|s| &**s).map(str::to_string))
                 .unwrap_or_default(),
         );
     }

@@ -25,7 +25,7 @@ pub fn feature_series(layer: &Layer, feature: u32) -> Vec<Value> {
             let record = layer.count(r, feature);
             let mut counts = serde_json::Map::new();
             for (c, name) in layer.count_columns.iter().enumerate() {
-                let value = record.and_then(|rec| rec.values.get(c).copied().flatten());
+                let value = record.and_then(|rec| rec.value(c));
                 counts.insert(name.clone(), json!(value));
             }
             json!({
@@ -33,9 +33,9 @@ pub fn feature_series(layer: &Layer, feature: u32) -> Vec<Value> {
                 "label": round.label,
                 "date": round.date,
                 "counts": counts,
-                "synthetic": record.map(|rec| rec.synthetic),
+                "synthetic": record.map(|rec| rec.synthetic()),
                 "provenance": record.map(|rec| rec.provenance()),
-                "source": record.and_then(|rec| rec.source.as_deref()),
+                "source": record.and_then(|rec| rec.source().map(|s| &**s)),
             })
         })
         .collect()

@@ -240,7 +240,9 @@ fn totals_provenance(
         let columns = layer.count_columns.len();
         let same = layer.count_columns.iter().enumerate().all(|(c, name)| {
             area_layer.count_column(name).is_none_or(|ac| {
-                record.values[ac].is_none_or(|v| Some(&v) == values.get(r * columns + c))
+                record
+                    .value(ac)
+                    .is_none_or(|v| Some(&v) == values.get(r * columns + c))
             })
         });
         (same && record.provenance() == Provenance::Published).then_some(())

@@ -12,7 +12,7 @@ use crate::config::{CountTableConfig, SourceFormat};
 use crate::data::report::{thousands, Group, LoadReport, Place, Severity};
 use crate::data::source::Noun;
 use crate::data::table::{self, Cell, Table};
-use crate::model::{CountRecord, Round};
+use crate::model::{Round, RoundCounts};
 use crate::progress;
 
 /// The counts of one layer, ready to be put into it.
@@ -22,8 +22,8 @@ pub struct JoinedCounts {
     pub columns: Vec<String>,
     /// Rounds, sorted.
     pub rounds: Vec<Round>,
-    /// `counts[round][feature]`.
-    pub counts: Vec<Vec<Option<CountRecord>>>,
+    /// The figures of each round, in the order of `rounds`.
+    pub counts: Vec<RoundCounts>,
 }
 
 /// A table's bytes, already read by the caller (which owns file access).
@@ -93,10 +93,10 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
     let mut rounds = Vec::with_capacity(by_round.len());
     let mut counts = Vec::with_capacity(by_round.len());
     for (key, (label, row)) in by_round {
-        let missing: Vec<&str> = row
+        let missing: Vec<&str> = feature_ids
             .iter()
-            .zip(feature_ids)
-            .filter(|(r, _)| r.is_none())
+            .enumerate()
+            .filter(|(f, _)| !row.has(*f))
             .map(|(_, id)| id.as_str())
             .collect();
         if !missing.is_empty() {
@@ -138,7 +138,7 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
 }
 
 /// Round id -> (label, the record of each feature by position).
-type RoundTable = BTreeMap<RoundKey, (Option<String>, Vec<Option<CountRecord>>)>;
+type RoundTable = BTreeMap<RoundKey, (Option<String>, RoundCounts)>;
 
 /// Rows with no code.
 static NO_KEY: Group = Group::new("have no code, so they name no site or area");
@@ -303,24 +303,20 @@ fn join_table(
         };
         let entry = by_round
             .entry(round_key.clone())
-            .or_insert_with(|| (None, vec![None; keys.ids.len()]));
+            .or_insert_with(|| (None, RoundCounts::new(keys.ids.len(), all_columns.len())));
         last_round = Some(round_key);
         if entry.0.is_none() {
             entry.0 = label;
         }
-        let slot = &mut entry.1[feature as usize];
-        if slot.is_some() {
+        if entry.1.has(feature as usize) {
             let reason =
                 format!("{key:?} already has figures for round {round:?} in an earlier row");
             bad(&config.key, reason, &REPEATED);
             continue;
         }
-        *slot = Some(CountRecord {
-            values: values.into_boxed_slice(),
-            synthetic,
-            computed: false,
-            source,
-        });
+        entry
+            .1
+            .set(feature as usize, &values, synthetic, false, source.as_ref());
     }
     drop(progress);
     reader.head.sheet

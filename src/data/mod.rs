@@ -25,13 +25,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use geo::{Geometry, Rect, Validation};
-use serde_json::Map;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
-use crate::model::{Dashboard, Feature, GeometryKind, GroupBy, Layer, Snapshot};
+use crate::model::{
+    Dashboard, Feature, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
+    RoundCounts, Snapshot,
+};
 use crate::progress;
 use report::{Group, Place};
 pub use report::{LoadReport, Problem, Severity};
@@ -421,12 +423,7 @@ fn build(
         by_id,
         count_columns: joined.columns,
         rounds: joined.rounds,
-        synthetic: joined
-            .counts
-            .iter()
-            .flatten()
-            .flatten()
-            .any(|record| record.synthetic),
+        synthetic: joined.counts.iter().any(RoundCounts::any_synthetic),
         count_order,
         counts: joined.counts,
         round_totals: Vec::new(),
@@ -495,9 +492,9 @@ fn point_tree(
         })
         .collect();
     PointTree::build(points, width, |feature, out| {
-        for (round, row) in joined.counts.iter().enumerate() {
-            if let Some(record) = &row[feature as usize] {
-                for (c, value) in record.values.iter().enumerate() {
+        for (round, counts) in joined.counts.iter().enumerate() {
+            if let Some(record) = counts.row(feature as usize) {
+                for (c, value) in record.values().enumerate() {
                     out[round * columns + c] = value.unwrap_or(0);
                 }
             }
@@ -591,7 +588,8 @@ fn build_features(
         _ => &REPEATED_ID,
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut features = Vec::with_capacity(source_features.len());
+    let mut properties = PropertyTableBuilder::new(fields);
+    let mut accepted = Vec::with_capacity(source_features.len());
     for source in source_features {
         let id = source
             .properties
@@ -630,25 +628,25 @@ fn build_features(
                     .grouped(&INVALID_OUTLINE),
             );
         }
-        let mut properties = Map::with_capacity(fields.len());
         let mut source_properties = source.properties;
-        for field in fields {
-            let value = source_properties
-                .remove(field)
-                .unwrap_or(serde_json::Value::Null);
-            properties.insert(field.clone(), value);
-        }
-        let mut geometry_json = String::new();
-        crate::geometry::write_geojson(&mut geometry_json, &source.geometry);
-        features.push(Feature {
-            id,
-            bbox: bbox_of(&source.geometry),
-            geometry: source.geometry,
-            properties,
-            geometry_json: geometry_json.into_boxed_str(),
-        });
+        let row = properties.push(|field| source_properties.remove(field));
+        accepted.push((id, source.geometry, row));
     }
-    features
+    let properties = properties.finish();
+    accepted
+        .into_iter()
+        .map(|(id, geometry, row)| {
+            let mut geometry_json = String::new();
+            crate::geometry::write_geojson(&mut geometry_json, &geometry);
+            Feature {
+                id,
+                bbox: bbox_of(&geometry),
+                geometry,
+                properties: Properties::new(properties.clone(), row),
+                geometry_json: geometry_json.into_boxed_str(),
+            }
+        })
+        .collect()
 }
 
 /// Why a polygonal geometry is invalid, if it is (points and lines are not checked).

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::source::key_text;
 use super::LoadReport;
-use crate::model::{CountRecord, GeometryKind, Layer};
+use crate::model::{GeometryKind, Layer, RoundCounts};
 
 /// Fills in the counts of every area layer without counts from a point layer with counts.
 pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
@@ -49,7 +49,7 @@ pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
         }
         let (columns, rounds) = (sites.count_columns.clone(), sites.rounds.clone());
         let area = &mut layers[target];
-        area.synthetic = counts.iter().flatten().flatten().any(|r| r.synthetic);
+        area.synthetic = counts.iter().any(RoundCounts::any_synthetic);
         area.count_columns = columns;
         area.rounds = rounds;
         area.counts = counts;
@@ -61,7 +61,7 @@ pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
 
 /// Per round and area, the summed records; how many sites no area took; and how sites were
 /// placed (for the report).
-fn sums(sites: &Layer, areas: &Layer) -> (Vec<Vec<Option<CountRecord>>>, usize, String) {
+fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
     let group_field = sites
         .group_by
         .as_ref()
@@ -98,23 +98,20 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<Vec<Option<CountRecord>>>, usize, 
                 };
                 let (values, synthetic) =
                     sums[*area].get_or_insert_with(|| (vec![None; columns], false));
-                for (sum, value) in values.iter_mut().zip(record.values.iter()) {
+                for (sum, value) in values.iter_mut().zip(record.values()) {
                     if let Some(value) = value {
-                        *sum = Some(sum.unwrap_or(0).saturating_add(*value));
+                        *sum = Some(sum.unwrap_or(0).saturating_add(value));
                     }
                 }
-                *synthetic |= record.synthetic;
+                *synthetic |= record.synthetic();
             }
-            sums.into_iter()
-                .map(|sum| {
-                    sum.map(|(values, synthetic)| CountRecord {
-                        values: values.into_boxed_slice(),
-                        synthetic,
-                        computed: true,
-                        source: Some(source.clone()),
-                    })
-                })
-                .collect()
+            let mut round = RoundCounts::new(areas.features.len(), columns);
+            for (area, sum) in sums.into_iter().enumerate() {
+                if let Some((values, synthetic)) = sum {
+                    round.set(area, &values, synthetic, true, Some(&source));
+                }
+            }
+            round
         })
         .collect();
     (counts, unplaced, how)

@@ -109,7 +109,7 @@ fn figures(layer: &Layer, round: Option<usize>, column: usize) -> HashMap<u32, i
     (0..layer.features.len() as u32)
         .filter_map(|f| {
             let record = layer.count(round, f)?;
-            Some((f, record.values.get(column).copied().flatten().unwrap_or(0)))
+            Some((f, record.value(column).unwrap_or(0)))
         })
         .collect()
 }
@@ -119,7 +119,7 @@ fn totals(layer: &Layer, round: Option<usize>) -> Vec<i64> {
     if let Some(round) = round {
         for f in 0..layer.features.len() as u32 {
             if let Some(record) = layer.count(round, f) {
-                for (sum, v) in sums.iter_mut().zip(record.values.iter()) {
+                for (sum, v) in sums.iter_mut().zip(record.values()) {
                     *sum = sum.saturating_add(v.unwrap_or(0));
                 }
             }

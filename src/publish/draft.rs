@@ -320,7 +320,7 @@ fn area_sums(
                 (None, None) => continue,
             };
             let sum = sums.entry(area).or_insert_with(|| vec![0; columns.len()]);
-            for (s, v) in sum.iter_mut().zip(record.values.iter()) {
+            for (s, v) in sum.iter_mut().zip(record.values()) {
                 *s = s.saturating_add(v.unwrap_or(0));
             }
         }
@@ -371,7 +371,7 @@ pub fn preview(
             {
                 properties.insert("name".into(), name.clone());
             }
-            for (column, value) in layer.count_columns.iter().zip(record.values.iter()) {
+            for (column, value) in layer.count_columns.iter().zip(record.values()) {
                 properties.insert(column.clone(), json!(value));
             }
             let geometry: Value =
@@ -398,7 +398,7 @@ pub fn totals(snapshot: &Snapshot, layer: Option<&str>) -> Value {
     let mut values = serde_json::Map::new();
     for (c, column) in layer.count_columns.iter().enumerate() {
         let sum: i64 = (0..layer.features.len() as u32)
-            .filter_map(|f| layer.count(r, f)?.values.get(c).copied().flatten())
+            .filter_map(|f| layer.count(r, f)?.value(c))
             .sum();
         values.insert(column.clone(), json!(sum));
     }

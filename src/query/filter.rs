@@ -73,12 +73,12 @@ impl FieldRef {
             }
             FieldRef::Count(at) => round
                 .and_then(|r| layer.count(r, feature))
-                .and_then(|record| record.values.get(*at).copied().flatten())
+                .and_then(|record| record.value(*at))
                 .map(|v| Value::Number(v as f64))
                 .unwrap_or(Value::Null),
             FieldRef::Synthetic => round
                 .and_then(|r| layer.count(r, feature))
-                .map(|record| Value::Bool(record.synthetic))
+                .map(|record| Value::Bool(record.synthetic()))
                 .unwrap_or(Value::Null),
             FieldRef::RoundDate => round
                 .and_then(|r| layer.rounds.get(r))

@@ -40,12 +40,12 @@ impl Summed {
             let Some(record) = layer.count(round, member) else {
                 continue;
             };
-            for (sum, value) in sums.iter_mut().zip(record.values.iter()) {
+            for (sum, value) in sums.iter_mut().zip(record.values()) {
                 if let Some(value) = value {
-                    *sum = Some(sum.unwrap_or(0).saturating_add(*value));
+                    *sum = Some(sum.unwrap_or(0).saturating_add(value));
                 }
             }
-            synthetic = Some(synthetic.unwrap_or(false) || record.synthetic);
+            synthetic = Some(synthetic.unwrap_or(false) || record.synthetic());
         }
         Summed { sums, synthetic }
     }

@@ -293,12 +293,12 @@ pub fn feature_properties<'a>(
         }
     }
     if let Some(record) = round.and_then(|r| layer.count(r, position)) {
-        for (column, value) in layer.count_columns.iter().zip(record.values.iter()) {
+        for (column, value) in layer.count_columns.iter().zip(record.values()) {
             if let Some(value) = value {
-                properties.push((column.as_str(), PropertyValue::Int(*value)));
+                properties.push((column.as_str(), PropertyValue::Int(value)));
             }
         }
-        properties.push(("synthetic", PropertyValue::Bool(record.synthetic)));
+        properties.push(("synthetic", PropertyValue::Bool(record.synthetic())));
         properties.push((
             "provenance",
             PropertyValue::Text(record.provenance().as_str()),

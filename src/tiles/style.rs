@@ -94,7 +94,7 @@ fn latest_values(layer: &Layer, column: &str) -> Vec<i64> {
         return Vec::new();
     };
     let mut values: Vec<i64> = (0..layer.features.len() as u32)
-        .filter_map(|f| layer.count(round, f)?.values.get(c).copied().flatten())
+        .filter_map(|f| layer.count(round, f)?.value(c))
         .collect();
     values.sort_unstable();
     values
@@ -109,9 +109,8 @@ pub fn class_breaks(layer: &Layer, column: &str) -> Vec<i64> {
     let mut values: Vec<i64> = layer
         .counts
         .iter()
-        .flatten()
-        .flatten()
-        .filter_map(|record| record.values.get(c).copied().flatten())
+        .flat_map(|round| round.rows())
+        .filter_map(|(_, record)| record.value(c))
         .filter(|&v| v > 0)
         .collect();
     values.sort_unstable();

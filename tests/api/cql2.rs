@@ -54,12 +54,7 @@ fn brute_force(layer: &Layer, keep: impl Fn(u32, &Feature) -> bool) -> BTreeSet<
 fn latest_count(layer: &Layer, feature: u32, column: &str) -> Option<i64> {
     let round = layer.rounds.len().checked_sub(1)?;
     let at = layer.count_columns.iter().position(|c| c == column)?;
-    layer.counts[round][feature as usize]
-        .as_ref()?
-        .values
-        .get(at)
-        .copied()
-        .flatten()
+    layer.counts[round].row(feature as usize)?.value(at)
 }
 
 fn text_property<'a>(feature: &'a Feature, name: &str) -> Option<&'a str> {

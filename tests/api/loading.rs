@@ -79,11 +79,15 @@ fn the_load_report_names_file_row_and_field_of_every_bad_row() {
     let r1 = layer.round_position("R1").unwrap();
     let a3 = layer.by_id["A3"];
     assert_eq!(
-        layer.count(r1, a3).unwrap().values[..],
+        layer.count(r1, a3).unwrap().values().collect::<Vec<_>>(),
         [Some(1200), Some(7200)]
     );
     assert_eq!(
-        layer.count(r1, layer.by_id["A1"]).unwrap().values[..],
+        layer
+            .count(r1, layer.by_id["A1"])
+            .unwrap()
+            .values()
+            .collect::<Vec<_>>(),
         [Some(10), Some(60)]
     );
 }
@@ -353,20 +357,20 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
             let round = states.round_position(period).unwrap();
             let record = states.count(round, states.by_id[state]).unwrap();
             assert_eq!(
-                record.values[persons],
+                record.value(persons),
                 Some(*sum),
                 "{state} in round {period}"
             );
-            assert!(record.synthetic);
+            assert!(record.synthetic());
             let how = if keep_grouping {
                 "by their adm1 code"
             } else {
                 "by position"
             };
             assert!(
-                record.source.as_deref().unwrap().contains(how),
+                record.source().map(|s| &**s).unwrap().contains(how),
                 "{:?}",
-                record.source
+                record.source()
             );
         }
         assert_eq!(expected.len(), 3 * 3, "three states, three rounds");

@@ -153,7 +153,7 @@ async fn totals_for_a_governorate_equal_the_sum_of_its_sites_for_every_round() {
             let expected: i64 = inside
                 .iter()
                 .filter_map(|&f| sites.count(r, f))
-                .filter_map(|record| record.values[c])
+                .filter_map(|record| record.value(c))
                 .sum();
             assert_eq!(entry["totals"][column], expected, "round {r} {column}");
         }

@@ -189,7 +189,7 @@ proptest! {
                 let expected: i64 = inside
                     .iter()
                     .filter_map(|&f| layer.count(round, f))
-                    .filter_map(|r| r.values[column])
+                    .filter_map(|r| r.value(column))
                     .sum();
                 prop_assert_eq!(sums.sums[round * columns + column], expected);
             }

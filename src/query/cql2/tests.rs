@@ -623,7 +623,7 @@ fn count_ranges_select_what_a_scan_selects() {
         .expect("a count column");
     for round in 0..layer.rounds.len() {
         let figures: Vec<i64> = (0..layer.features.len() as u32)
-            .filter_map(|f| layer.count(round, f)?.values[column])
+            .filter_map(|f| layer.count(round, f)?.value(column))
             .collect();
         for _ in 0..20 {
             let at = figures[rng.gen_range(0..figures.len())];

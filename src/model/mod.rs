@@ -7,10 +7,14 @@ use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
 use geo::{Geometry, Rect};
-use serde_json::{Map, Value};
 
 use crate::index::point_tree::PointTree;
 use crate::index::SpatialIndex;
+
+pub mod counts;
+pub mod properties;
+pub use counts::{CountRecord, CountRow, RoundCounts};
+pub use properties::{Properties, PropertyTable, PropertyTableBuilder};
 
 /// One feature: a geometry with its id and published properties.
 #[derive(Debug, Clone)]
@@ -22,7 +26,7 @@ pub struct Feature {
     /// Bounding box of `geometry`.
     pub bbox: Rect<f64>,
     /// Published properties, in the order the config lists them.
-    pub properties: Map<String, Value>,
+    pub properties: Properties,
     /// `geometry` as GeoJSON text, prepared once at load so responses only copy it.
     pub geometry_json: Box<str>,
 }
@@ -45,26 +49,6 @@ pub struct Round {
     pub label: Option<String>,
     /// The round's date (`YYYY-MM-DD`) when the id is a date.
     pub date: Option<String>,
-}
-
-/// The counts of one feature in one round.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CountRecord {
-    /// One value per count column of the layer; `None` where the table left it empty.
-    pub values: Box<[Option<i64>]>,
-    /// The figures are synthetic (illustrative), not published.
-    pub synthetic: bool,
-    /// The figures were summed from other rows (a roll-up), not read from a table.
-    pub computed: bool,
-    /// Where the figures come from.
-    pub source: Option<Arc<str>>,
-}
-
-impl CountRecord {
-    /// Where the figures come from, as every answer says it.
-    pub fn provenance(&self) -> crate::provenance::Provenance {
-        crate::provenance::Provenance::of_row(self.synthetic, self.computed)
-    }
 }
 
 /// The sums of a layer's count columns over all its features in one round.
@@ -168,8 +152,8 @@ pub struct Layer {
     pub count_columns: Vec<String>,
     /// Rounds in ascending order; the last is the latest.
     pub rounds: Vec<Round>,
-    /// `counts[round][feature]`.
-    pub counts: Vec<Vec<Option<CountRecord>>>,
+    /// The figures of each round, in the order of `rounds`.
+    pub counts: Vec<RoundCounts>,
     /// Whether any record of `counts` is synthetic (found once at load: answers ask often).
     pub synthetic: bool,
     /// The features with a figure in each count column of each round, ordered by it (ties
@@ -228,11 +212,11 @@ impl Layer {
             .map(|records| {
                 let mut values = vec![None; self.count_columns.len()];
                 let mut any_illustrative = false;
-                for record in records.iter().flatten() {
-                    for (sum, value) in values.iter_mut().zip(record.values.iter()) {
+                for (_, record) in records.rows() {
+                    for (sum, value) in values.iter_mut().zip(record.values()) {
                         if let Some(value) = value {
-                            *sum = Some(sum.unwrap_or(0i64).saturating_add(*value));
-                            any_illustrative |= record.synthetic;
+                            *sum = Some(sum.unwrap_or(0i64).saturating_add(value));
+                            any_illustrative |= record.synthetic();
                         }
                     }
                 }
@@ -250,8 +234,8 @@ impl Layer {
     }
 
     /// The counts of a feature in a round.
-    pub fn count(&self, round: usize, feature: u32) -> Option<&CountRecord> {
-        self.counts.get(round)?.get(feature as usize)?.as_ref()
+    pub fn count(&self, round: usize, feature: u32) -> Option<CountRow<'_>> {
+        self.counts.get(round)?.row(feature as usize)
     }
 
     /// The features whose figure of `column` in `round` lies within the bounds, in file
@@ -269,7 +253,7 @@ impl Layer {
             return None;
         }
         let slot = self.count_order.get(round * width + column)?;
-        let figure = |f: u32| self.count(round, f).and_then(|r| *r.values.get(column)?);
+        let figure = |f: u32| self.count(round, f).and_then(|r| r.value(column));
         let order = slot.get_or_init(|| {
             let mut ids: Vec<u32> = (0..self.features.len() as u32)
                 .filter(|&f| figure(f).is_some())
