@@ -85,10 +85,7 @@ pub const MAX_FILTER_CHARS: usize = 20_000;
 // Limits on the shape of untrusted text, checked by a linear scan before any recursive
 // parser sees it, so that no input can overflow a worker's stack.
 
-/// Deepest nesting of brackets in a query geometry: WKT parentheses, GeoJSON brackets and
-/// braces. A WKT polygon needs 3, a multipolygon 4; a GeoJSON multipolygon Feature 6.
-/// Deeper text (a `GEOMETRYCOLLECTION` nested in itself) is a 400 before it is parsed.
-pub const MAX_GEOMETRY_NESTING: usize = 16;
+pub use crate::geometry::MAX_GEOMETRY_NESTING;
 /// Deepest nesting of a CQL2 filter: parentheses and `NOT`s in cql2-text, `and`/`or`/`not`
 /// operators in cql2-json. A filter nested exactly this deep is accepted.
 pub const MAX_FILTER_DEPTH: usize = 64;

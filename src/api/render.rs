@@ -101,7 +101,7 @@ pub fn write_feature(
     out.push_str(r#"{"type":"Feature","id":"#);
     push_json_string(out, &f.id);
     out.push_str(r#","geometry":"#);
-    out.push_str(&f.geometry_json);
+    f.push_geometry_json(out);
     out.push_str(r#","properties":{"#);
     let mut first = true;
     let mut key = |out: &mut String, name: &str| {

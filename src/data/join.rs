@@ -4,16 +4,18 @@
 //! skipped and reported, grouped by kind in the printed report; features left without
 //! counts in a round are reported as warnings.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::{CountTableConfig, SourceFormat};
 use crate::data::report::{thousands, Group, LoadReport, Place, Severity};
 use crate::data::source::Noun;
 use crate::data::table::{self, Cell, Table};
-use crate::model::{Round, RoundCounts};
+use crate::model::{FeatureIds, Round, RoundCounts};
 use crate::progress;
+use rustc_hash::FxHashMap;
 
 /// The counts of one layer, ready to be put into it.
 #[derive(Debug, Default)]
@@ -37,9 +39,9 @@ pub struct CountFile<'a> {
 /// The ids a count table's keys are matched against.
 pub struct Keys<'a> {
     /// Feature position by id.
-    pub by_id: &'a HashMap<String, u32>,
+    pub by_id: &'a FeatureIds,
     /// Feature ids by position.
-    pub ids: &'a [String],
+    pub ids: &'a [&'a str],
     /// Ids of sites left out for their coordinates: their rows are skipped quietly, the
     /// sites having been reported already.
     pub left_out: &'a HashSet<String>,
@@ -59,7 +61,7 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
         }
     }
     // round id -> (label, record of each feature)
-    let mut by_round: RoundTable = BTreeMap::new();
+    let mut by_round = RoundTable::default();
     // Each table as the report names it: the file, and the sheet of a workbook.
     let mut places: Vec<(&str, Option<String>)> = Vec::with_capacity(files.len());
     for file in files {
@@ -90,14 +92,16 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
     } else {
         place
     };
-    let mut rounds = Vec::with_capacity(by_round.len());
-    let mut counts = Vec::with_capacity(by_round.len());
-    for (key, (label, row)) in by_round {
+    let mut sorted = by_round.rounds;
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rounds = Vec::with_capacity(sorted.len());
+    let mut counts = Vec::with_capacity(sorted.len());
+    for (key, label, row) in sorted {
         let missing: Vec<&str> = feature_ids
             .iter()
             .enumerate()
             .filter(|(f, _)| !row.has(*f))
-            .map(|(_, id)| id.as_str())
+            .map(|(_, id)| *id)
             .collect();
         if !missing.is_empty() {
             let shown: Vec<&str> = missing.iter().take(10).copied().collect();
@@ -138,7 +142,13 @@ pub fn join(files: &[CountFile<'_>], keys: &Keys<'_>, report: &mut LoadReport) -
 }
 
 /// Round id -> (label, the record of each feature by position).
-type RoundTable = BTreeMap<RoundKey, (Option<String>, RoundCounts)>;
+#[derive(Default)]
+struct RoundTable {
+    /// Position in `rounds` by round id.
+    at: FxHashMap<String, usize>,
+    /// Each round with its label and figures, in order of first appearance.
+    rounds: Vec<(RoundKey, Option<String>, RoundCounts)>,
+}
 
 /// Rows with no code.
 static NO_KEY: Group = Group::new("have no code, so they name no site or area");
@@ -198,7 +208,8 @@ fn join_table(
         "rows",
     );
     // The round of the previous row, whose entry the next row most likely needs too.
-    let mut last_round: Option<RoundKey> = None;
+    let mut last_round: Option<(String, usize)> = None;
+    let mut values: Vec<Option<i64>> = Vec::with_capacity(all_columns.len());
     for (i, row) in reader.rows.enumerate() {
         if i % 4096 == 4095 {
             progress.inc(4096);
@@ -227,16 +238,21 @@ fn join_table(
             bad(&config.key, reason, &NO_KEY);
             continue;
         };
-        let round = match (columns.round, &config.round_id) {
-            (Some(at), _) => row.cell(at).text(),
-            (None, fixed) => fixed.clone(),
+        let round_cell = columns.round.map(|at| row.cell(at));
+        let round: Option<Cow<'_, str>> = match (round_cell, &config.round_id) {
+            (Some(cell), _) => match cell.trimmed() {
+                Some(text) => Some(Cow::Borrowed(text)),
+                None => cell.text().map(Cow::Owned),
+            },
+            (None, fixed) => fixed.as_deref().map(Cow::Borrowed),
         };
         let Some(round) = round else {
             let column = config.round.as_deref().unwrap_or("round");
             bad(column, "the round is empty".into(), &NO_ROUND);
             continue;
         };
-        let mut values: Vec<Option<i64>> = vec![None; all_columns.len()];
+        values.clear();
+        values.resize(all_columns.len(), None);
         let mut row_ok = true;
         for (name_at, column_at, header) in &columns.counts {
             match parse_count(row.cell(*column_at)) {
@@ -293,29 +309,40 @@ fn join_table(
             ),
             None => table_source.clone(),
         };
-        let label = columns
-            .label
-            .and_then(|at| row.cell(at).text())
-            .or_else(|| config.label.clone());
-        let round_key = match last_round.take() {
-            Some(last) if last.0 == round => last,
-            _ => RoundKey(round.clone()),
+        let at = match last_round {
+            Some((ref text, at)) if *text == *round => at,
+            _ => {
+                let at = match by_round.at.get(round.as_ref()) {
+                    Some(&at) => at,
+                    None => {
+                        let at = by_round.rounds.len();
+                        by_round.at.insert(round.to_string(), at);
+                        let figures = RoundCounts::new(keys.ids.len(), all_columns.len());
+                        by_round
+                            .rounds
+                            .push((RoundKey(round.to_string()), None, figures));
+                        at
+                    }
+                };
+                last_round = Some((round.to_string(), at));
+                at
+            }
         };
-        let entry = by_round
-            .entry(round_key.clone())
-            .or_insert_with(|| (None, RoundCounts::new(keys.ids.len(), all_columns.len())));
-        last_round = Some(round_key);
-        if entry.0.is_none() {
-            entry.0 = label;
+        let entry = &mut by_round.rounds[at];
+        if entry.1.is_none() {
+            entry.1 = columns
+                .label
+                .and_then(|at| row.cell(at).text())
+                .or_else(|| config.label.clone());
         }
-        if entry.1.has(feature as usize) {
+        if entry.2.has(feature as usize) {
             let reason =
                 format!("{key:?} already has figures for round {round:?} in an earlier row");
             bad(&config.key, reason, &REPEATED);
             continue;
         }
         entry
-            .1
+            .2
             .set(feature as usize, &values, synthetic, false, source.as_ref());
     }
     drop(progress);

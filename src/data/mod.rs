@@ -10,6 +10,7 @@ pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
 pub mod languages;
+pub mod parallel;
 pub mod placement;
 pub mod points;
 pub mod published;
@@ -21,7 +22,7 @@ pub mod source;
 pub mod table;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use geo::{Geometry, Rect, Validation};
@@ -31,7 +32,7 @@ use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
 use crate::index::{bbox_of, SpatialIndex};
 use crate::model::{
-    Dashboard, Feature, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
+    Dashboard, Feature, FeatureIds, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
     RoundCounts, Snapshot,
 };
 use crate::progress;
@@ -52,6 +53,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
         .map(|layer_config| read_layer(config, layer_config, &mut report, &mut hasher))
         .collect();
     let mut layers = build_layers(config, read, &mut report);
+    let checking = progress::Step::start("rolling up and checking the layers");
     rollup::roll_up(&mut layers, &mut report);
     for layer in &mut layers {
         layer.round_totals = layer.compute_round_totals();
@@ -59,6 +61,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     semantics::check(config, &layers, &mut report);
     coordinates::check(&layers, &mut report);
     let languages = languages::languages(config, &layers, &mut report);
+    drop(checking);
     let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
     let published = match config
         .dashboard
@@ -337,6 +340,10 @@ fn build(
     left_out: &HashSet<String>,
     report: &mut LoadReport,
 ) -> Layer {
+    let building = progress::Step::start(format!(
+        "building the features of layer {}",
+        layer_config.id
+    ));
     let noun = Noun::of(&source_features);
     let fields = published_fields(layer_config, &source_features, noun, report);
     if let Some(alt) = layer_config
@@ -351,13 +358,9 @@ fn build(
             "alt_names names a property that is not published (add it to fields): search will not see it",
         );
     }
-    let features = build_features(layer_config, source_features, &fields, noun, report);
-    let by_id: HashMap<String, u32> = features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.clone(), i as u32))
-        .collect();
-    let feature_ids: Vec<String> = features.iter().map(|f| f.id.clone()).collect();
+    let (features, by_id) = build_features(layer_config, source_features, &fields, noun, report);
+    let feature_ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+    drop(building);
     let joined = join::join(
         count_files,
         &join::Keys {
@@ -580,17 +583,27 @@ fn build_features(
     fields: &[String],
     noun: Noun,
     report: &mut LoadReport,
-) -> Vec<Feature> {
+) -> (Vec<Feature>, FeatureIds) {
     let place = source_place(layer_config);
     let id_field = layer_config.id_field.as_str();
     let repeated = match noun {
         Noun::Site => &REPEATED_SITE_ID,
         _ => &REPEATED_ID,
     };
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut by_id = FeatureIds::default();
+    by_id.reserve(source_features.len());
+    // The source row of each accepted feature, for the report of a repeated id.
+    let mut rows: Vec<usize> = Vec::with_capacity(source_features.len());
     let mut properties = PropertyTableBuilder::new(fields);
     let mut accepted = Vec::with_capacity(source_features.len());
-    for source in source_features {
+    // Background layers are drawn, never queried, and validating a country outline of
+    // thousands of vertices costs more than the rest of the load together.
+    let invalid: Vec<Option<String>> = if layer_config.basemap {
+        Vec::new()
+    } else {
+        parallel::map(&source_features, |f| invalidity(&f.geometry))
+    };
+    for (i, source) in source_features.into_iter().enumerate() {
         let id = source
             .properties
             .get(id_field)
@@ -607,8 +620,8 @@ fn build_features(
             );
             continue;
         };
-        if let Some(first) = seen.get(&id) {
-            let reason = format!("id {id:?} is already used by row {first}");
+        if let Some(&first) = by_id.get(id.as_str()) {
+            let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
             report.add(
                 place
                     .problem(Severity::Error, row, Some(id_field), reason)
@@ -616,11 +629,9 @@ fn build_features(
             );
             continue;
         }
-        seen.insert(id.clone(), source.row);
-        // Background layers are drawn, never queried, and validating a country outline of
-        // thousands of vertices costs more than the rest of the load together.
-        let checked = !layer_config.basemap;
-        if let Some(reason) = checked.then(|| invalidity(&source.geometry)).flatten() {
+        by_id.insert(id.clone(), accepted.len() as u32);
+        rows.push(source.row);
+        if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
             let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
             report.add(
                 place
@@ -633,29 +644,36 @@ fn build_features(
         accepted.push((id, source.geometry, row));
     }
     let properties = properties.finish();
-    accepted
+    let geometry_json = parallel::map(&accepted, |(_, geometry, _)| {
+        Feature::stored_geometry_json(geometry)
+    });
+    let features = accepted
         .into_iter()
-        .map(|(id, geometry, row)| {
-            let mut geometry_json = String::new();
-            crate::geometry::write_geojson(&mut geometry_json, &geometry);
-            Feature {
-                id,
-                bbox: bbox_of(&geometry),
-                geometry,
-                properties: Properties::new(properties.clone(), row),
-                geometry_json: geometry_json.into_boxed_str(),
-            }
+        .zip(geometry_json)
+        .map(|((id, geometry, row), geometry_json)| Feature {
+            id,
+            bbox: bbox_of(&geometry),
+            geometry_json,
+            geometry,
+            properties: Properties::new(properties.clone(), row),
         })
-        .collect()
+        .collect();
+    (features, by_id)
 }
 
 /// Why a polygonal geometry is invalid, if it is (points and lines are not checked).
 fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
-    // The sweep of query areas accepts only valid areas and takes O(n log n); `geo`'s
-    // check compares every pair of edges, so it only runs, for its message, on what the
-    // sweep refuses.
-    if crate::geometry::area::IndexedArea::new(geometry).is_ok() {
+    // The sweep of query areas takes O(n log n) and is stricter than `geo`, which lets
+    // rings touch at a point; `geo`'s check compares every pair of edges (a second on one
+    // detailed outline), so it only decides what the sweep refuses for rings touching.
+    use crate::geometry::area::{IndexedArea, CROSSES_ITSELF};
+    if !matches!(geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
         return None;
+    }
+    match IndexedArea::check(geometry) {
+        Ok(()) => return None,
+        Err(reason) if reason.contains(CROSSES_ITSELF) => return Some(reason),
+        Err(_) => {}
     }
     match geometry {
         Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),

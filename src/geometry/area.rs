@@ -57,7 +57,7 @@ impl IndexedArea {
         IndexedArea::build(geometry, false)
     }
 
-    fn build(geometry: &Geometry<f64>, check_rings: bool) -> Result<IndexedArea, String> {
+    fn edges(geometry: &Geometry<f64>, check_rings: bool) -> Result<Edges, String> {
         let polygons: Vec<&Polygon<f64>> = match geometry {
             Geometry::Polygon(p) => vec![p],
             Geometry::MultiPolygon(MultiPolygon(ps)) => ps.iter().collect(),
@@ -116,6 +116,11 @@ impl IndexedArea {
         if check_rings {
             IndexedArea::check_rings(&ring_refs, &ring_ids, flat_ring)?;
         }
+        Ok(Edges { edges, bounds })
+    }
+
+    fn build(geometry: &Geometry<f64>, check_rings: bool) -> Result<IndexedArea, String> {
+        let Edges { edges, bounds } = IndexedArea::edges(geometry, check_rings)?;
         let segments = edges
             .iter()
             .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
@@ -125,6 +130,12 @@ impl IndexedArea {
             bounds,
             bands: Bands::build(segments, bounds.min().y, bounds.max().y),
         })
+    }
+
+    /// Whether [`IndexedArea::new`] would accept the area (and why not), without
+    /// preparing it.
+    pub fn check(geometry: &Geometry<f64>) -> Result<(), String> {
+        IndexedArea::edges(geometry, true).map(|_| ())
     }
 
     /// Rings that neither cross nor touch, none flat, holes inside their exterior.
@@ -138,7 +149,7 @@ impl IndexedArea {
             let name = |(p, r): RingId| ring_name(p as usize, r as usize);
             if a == b {
                 format!(
-                    "{} crosses itself near ({:.6}, {:.6})",
+                    "{} {CROSSES_ITSELF} ({:.6}, {:.6})",
                     name(a),
                     c.at.x,
                     c.at.y
@@ -296,6 +307,17 @@ fn check_nesting(ring_ids: &[RingId], enclosing: &[Option<usize>]) -> Result<(),
     }
     Ok(())
 }
+
+/// An area's edges and their bounds, checked.
+struct Edges {
+    edges: Vec<Edge>,
+    bounds: Rect<f64>,
+}
+
+/// Said of a ring that crosses or touches itself: invalid by every rule, where rings
+/// touching each other at a point are valid by some (`geo`'s, the load's) and not by the
+/// query areas'.
+pub const CROSSES_ITSELF: &str = "crosses itself near";
 
 fn signed_area(ring: &[Coord<f64>]) -> f64 {
     ring.windows(2)

@@ -13,7 +13,11 @@ use std::fmt::Write as _;
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use geojson::{GeometryValue, Position};
 
-use crate::config::MAX_GEOMETRY_NESTING;
+/// Deepest nesting of brackets in a query geometry: WKT parentheses, GeoJSON brackets and
+/// braces. A WKT polygon needs 3, a multipolygon 4; a GeoJSON multipolygon Feature 6.
+/// Deeper text (a `GEOMETRYCOLLECTION` nested in itself) is a 400 before it is parsed.
+/// (Kept here, below the config, which lists it with the other limits.)
+pub const MAX_GEOMETRY_NESTING: usize = 16;
 
 pub mod area;
 pub mod bands;

@@ -2,7 +2,6 @@
 //! [`Snapshot`] that holds them all. A snapshot is built once by [`crate::data::load`] and
 //! never changed; a reload builds a new one and swaps it in whole.
 
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
@@ -27,9 +26,34 @@ pub struct Feature {
     pub bbox: Rect<f64>,
     /// Published properties, in the order the config lists them.
     pub properties: Properties,
-    /// `geometry` as GeoJSON text, prepared once at load so responses only copy it.
+    /// `geometry` as GeoJSON text, prepared once at load so responses only copy it; empty
+    /// for a point, which is written when asked (see [`Feature::push_geometry_json`]).
     pub geometry_json: Box<str>,
 }
+
+impl Feature {
+    /// The GeoJSON text a feature keeps of its geometry: none for a point (cheaper to
+    /// write than to keep for a million sites).
+    pub fn stored_geometry_json(geometry: &Geometry<f64>) -> Box<str> {
+        let mut text = String::new();
+        if !matches!(geometry, Geometry::Point(_)) {
+            crate::geometry::write_geojson(&mut text, geometry);
+        }
+        text.into_boxed_str()
+    }
+
+    /// Appends the geometry as GeoJSON.
+    pub fn push_geometry_json(&self, out: &mut String) {
+        if self.geometry_json.is_empty() {
+            crate::geometry::write_geojson(out, &self.geometry);
+        } else {
+            out.push_str(&self.geometry_json);
+        }
+    }
+}
+
+/// Feature position by id.
+pub type FeatureIds = rustc_hash::FxHashMap<String, u32>;
 
 impl crate::index::Indexed for Feature {
     fn geometry(&self) -> &Geometry<f64> {
@@ -147,7 +171,7 @@ pub struct Layer {
     /// The features.
     pub features: Vec<Feature>,
     /// Feature position by id.
-    pub by_id: HashMap<String, u32>,
+    pub by_id: FeatureIds,
     /// Names of the count columns, in order.
     pub count_columns: Vec<String>,
     /// Rounds in ascending order; the last is the latest.

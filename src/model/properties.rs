@@ -92,6 +92,14 @@ impl PropertyTableBuilder {
     pub fn push(&mut self, mut value: impl FnMut(&str) -> Option<Value>) -> u32 {
         let row = self.rows;
         self.rows += 1;
+        if row == SAMPLE_ROWS {
+            for seen in &mut self.seen {
+                if seen.text.len() as u32 > SAMPLE_ROWS / 2 {
+                    seen.all_distinct = true;
+                    seen.text = FxHashMap::default();
+                }
+            }
+        }
         let fields = &self.table.fields;
         for ((column, seen), field) in self
             .table
@@ -103,6 +111,10 @@ impl PropertyTableBuilder {
             let value = value(field).unwrap_or(Value::Null);
             let next = column.distinct.len() as u32;
             let at = match value {
+                Value::String(text) if seen.all_distinct => {
+                    column.distinct.push(Value::String(text));
+                    next
+                }
                 Value::String(text) => match seen.text.get(text.as_str()) {
                     Some(&at) => at,
                     None => {
@@ -140,7 +152,14 @@ impl PropertyTableBuilder {
 struct Seen {
     null: Option<u32>,
     text: FxHashMap<Box<str>, u32>,
+    /// A column of mostly distinct texts (names, ids) is not looked up: each row keeps
+    /// its own.
+    all_distinct: bool,
 }
+
+/// After this many rows, a column with more distinct texts than half of them stops being
+/// looked up.
+const SAMPLE_ROWS: u32 = 4096;
 
 /// One feature's properties: its row of its layer's [`PropertyTable`].
 #[derive(Debug, Clone)]
@@ -216,6 +235,26 @@ impl serde::Serialize for Properties {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_column_of_distinct_texts_reads_back_past_the_sample() {
+        let fields = vec!["name".to_string(), "area".to_string()];
+        let mut builder = PropertyTableBuilder::new(&fields);
+        let n = SAMPLE_ROWS * 3;
+        for i in 0..n {
+            builder.push(|f| match f {
+                "name" => Some(json!(format!("site {i}"))),
+                _ => Some(json!(format!("area {}", i % 7))),
+            });
+        }
+        let table = builder.finish();
+        assert_eq!(table.columns[1].distinct.len(), 7);
+        for i in [0, SAMPLE_ROWS - 1, SAMPLE_ROWS, n - 1] {
+            let properties = Properties::new(table.clone(), i);
+            assert_eq!(properties["name"], json!(format!("site {i}")));
+            assert_eq!(properties["area"], json!(format!("area {}", i % 7)));
+        }
+    }
 
     #[test]
     fn rows_read_back_in_field_order_with_shared_values_stored_once() {

@@ -374,8 +374,11 @@ pub fn preview(
             for (column, value) in layer.count_columns.iter().zip(record.values()) {
                 properties.insert(column.clone(), json!(value));
             }
-            let geometry: Value =
-                serde_json::from_str(&feature.geometry_json).unwrap_or(Value::Null);
+            let geometry: Value = {
+                let mut text = String::new();
+                feature.push_geometry_json(&mut text);
+                serde_json::from_str(&text).unwrap_or(Value::Null)
+            };
             features.push(json!({ "type": "Feature", "id": feature.id, "geometry": geometry, "properties": properties }));
         }
     }
