@@ -27,6 +27,7 @@
 //!   the data directory and the audit log (used by the admin routes and `dtmap round`).
 //! - [`export`]: static publishing, the tile pyramid as one PMTiles file with its style.
 //! - [`progress`]: progress bars of long steps on a terminal, step durations in the log.
+//! - [`parallel`]: a map over items on every core, for the long steps of a load.
 //! - [`deadline`], [`background`]: the request deadline that long loops watch, and freeing
 //!   large snapshots off the threads that serve requests.
 //!
@@ -49,6 +50,7 @@ pub mod geometry;
 pub mod index;
 pub mod model;
 pub mod net;
+pub mod parallel;
 pub mod progress;
 pub mod provenance;
 pub mod publish;

@@ -10,7 +10,6 @@ pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
 pub mod languages;
-pub mod parallel;
 pub mod placement;
 pub mod points;
 pub mod published;
@@ -601,7 +600,7 @@ fn build_features(
     let invalid: Vec<Option<String>> = if layer_config.basemap {
         Vec::new()
     } else {
-        parallel::map(&source_features, |f| invalidity(&f.geometry))
+        crate::parallel::map(&source_features, |f| invalidity(&f.geometry))
     };
     for (i, source) in source_features.into_iter().enumerate() {
         let id = source
@@ -644,7 +643,7 @@ fn build_features(
         accepted.push((id, source.geometry, row));
     }
     let properties = properties.finish();
-    let geometry_json = parallel::map(&accepted, |(_, geometry, _)| {
+    let geometry_json = crate::parallel::map(&accepted, |(_, geometry, _)| {
         Feature::stored_geometry_json(geometry)
     });
     let features = accepted

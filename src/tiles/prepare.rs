@@ -89,6 +89,8 @@ impl PolygonRings {
 #[derive(Debug, Clone)]
 enum SourceShape {
     Empty,
+    /// One point, kept inline: a layer of a million sites makes no allocation per site.
+    Point(SourcePoint),
     Points(Vec<SourcePoint>),
     Lines(Vec<usize>),
     Polygons(Vec<Vec<usize>>),
@@ -98,6 +100,8 @@ enum SourceShape {
 #[derive(Debug)]
 pub struct PreparedLayer {
     shapes: Vec<SourceShape>,
+    /// Every shape is points (or nothing): shapes are projected when asked, never kept.
+    points_only: bool,
     /// Centre of each feature's bounding box (lon/lat), where a collapsed polygon is drawn.
     centres: Vec<SourcePoint>,
     /// Where each polygon feature's label goes (a point inside it), lon/lat.
@@ -158,7 +162,14 @@ impl PreparedLayer {
         } else {
             Vec::new()
         };
+        let points_only = shapes.iter().all(|s| {
+            matches!(
+                s,
+                SourceShape::Empty | SourceShape::Point(_) | SourceShape::Points(_)
+            )
+        });
         PreparedLayer {
+            points_only,
             shapes,
             centres,
             label_points,
@@ -206,12 +217,23 @@ impl PreparedLayer {
         Some(project(point, zoom))
     }
 
-    /// Every feature's shape at `zoom` (by feature position), made on first use.
-    pub fn at_zoom(&self, zoom: u8) -> Arc<Vec<Shape>> {
-        let Some(slot) = self.zooms.get(usize::from(zoom)) else {
-            return Arc::new(self.make_zoom(zoom));
+    /// Every feature's shape at `zoom` (by feature position): lines and polygons simplified
+    /// once per zoom on first use and kept; points projected when asked, as that costs less
+    /// than keeping a million of them per zoom.
+    pub fn at_zoom(&self, zoom: u8) -> ZoomShapes<'_> {
+        let kept = if self.points_only {
+            None
+        } else {
+            Some(match self.zooms.get(usize::from(zoom)) {
+                None => Arc::new(self.make_zoom(zoom)),
+                Some(slot) => slot.get_or_init(|| Arc::new(self.make_zoom(zoom))).clone(),
+            })
         };
-        slot.get_or_init(|| Arc::new(self.make_zoom(zoom))).clone()
+        ZoomShapes {
+            layer: self,
+            zoom,
+            kept,
+        }
     }
 
     fn make_zoom(&self, zoom: u8) -> Vec<Shape> {
@@ -225,6 +247,7 @@ impl PreparedLayer {
     fn shape_at(&self, shape: &SourceShape, centre: SourcePoint, zoom: u8) -> Shape {
         match shape {
             SourceShape::Empty => Shape::Empty,
+            SourceShape::Point(p) => Shape::Points(vec![project(*p, zoom)]),
             SourceShape::Points(points) => {
                 Shape::Points(points.iter().map(|&p| project(p, zoom)).collect())
             }
@@ -287,6 +310,7 @@ fn cell_indexes(
         .enumerate()
         .flat_map(|(position, shape)| {
             let points = match shape {
+                SourceShape::Point(point) => std::slice::from_ref(point),
                 SourceShape::Points(points) => points.as_slice(),
                 _ => &[],
             };
@@ -392,6 +416,8 @@ fn source_shape(
         SourceShape::Polygons(polygons)
     } else if !lines.is_empty() {
         SourceShape::Lines(lines)
+    } else if points.len() == 1 {
+        SourceShape::Point(points[0])
     } else if !points.is_empty() {
         SourceShape::Points(points)
     } else {
@@ -432,6 +458,32 @@ fn collect(
     }
 }
 
+/// The shapes of a layer's features at one zoom.
+#[derive(Debug)]
+pub struct ZoomShapes<'a> {
+    layer: &'a PreparedLayer,
+    zoom: u8,
+    /// The zoom's kept shapes; `None` for a layer of points.
+    kept: Option<Arc<Vec<Shape>>>,
+}
+
+impl ZoomShapes<'_> {
+    /// The shape of the feature at `position`, if there is one.
+    pub fn get(&self, position: usize) -> Option<std::borrow::Cow<'_, Shape>> {
+        match &self.kept {
+            Some(kept) => kept.get(position).map(std::borrow::Cow::Borrowed),
+            None => {
+                let layer = self.layer;
+                let shape = layer.shapes.get(position)?;
+                let centre = *layer.centres.get(position)?;
+                Some(std::borrow::Cow::Owned(
+                    layer.shape_at(shape, centre, self.zoom),
+                ))
+            }
+        }
+    }
+}
+
 /// The prepared layers of one snapshot, by position in [`Snapshot::layers`].
 #[derive(Debug)]
 pub struct PreparedSnapshot {
@@ -446,17 +498,13 @@ impl PreparedSnapshot {
     pub fn build(snapshot: &Snapshot, options: &TileOptions) -> PreparedSnapshot {
         PreparedSnapshot {
             version: snapshot.version,
-            layers: snapshot
-                .layers
-                .iter()
-                .map(|layer| {
-                    let _step = crate::progress::Step::start(format!(
-                        "preparing the tiles of layer {}",
-                        layer.id
-                    ));
-                    PreparedLayer::build(layer, options)
-                })
-                .collect(),
+            layers: crate::parallel::map(&snapshot.layers, |layer| {
+                let _step = crate::progress::Step::start(format!(
+                    "preparing the tiles of layer {}",
+                    layer.id
+                ));
+                PreparedLayer::build(layer, options)
+            }),
         }
     }
 }

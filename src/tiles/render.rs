@@ -99,7 +99,7 @@ pub fn render_layer(
         let Some(shape) = shapes.get(position as usize) else {
             continue;
         };
-        let Some(geometry) = clip_shape(shape, &clip, origin) else {
+        let Some(geometry) = clip_shape(&shape, &clip, origin) else {
             continue;
         };
         let properties = feature_properties(layer, request.round, position);
@@ -192,8 +192,10 @@ fn add_cells(
     layer
         .index
         .for_each_candidate(&tile.bounds_lonlat(margin), |position| {
-            if let Some(Shape::Points(ps)) = shapes.get(position as usize) {
-                points.extend(ps.iter().map(|p| (position, *p)));
+            if let Some(shape) = shapes.get(position as usize) {
+                if let Shape::Points(ps) = shape.as_ref() {
+                    points.extend(ps.iter().map(|p| (position, *p)));
+                }
             }
         });
     for cell in aggregate(points, cell, columns, rows) {

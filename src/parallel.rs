@@ -1,5 +1,5 @@
-//! Work spread over the machine's cores while loading: one contiguous share of the items
-//! per thread, results in the items' order.
+//! Work spread over the machine's cores while loading and preparing tiles: one contiguous
+//! share of the items per thread, results in the items' order.
 
 /// `f` of every item, computed on every core, in the items' order. A panic in `f` is a
 /// panic here, as it would be in a loop.
