@@ -694,6 +694,11 @@ pub fn is_remote(path: &str) -> bool {
     scheme.starts_with("http://") || scheme.starts_with("https://")
 }
 
+/// Most bytes an XLSX workbook (a source, a count table or an uploaded round) may unpack
+/// to: a 20 MB workbook of a million rows unpacks to about 190 MB, while a crafted one of
+/// a few MB can unpack to many GB.
+pub const MAX_WORKBOOK_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Most bytes read over HTTP for one remote FlatGeobuf source.
 pub const MAX_REMOTE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Longest single range request when reading a remote FlatGeobuf source (a feature, or a

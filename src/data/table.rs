@@ -144,6 +144,16 @@ pub enum TableError {
     /// No header row.
     #[error("the table is empty (no header row)")]
     Empty,
+    /// The workbook unpacks to more than the limit.
+    #[error(
+        "the workbook unpacks to more than {} MiB, the most dtmap reads; \
+         split it, or save the sheet as CSV",
+        .limit / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }
 
 fn quoted(names: &[String]) -> String {
@@ -379,6 +389,7 @@ impl<'a> CsvRows<'a> {
 }
 
 fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    check_unpacked(bytes, crate::config::MAX_WORKBOOK_UNPACKED_BYTES)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| TableError::Workbook(e.to_string()))?;
     let sheet_name = match sheet {
@@ -429,6 +440,37 @@ fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError>
     })
 }
 
+/// Refuses a zipped workbook (XLSX, ODS) whose parts unpack to more than `limit` bytes:
+/// first by the sizes its directory declares, then by inflating every part, counting, as a
+/// part may hold more than it declares. Files that are not zip archives are left to the
+/// workbook reader.
+fn check_unpacked(bytes: &[u8], limit: u64) -> Result<(), TableError> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let too_large = TableError::TooLarge { limit };
+    let declared = (0..archive.len())
+        .filter_map(|i| archive.by_index_raw(i).ok().map(|part| part.size()))
+        .fold(0u64, u64::saturating_add);
+    if declared > limit {
+        return Err(too_large);
+    }
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index(i)
+            .map_err(|e| TableError::Workbook(e.to_string()))?;
+        let mut allowed = std::io::Read::take(part, limit - unpacked + 1);
+        let read = std::io::copy(&mut allowed, &mut std::io::sink())
+            .map_err(|e| TableError::Workbook(e.to_string()))?;
+        unpacked += read;
+        if unpacked > limit {
+            return Err(too_large);
+        }
+    }
+    Ok(())
+}
+
 fn cell_of(data: &Data) -> Cell {
     match data {
         Data::Empty => Cell::Empty,
@@ -466,6 +508,50 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zip archive with one part of `size` zero bytes, its directory declaring
+    /// `declared` (a crafted archive lies).
+    fn zip_of_zeros(size: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer
+            .start_file("xl/worksheets/sheet1.xml", options)
+            .unwrap();
+        writer.write_all(&vec![0u8; size]).unwrap();
+        writer.finish().unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_beyond_the_limit_is_refused_before_it_is_read() {
+        let bomb = zip_of_zeros(4 << 20);
+        assert!(bomb.len() < 64 << 10, "{} bytes packed", bomb.len());
+        let refused = check_unpacked(&bomb, 1 << 20).unwrap_err();
+        assert!(matches!(refused, TableError::TooLarge { limit } if limit == 1 << 20));
+        assert!(refused.to_string().contains("more than 1 MiB"), "{refused}");
+        check_unpacked(&bomb, 4 << 20).unwrap();
+        // A directory declaring less than a part holds: the inflated bytes are counted.
+        let mut lying = bomb.clone();
+        let declared = (4u32 << 20).to_le_bytes();
+        let small = 1000u32.to_le_bytes();
+        let mut patched = 0;
+        for at in 0..lying.len().saturating_sub(4) {
+            if lying[at..at + 4] == declared {
+                lying[at..at + 4].copy_from_slice(&small);
+                patched += 1;
+            }
+        }
+        assert!(patched >= 1, "the sizes are in the headers");
+        assert!(matches!(
+            check_unpacked(&lying, 1 << 20),
+            Err(TableError::TooLarge { .. }) | Err(TableError::Workbook(_))
+        ));
+        // Not a zip archive: left to the reader.
+        check_unpacked(b"site,round\n", 10).unwrap();
+    }
 
     #[test]
     fn excel_serials_become_iso_dates() {
