@@ -46,12 +46,7 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     let mut hasher = Xxh3::new();
     // The whole effective config, so a config-only change is a new version too.
     hasher.update(&config.fingerprint().to_le_bytes());
-    let read: Vec<ReadLayer> = config
-        .layers
-        .iter()
-        .map(|layer_config| read_layer(config, layer_config, &mut report, &mut hasher))
-        .collect();
-    let mut layers = build_layers(config, read, &mut report);
+    let mut layers = read_and_build(config, &mut report, &mut hasher);
     let checking = progress::Step::start("rolling up and checking the layers");
     rollup::roll_up(&mut layers, &mut report);
     for layer in &mut layers {
@@ -111,23 +106,41 @@ struct ReadLayer {
     count_bytes: Vec<Option<Cow<'static, [u8]>>>,
 }
 
-/// Builds every layer, in config order; a point layer whose `coordinates.action` moves or
-/// leaves out sites is built after the others, as it is checked against their areas.
-fn build_layers(config: &Config, read: Vec<ReadLayer>, report: &mut LoadReport) -> Vec<Layer> {
+/// A layer read and built on its own thread, or read and left for later.
+enum Outcome {
+    Built(Layer),
+    /// A point layer whose `coordinates.action` moves or leaves out sites: built once the
+    /// layers of areas it is checked against are.
+    Later(ReadLayer),
+}
+
+/// Reads and builds every layer, in config order, the layers side by side on every core;
+/// each layer's problems and input digest are added in config order, so the report and
+/// the data version do not depend on which finished first.
+fn read_and_build(config: &Config, report: &mut LoadReport, hasher: &mut Xxh3) -> Vec<Layer> {
     let adjusts = |c: &LayerConfig| c.coordinates.action != CoordinateAction::Warn;
-    let mut built: Vec<Option<Layer>> = Vec::with_capacity(read.len());
-    let mut later = Vec::new();
-    for (layer_config, read) in config.layers.iter().zip(read) {
-        if adjusts(layer_config) {
-            later.push((built.len(), read));
-            built.push(None);
+    let outcomes = crate::parallel::map(&config.layers, |layer_config| {
+        let mut report = LoadReport::default();
+        let mut hasher = Xxh3::new();
+        let read = read_layer(config, layer_config, &mut report, &mut hasher);
+        let outcome = if adjusts(layer_config) {
+            Outcome::Later(read)
         } else {
-            built.push(Some(build_read(
-                layer_config,
-                read,
-                &HashSet::new(),
-                report,
-            )));
+            Outcome::Built(build_read(layer_config, read, &HashSet::new(), &mut report))
+        };
+        (outcome, report, hasher.digest())
+    });
+    let mut built: Vec<Option<Layer>> = Vec::with_capacity(outcomes.len());
+    let mut later = Vec::new();
+    for (outcome, layer_report, digest) in outcomes {
+        report.problems.extend(layer_report.problems);
+        hasher.update(&digest.to_le_bytes());
+        match outcome {
+            Outcome::Built(layer) => built.push(Some(layer)),
+            Outcome::Later(read) => {
+                later.push((built.len(), read));
+                built.push(None);
+            }
         }
     }
     for (position, mut read) in later {
