@@ -108,7 +108,7 @@ struct ReadLayer {
 
 /// A layer read and built on its own thread, or read and left for later.
 enum Outcome {
-    Built(Layer),
+    Built(Box<Layer>),
     /// A point layer whose `coordinates.action` moves or leaves out sites: built once the
     /// layers of areas it is checked against are.
     Later(ReadLayer),
@@ -126,7 +126,12 @@ fn read_and_build(config: &Config, report: &mut LoadReport, hasher: &mut Xxh3) -
         let outcome = if adjusts(layer_config) {
             Outcome::Later(read)
         } else {
-            Outcome::Built(build_read(layer_config, read, &HashSet::new(), &mut report))
+            Outcome::Built(Box::new(build_read(
+                layer_config,
+                read,
+                &HashSet::new(),
+                &mut report,
+            )))
         };
         (outcome, report, hasher.digest())
     });
@@ -136,7 +141,7 @@ fn read_and_build(config: &Config, report: &mut LoadReport, hasher: &mut Xxh3) -
         report.problems.extend(layer_report.problems);
         hasher.update(&digest.to_le_bytes());
         match outcome {
-            Outcome::Built(layer) => built.push(Some(layer)),
+            Outcome::Built(layer) => built.push(Some(*layer)),
             Outcome::Later(read) => {
                 later.push((built.len(), read));
                 built.push(None);
