@@ -251,6 +251,13 @@ impl Filter {
         }
     }
 
+    /// Whether the filter is exactly the range [`Filter::count_range`] gives (a lone
+    /// comparison or `BETWEEN` of a count with a number): the features in that range are
+    /// the matches, with no need to test each.
+    pub fn is_count_range(&self) -> bool {
+        matches!(self, Filter::Compare(..) | Filter::Between(..)) && self.count_range().is_some()
+    }
+
     /// A box outside which no feature can pass, when the filter implies one (a spatial
     /// predicate, alone or inside an `AND`), so the R-tree can narrow the scan.
     pub fn candidate_box(&self) -> Option<geo::Rect<f64>> {

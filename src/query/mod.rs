@@ -90,14 +90,23 @@ pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
         let (column, lower, upper) = selection.filter.as_ref()?.count_range()?;
         layer.features_in_count_range(selection.round?, column, lower, upper)
     };
+    // The candidates are the matches, when they come from the range that is the filter.
+    let mut exact = false;
     let mut matches: Vec<u32> = match (&selection.bbox, implied_box) {
         (Some(bbox), _) => features_in_bbox(layer, bbox),
         (None, Some(rect)) => candidates_in_rect(layer, &rect),
-        (None, None) => {
-            implied_range().unwrap_or_else(|| (0..layer.features.len() as u32).collect())
-        }
+        (None, None) => match implied_range() {
+            Some(in_range) => {
+                exact = selection
+                    .filter
+                    .as_ref()
+                    .is_some_and(Filter::is_count_range);
+                in_range
+            }
+            None => (0..layer.features.len() as u32).collect(),
+        },
     };
-    if let Some(filter) = &selection.filter {
+    if let Some(filter) = selection.filter.as_ref().filter(|_| !exact) {
         let mut ticker = crate::deadline::Ticker::every(64);
         matches.retain(|&f| !ticker.expired() && filter.matches(layer, selection.round, f));
     }

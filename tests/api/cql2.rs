@@ -107,6 +107,69 @@ async fn a_count_threshold_and_a_governorate_list_select_what_a_scan_selects() {
     .await;
 }
 
+/// A lone comparison of a count is answered from the layer's ordered counts without
+/// testing each feature: its matches, their number and their file order must be a scan's.
+#[tokio::test]
+async fn a_lone_count_comparison_selects_what_a_scan_selects_in_file_order() {
+    let snapshot = iraq_snapshot();
+    let sites = snapshot.layer("sites").unwrap();
+    let count = |f: u32| latest_count(sites, f, "idp_individuals");
+    let mut values: Vec<i64> = (0..sites.features.len() as u32).filter_map(count).collect();
+    values.sort_unstable();
+    let at = |percent: usize| values[values.len() * percent / 100];
+    let (low, mid, high) = (at(20), at(50), at(80));
+    type Keep = Box<dyn Fn(i64) -> bool>;
+    let cases: Vec<(String, Keep)> = vec![
+        (
+            format!("idp_individuals > {mid}"),
+            Box::new(move |n| n > mid),
+        ),
+        (
+            format!("idp_individuals >= {mid}"),
+            Box::new(move |n| n >= mid),
+        ),
+        (
+            format!("idp_individuals < {low}"),
+            Box::new(move |n| n < low),
+        ),
+        (
+            format!("idp_individuals <= {low}"),
+            Box::new(move |n| n <= low),
+        ),
+        (
+            format!("idp_individuals = {high}"),
+            Box::new(move |n| n == high),
+        ),
+        (
+            format!("idp_individuals BETWEEN {low} AND {high}"),
+            Box::new(move |n| (low..=high).contains(&n)),
+        ),
+        (
+            format!("idp_individuals > {mid}.5"),
+            Box::new(move |n| n > mid),
+        ),
+    ];
+    let state = iraq_state();
+    for (text, keep) in cases {
+        let expected: Vec<String> = sites
+            .features
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| count(*i as u32).is_some_and(&keep))
+            .map(|(_, f)| f.id.clone())
+            .collect();
+        assert!(
+            !expected.is_empty() && expected.len() < sites.features.len(),
+            "{text}: {} of {}",
+            expected.len(),
+            sites.features.len()
+        );
+        let page = get_json(&state, &filter_uri("sites", &text, None, "")).await;
+        assert_eq!(ids(&page), expected, "{text}");
+        assert_eq!(page["numberMatched"], expected.len(), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn like_selects_names_by_prefix() {
     let snapshot = iraq_snapshot();
