@@ -112,7 +112,7 @@ pub struct AreaParams {
 pub(super) enum QueryArea {
     Polygon {
         geometry: Geometry<f64>,
-        area: Arc<IndexedArea>,
+        area: Box<IndexedArea>,
         relation: Relation,
         described: Value,
     },
@@ -260,7 +260,7 @@ pub(super) fn resolve_area(
             .map_err(|e| ApiError::bad_request(format!("geometry: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area: Arc::new(area),
+            area: Box::new(area),
             relation,
             described: json!({ "type": "geometry" }),
         });
@@ -278,12 +278,11 @@ pub(super) fn resolve_area(
             ApiError::bad_request(format!("area: {layer_id} has no feature {feature_id:?}"))
         })?;
         let geometry = source.features[at as usize].geometry.clone();
-        let area = source
-            .prepared_area(at)
+        let area = IndexedArea::of_loaded(&geometry)
             .map_err(|e| ApiError::bad_request(format!("area {name}: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area,
+            area: Box::new(area),
             relation,
             described: json!({ "type": "feature", "layer": layer_id, "id": feature_id }),
         });
