@@ -135,8 +135,9 @@ impl FileReloader {
     }
 }
 
-/// Loads a config's data, and prepares its tiles when it loaded cleanly, on a thread of the lowest scheduling
-/// priority: a reload takes what CPU the requests leave.
+/// Loads a config's data, and prepares its tiles when it loaded cleanly, on a thread of
+/// lowered priority ([`reload_priority`]): below the requests, above the background pool
+/// of heavy requests, so that a reload finishes under load.
 async fn load_in_background(
     config: Config,
 ) -> Result<
@@ -151,8 +152,7 @@ async fn load_in_background(
     let spawned = std::thread::Builder::new()
         .name("dtmap-reload".into())
         .spawn(move || {
-            let _ =
-                thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
+            let _ = thread_priority::set_current_thread_priority(reload_priority());
             let (snapshot, report) = crate::data::load(&config);
             let tile_cache = report
                 .is_ok()
@@ -163,6 +163,17 @@ async fn load_in_background(
         return Err(());
     }
     result.await.map_err(|_| ())
+}
+
+/// The priority of a reload's threads: nice 10 on Linux (a tenth of a request thread's
+/// share of a busy core). At the lowest (nice 19, as the background pool of heavy
+/// requests) a reload got under 1 % of the CPU while requests kept both cores busy, and
+/// took minutes.
+fn reload_priority() -> thread_priority::ThreadPriority {
+    match thread_priority::ThreadPriorityValue::try_from(24u8) {
+        Ok(value) => thread_priority::ThreadPriority::Crossplatform(value),
+        Err(_) => thread_priority::ThreadPriority::Min,
+    }
 }
 
 /// A [`FileReloader`] shared by every trigger.
