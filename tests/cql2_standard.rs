@@ -236,6 +236,7 @@ fn layer() -> &'static Layer {
             counts: Vec::new(),
             synthetic: false,
             count_order: Vec::new(),
+            prepared_areas: Vec::new(),
             round_totals: Vec::new(),
             points: None,
             group_by: None,

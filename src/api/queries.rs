@@ -112,7 +112,7 @@ pub struct AreaParams {
 pub(super) enum QueryArea {
     Polygon {
         geometry: Geometry<f64>,
-        area: Box<IndexedArea>,
+        area: Arc<IndexedArea>,
         relation: Relation,
         described: Value,
     },
@@ -260,7 +260,7 @@ pub(super) fn resolve_area(
             .map_err(|e| ApiError::bad_request(format!("geometry: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area: Box::new(area),
+            area: Arc::new(area),
             relation,
             described: json!({ "type": "geometry" }),
         });
@@ -278,11 +278,12 @@ pub(super) fn resolve_area(
             ApiError::bad_request(format!("area: {layer_id} has no feature {feature_id:?}"))
         })?;
         let geometry = source.features[at as usize].geometry.clone();
-        let area = IndexedArea::of_loaded(&geometry)
+        let area = source
+            .prepared_area(at)
             .map_err(|e| ApiError::bad_request(format!("area {name}: {e}")))?;
         return Ok(QueryArea::Polygon {
             geometry,
-            area: Box::new(area),
+            area,
             relation,
             described: json!({ "type": "feature", "layer": layer_id, "id": feature_id }),
         });

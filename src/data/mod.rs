@@ -402,6 +402,12 @@ fn build(
         .is_points()
         .then(|| point_tree(&features, &joined, group_by.as_ref()));
     drop(indexing);
+    let prepared_areas = match kind {
+        GeometryKind::Polygon => (0..features.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect(),
+        _ => Vec::new(),
+    };
     let count_order = (0..joined.rounds.len() * joined.columns.len())
         .map(|_| std::sync::OnceLock::new())
         .collect();
@@ -445,6 +451,7 @@ fn build(
         rounds: joined.rounds,
         synthetic: joined.counts.iter().any(RoundCounts::any_synthetic),
         count_order,
+        prepared_areas,
         counts: joined.counts,
         round_totals: Vec::new(),
         index,

@@ -304,6 +304,88 @@ fn a_governorate_as_the_area_finds_exactly_its_sites_by_position() {
 /// such areas). Loading accepts it (`geo`'s rules), so totals over it must answer, and
 /// count the sites of both parts and none outside.
 #[tokio::test]
+async fn totals_over_a_detailed_area_equal_a_scan_and_its_preparation_is_kept() {
+    // A star of 2,400 vertices (above KEPT_AREA_MIN_VERTICES), and sites on a grid.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2_400;
+    let ring: Vec<[f64; 2]> = (0..=n)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+            let radius = if i % 2 == 0 { 1.0 } else { 0.8 };
+            [radius * angle.cos(), radius * angle.sin()]
+        })
+        .collect();
+    let star = geo::Polygon::new(
+        geo::LineString::from(ring.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>()),
+        vec![],
+    );
+    let area = serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "STAR"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]});
+    std::fs::write(dir.path().join("areas.geojson"), area.to_string()).unwrap();
+    let mut csv = String::from("id,lon,lat,round,individuals\n");
+    let mut expected = (0, 0);
+    for i in 0..41 {
+        for j in 0..41 {
+            let (lon, lat) = (-1.0 + 0.05 * i as f64, -1.0 + 0.05 * j as f64 + 0.0123);
+            let people = 1 + i * 41 + j;
+            csv.push_str(&format!("s{i}_{j},{lon},{lat},2024-01-01,{people}\n"));
+            if geo::Contains::contains(&star, &geo::Point::new(lon, lat)) {
+                expected.0 += 1;
+                expected.1 += people;
+            }
+        }
+    }
+    assert!(expected.0 > 100 && expected.0 < 41 * 41, "{expected:?}");
+    std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
+    let toml = r#"
+[[layer]]
+id = "areas"
+source = { path = "areas.geojson" }
+id_field = "code"
+[[layer]]
+id = "sites"
+source = { path = "sites.csv", lon = "lon", lat = "lat" }
+id_field = "id"
+[[layer.counts]]
+path = "sites.csv"
+key = "id"
+round = "round"
+columns = ["individuals"]
+"#;
+    let config = Config::from_toml_str(
+        toml,
+        "star.toml",
+        dtmap::config::DataRoot::Dir(dir.path().to_path_buf()),
+    )
+    .unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "{report}");
+    let areas = snapshot.layer("areas").unwrap().clone();
+    let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
+    for _ in 0..2 {
+        let reply = super::common::get(&state, "/collections/sites/totals?area=areas/STAR").await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let totals = reply.json();
+        assert_eq!(totals["sites"], expected.0, "{totals}");
+        assert_eq!(totals["totals"]["individuals"], expected.1, "{totals}");
+    }
+    let (first, second) = (
+        areas.prepared_area(0).unwrap(),
+        areas.prepared_area(0).unwrap(),
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &second),
+        "kept, not prepared again"
+    );
+}
+
+#[tokio::test]
 async fn totals_over_a_loaded_area_whose_parts_touch_at_a_point_answer() {
     let dir = tempfile::tempdir().unwrap();
     let area = serde_json::json!({"type": "FeatureCollection", "features": [{
