@@ -130,46 +130,29 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
             by_area[area as usize].push(i as u32);
         }
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let work: Vec<(usize, &Vec<u32>)> = by_area
         .iter()
         .enumerate()
         .filter(|(_, s)| !s.is_empty())
         .collect();
-    let chunk = work.len().div_ceil(threads).max(1);
-    let found: Vec<u32> = std::thread::scope(|scope| {
-        let handles: Vec<_> = work
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut found = Vec::new();
-                    for &(area, members) in part {
-                        let shape = &areas.features[area].geometry;
-                        let prepared = IndexedArea::of_loaded(shape).ok();
-                        for &site in members {
-                            let geo::Geometry::Point(p) = sites.features[site as usize].geometry
-                            else {
-                                continue;
-                            };
-                            let hit = match &prepared {
-                                Some(a) => a.locate(p.0) != Location::Outside,
-                                None => shape.intersects(&p),
-                            };
-                            if hit {
-                                found.push(site);
-                            }
-                        }
-                    }
-                    found
-                })
+    let found = crate::parallel::map(&work, |&(area, members)| {
+        let shape = &areas.features[area].geometry;
+        let prepared = IndexedArea::of_loaded(shape).ok();
+        members
+            .iter()
+            .copied()
+            .filter(|&site| {
+                let geo::Geometry::Point(p) = sites.features[site as usize].geometry else {
+                    return false;
+                };
+                match &prepared {
+                    Some(a) => a.locate(p.0) != Location::Outside,
+                    None => shape.intersects(&p),
+                }
             })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+            .collect::<Vec<u32>>()
     });
-    for site in found {
+    for site in found.into_iter().flatten() {
         inside[site as usize] = true;
     }
     inside

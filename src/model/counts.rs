@@ -81,7 +81,9 @@ impl RoundCounts {
         }
         for column in 0..self.columns {
             let at = column * self.features + feature;
-            self.wide.remove(&at);
+            if !self.wide.is_empty() {
+                self.wide.remove(&at);
+            }
             self.values[at] = match values.get(column).copied().flatten() {
                 None => EMPTY,
                 Some(v) if (0..WIDE as i64).contains(&v) => v as u32,

@@ -303,6 +303,35 @@ fn a_governorate_as_the_area_finds_exactly_its_sites_by_position() {
 /// A real boundary can be a MultiPolygon whose parts touch at a point (Natural Earth has
 /// such areas). Loading accepts it (`geo`'s rules), so totals over it must answer, and
 /// count the sites of both parts and none outside.
+/// Loads `areas.geojson` (ids in `code`) and `sites.csv` (`id`, `lon`, `lat`, `round`,
+/// `individuals`) from `dir`, as a layer of areas and a layer of sites with counts.
+fn load_areas_and_sites(dir: &std::path::Path) -> dtmap::model::Snapshot {
+    let toml = r#"
+[[layer]]
+id = "areas"
+source = { path = "areas.geojson" }
+id_field = "code"
+[[layer]]
+id = "sites"
+source = { path = "sites.csv", lon = "lon", lat = "lat" }
+id_field = "id"
+[[layer.counts]]
+path = "sites.csv"
+key = "id"
+round = "round"
+columns = ["individuals"]
+"#;
+    let config = Config::from_toml_str(
+        toml,
+        "areas-and-sites.toml",
+        dtmap::config::DataRoot::Dir(dir.to_path_buf()),
+    )
+    .unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(report.is_ok(), "{report}");
+    snapshot
+}
+
 #[tokio::test]
 async fn totals_over_a_detailed_area_equal_a_scan_and_its_preparation_is_kept() {
     // A star of 2,400 vertices (above KEPT_AREA_MIN_VERTICES), and sites on a grid.
@@ -338,29 +367,7 @@ async fn totals_over_a_detailed_area_equal_a_scan_and_its_preparation_is_kept() 
     }
     assert!(expected.0 > 100 && expected.0 < 41 * 41, "{expected:?}");
     std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
-    let toml = r#"
-[[layer]]
-id = "areas"
-source = { path = "areas.geojson" }
-id_field = "code"
-[[layer]]
-id = "sites"
-source = { path = "sites.csv", lon = "lon", lat = "lat" }
-id_field = "id"
-[[layer.counts]]
-path = "sites.csv"
-key = "id"
-round = "round"
-columns = ["individuals"]
-"#;
-    let config = Config::from_toml_str(
-        toml,
-        "star.toml",
-        dtmap::config::DataRoot::Dir(dir.path().to_path_buf()),
-    )
-    .unwrap();
-    let (snapshot, report) = dtmap::data::load(&config);
-    assert!(report.is_ok(), "{report}");
+    let snapshot = load_areas_and_sites(dir.path());
     let areas = snapshot.layer("areas").unwrap().clone();
     let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
     for _ in 0..2 {
@@ -406,29 +413,7 @@ async fn totals_over_a_loaded_area_whose_parts_touch_at_a_point_answer() {
         csv.push_str(&format!("{id},{lon},{lat},2024-01-01,{n}\n"));
     }
     std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
-    let toml = r#"
-[[layer]]
-id = "areas"
-source = { path = "areas.geojson" }
-id_field = "code"
-[[layer]]
-id = "sites"
-source = { path = "sites.csv", lon = "lon", lat = "lat" }
-id_field = "id"
-[[layer.counts]]
-path = "sites.csv"
-key = "id"
-round = "round"
-columns = ["individuals"]
-"#;
-    let config = Config::from_toml_str(
-        toml,
-        "touching.toml",
-        dtmap::config::DataRoot::Dir(dir.path().to_path_buf()),
-    )
-    .unwrap();
-    let (snapshot, report) = dtmap::data::load(&config);
-    assert!(report.is_ok(), "{report}");
+    let snapshot = load_areas_and_sites(dir.path());
     let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
     let reply = super::common::get(&state, "/collections/sites/totals?area=areas/A1").await;
     assert_eq!(
