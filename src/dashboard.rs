@@ -219,9 +219,7 @@ fn text_property(layer: &Layer, feature: u32, field: Option<&String>) -> Option<
 fn area_position(areas: &Layer, id: Option<&str>) -> Result<Option<u32>, DashboardError> {
     id.map(|id| {
         areas
-            .by_id
-            .get(id)
-            .copied()
+            .position(id)
             .ok_or_else(|| DashboardError::UnknownArea(id.to_string()))
     })
     .transpose()

@@ -15,6 +15,25 @@ use dtmap::server::ConnectionLimits;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t`, the same in mimalloc
+/// 2 and 3; libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Makes mimalloc give freed pages back to the system at once rather than after a delay
+/// (unless `MIMALLOC_PURGE_DELAY` says otherwise). A load frees most of what it builds
+/// on threads that then go idle, where a delayed purge never came: 1 M sites left about
+/// 180 MB more resident after load, and the peak was 280 MB higher.
+fn return_freed_memory_at_once() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's integer options; any value is valid for it, and
+        // mimalloc reads its options atomically.
+        #[allow(unsafe_code)]
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        }
+    }
+}
+
 /// A map tile and query server for humanitarian displacement data.
 ///
 /// With no config file, serves the built-in Iraq dataset.
@@ -135,6 +154,7 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
+    return_freed_memory_at_once();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DTMAP_LOG")

@@ -201,11 +201,7 @@ fn layer() -> &'static Layer {
                 fields.push(name);
             }
         }
-        let by_id = features
-            .iter()
-            .enumerate()
-            .map(|(i, f): (usize, &Feature)| (f.id.clone(), i as u32))
-            .collect();
+        let by_id = dtmap::model::FeatureIds::of(&features);
         let extent = features.iter().map(|f| f.bbox).reduce(|a, b| {
             geo::Rect::new(
                 geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },

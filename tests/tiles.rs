@@ -715,7 +715,7 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
             check_against_source(&locations, tile, decoded.get("locations"));
             for feature in decoded.get("states").into_iter().flatten() {
                 let id = feature.text("ADM1_PCODE").expect("the state's p-code");
-                let position = states.by_id[id];
+                let position = states.position(id).unwrap();
                 let record = states.count(states.rounds.len() - 1, position).unwrap();
                 assert_eq!(
                     feature.properties.get("persons").and_then(|v| v.as_i64()),

@@ -87,7 +87,7 @@ async fn gdal_reads_the_tiles_and_finds_the_source_features_clipped_to_the_tile(
                 let geometry: geojson::Geometry =
                     serde_json::from_value(feature["geometry"].clone()).unwrap();
                 let decoded: geo::Geometry<f64> = geometry.try_into().unwrap();
-                let Some(&position) = layer.by_id.get(&id) else {
+                let Some(position) = layer.position(&id) else {
                     assert!(id.starts_with("cluster/"), "{id}");
                     continue;
                 };

@@ -168,9 +168,8 @@ pub async fn one(
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
     check_crs(params.crs.as_deref(), "crs")?;
-    let &feature = layer
-        .by_id
-        .get(&fid)
+    let feature = layer
+        .position(&fid)
         .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
     let round = select_round(layer, params.round.as_deref(), params.datetime.as_deref())?;
     let properties = property_choice(layer, params.properties.as_deref())?;

@@ -274,7 +274,7 @@ pub(super) fn resolve_area(
         let source = snapshot.layer(layer_id).ok_or_else(|| {
             ApiError::bad_request(format!("area: there is no layer {layer_id:?}"))
         })?;
-        let &at = source.by_id.get(feature_id).ok_or_else(|| {
+        let at = source.position(feature_id).ok_or_else(|| {
             ApiError::bad_request(format!("area: {layer_id} has no feature {feature_id:?}"))
         })?;
         let geometry = source.features[at as usize].geometry.clone();

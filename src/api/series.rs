@@ -49,9 +49,8 @@ pub async fn rounds(
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
-    let &feature = layer
-        .by_id
-        .get(&fid)
+    let feature = layer
+        .position(&fid)
         .ok_or_else(|| ApiError::not_found(format!("no feature {fid:?} in {}", layer.id)))?;
     Ok(super::json_response(
         &json!({

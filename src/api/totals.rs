@@ -234,7 +234,7 @@ fn totals_provenance(
     let computed = Provenance::of_sum(layer.round_totals[r].any_illustrative);
     let area_figures = || {
         let area_layer = snapshot.layer(described["layer"].as_str()?)?;
-        let feature = *area_layer.by_id.get(described["id"].as_str()?)?;
+        let feature = area_layer.position(described["id"].as_str()?)?;
         let round = area_layer.round_position(&layer.rounds[r].id)?;
         let record = area_layer.count(round, feature)?;
         let columns = layer.count_columns.len();
@@ -291,7 +291,7 @@ fn group_name(
     id: &str,
 ) -> Option<(Value, std::collections::BTreeMap<String, String>)> {
     let layer = group_layer?;
-    let feature = &layer.features[*layer.by_id.get(id)? as usize];
+    let feature = layer.feature(id)?;
     let name = layer
         .name_field
         .as_ref()

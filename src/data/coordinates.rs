@@ -125,8 +125,8 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
             .properties
             .get(field)
             .and_then(key_text)
-            .and_then(|code| areas.by_id.get(&code));
-        if let (Some(&area), geo::Geometry::Point(_)) = (area, &feature.geometry) {
+            .and_then(|code| areas.position(&code));
+        if let (Some(area), geo::Geometry::Point(_)) = (area, &feature.geometry) {
             by_area[area as usize].push(i as u32);
         }
     }

@@ -281,7 +281,7 @@ fn join_table(
         if !row_ok {
             continue;
         }
-        let Some(&feature) = keys.by_id.get(key.as_ref()) else {
+        let Some(feature) = keys.by_id.find(key.as_ref(), |at| keys.ids[at as usize]) else {
             if !keys.left_out.contains(key.as_ref()) {
                 let reason = format!(
                     "no {} has the code {key:?}; the row is left out",

@@ -614,12 +614,11 @@ fn build_features(
         Noun::Site => &REPEATED_SITE_ID,
         _ => &REPEATED_ID,
     };
-    let mut by_id = FeatureIds::default();
-    by_id.reserve(source_features.len());
+    let mut by_id = FeatureIds::with_capacity(source_features.len());
     // The source row of each accepted feature, for the report of a repeated id.
     let mut rows: Vec<usize> = Vec::with_capacity(source_features.len());
     let mut properties = PropertyTableBuilder::new(fields);
-    let mut accepted = Vec::with_capacity(source_features.len());
+    let mut accepted: Vec<(String, Geometry<f64>, u32)> = Vec::with_capacity(source_features.len());
     // Background layers are drawn, never queried, and validating a country outline of
     // thousands of vertices costs more than the rest of the load together.
     let invalid: Vec<Option<String>> = if layer_config.basemap {
@@ -644,7 +643,7 @@ fn build_features(
             );
             continue;
         };
-        if let Some(&first) = by_id.get(id.as_str()) {
+        if let Some(first) = by_id.find(&id, |at| &accepted[at as usize].0) {
             let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
             report.add(
                 place
@@ -653,7 +652,6 @@ fn build_features(
             );
             continue;
         }
-        by_id.insert(id.clone(), accepted.len() as u32);
         rows.push(source.row);
         if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
             let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
@@ -666,6 +664,7 @@ fn build_features(
         let mut source_properties = source.properties;
         let row = properties.push(|field| source_properties.remove(field));
         accepted.push((id, source.geometry, row));
+        by_id.insert(accepted.len() as u32 - 1, |at| &accepted[at as usize].0);
     }
     let properties = properties.finish();
     let geometry_json = crate::parallel::map(&accepted, |(_, geometry, _)| {

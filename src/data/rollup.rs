@@ -71,7 +71,7 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
         let feature = &sites.features[position];
         if let Some(field) = group_field {
             let code = feature.properties.get(field).and_then(key_text)?;
-            return areas.by_id.get(&code).map(|&a| a as usize);
+            return areas.position(&code).map(|a| a as usize);
         }
         let geo::Geometry::Point(point) = feature.geometry else {
             return None;

@@ -125,7 +125,7 @@ fn check_group_codes(
     }
     let unknown: Vec<&String> = codes
         .iter()
-        .filter(|c| !groups.by_id.contains_key(*c))
+        .filter(|c| groups.position(c).is_none())
         .collect();
     if unknown.is_empty() {
         return;
@@ -152,10 +152,10 @@ fn check_group_codes(
             groups.id,
             unknown[0],
             groups
-                .by_id
-                .keys()
+                .features
+                .iter()
                 .take(3)
-                .cloned()
+                .map(|f| f.id.clone())
                 .collect::<Vec<_>>()
                 .join(", ")
         )

@@ -57,8 +57,61 @@ impl Feature {
 /// bytes a vertex: 56 of the world's 4,596 admin-1 areas, 287,000 vertices, about 30 MB).
 pub const KEPT_AREA_MIN_VERTICES: usize = 2_000;
 
-/// Feature position by id.
-pub type FeatureIds = rustc_hash::FxHashMap<String, u32>;
+/// Feature positions by id: a hash table of positions only, each id read from its
+/// feature when compared (a map of its own copies of a million ids took about 85 MB).
+#[derive(Debug, Default, Clone)]
+pub struct FeatureIds {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl FeatureIds {
+    /// An empty index with room for `n` ids.
+    pub fn with_capacity(n: usize) -> FeatureIds {
+        FeatureIds {
+            table: hashbrown::HashTable::with_capacity(n),
+        }
+    }
+
+    fn hash(id: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(id)
+    }
+
+    /// The position of the feature with `id`, where `id_at(position)` is the id of the
+    /// feature at a position.
+    pub fn find<'a>(&self, id: &str, id_at: impl Fn(u32) -> &'a str) -> Option<u32> {
+        self.table
+            .find(Self::hash(id), |&at| id_at(at) == id)
+            .copied()
+    }
+
+    /// Adds the feature at `position`, whose id is `id_at(position)` and not yet here.
+    pub fn insert<'a>(&mut self, position: u32, id_at: impl Fn(u32) -> &'a str) {
+        self.table
+            .insert_unique(Self::hash(id_at(position)), position, |&at| {
+                Self::hash(id_at(at))
+            });
+    }
+
+    /// The index of `features`, whose ids are distinct.
+    pub fn of(features: &[Feature]) -> FeatureIds {
+        let mut ids = FeatureIds::with_capacity(features.len());
+        for position in 0..features.len() as u32 {
+            ids.insert(position, |at| &features[at as usize].id);
+        }
+        ids
+    }
+
+    /// The number of ids.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
 
 impl crate::index::Indexed for Feature {
     fn geometry(&self) -> &Geometry<f64> {
@@ -175,7 +228,7 @@ pub struct Layer {
     pub count_labels: Vec<(String, Vec<(String, String)>)>,
     /// The features.
     pub features: Vec<Feature>,
-    /// Feature position by id.
+    /// Feature position by id (see [`Layer::position`]).
     pub by_id: FeatureIds,
     /// Names of the count columns, in order.
     pub count_columns: Vec<String>,
@@ -221,6 +274,18 @@ impl Drop for Layer {
 }
 
 impl Layer {
+    /// The position of the feature with `id`.
+    pub fn position(&self, id: &str) -> Option<u32> {
+        self.by_id.find(id, |at| {
+            self.features.get(at as usize).map_or("", |f| &f.id)
+        })
+    }
+
+    /// The feature with `id`.
+    pub fn feature(&self, id: &str) -> Option<&Feature> {
+        self.features.get(self.position(id)? as usize)
+    }
+
     /// A feature's names by language code (those it has), for answers that list names.
     pub fn names_of(&self, feature: &Feature) -> std::collections::BTreeMap<String, String> {
         self.names
@@ -463,5 +528,29 @@ impl Snapshot {
     /// A layer by id.
     pub fn layer(&self, id: &str) -> Option<&Arc<Layer>> {
         self.layers.iter().find(|l| l.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_ids_find_every_position_and_nothing_else() {
+        let ids: Vec<String> = (0..50_000).map(|i| format!("S{:07}", i * 7)).collect();
+        let mut index = FeatureIds::with_capacity(10);
+        for position in 0..ids.len() as u32 {
+            index.insert(position, |at| &ids[at as usize]);
+        }
+        assert_eq!(index.len(), ids.len());
+        for (position, id) in ids.iter().enumerate() {
+            assert_eq!(
+                index.find(id, |at| &ids[at as usize]),
+                Some(position as u32)
+            );
+        }
+        for absent in ["S0000001", "", "s0000000", "S00000000"] {
+            assert_eq!(index.find(absent, |at| &ids[at as usize]), None, "{absent}");
+        }
     }
 }

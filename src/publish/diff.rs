@@ -162,9 +162,8 @@ fn changes(
     let mut out = Vec::new();
     for (at, feature) in after.features.iter().enumerate() {
         let was = before
-            .by_id
-            .get(&feature.id)
-            .and_then(|f| old.get(f).copied());
+            .position(&feature.id)
+            .and_then(|f| old.get(&f).copied());
         let now = new.get(&(at as u32)).copied();
         if was.is_none() && now.is_none() {
             continue;

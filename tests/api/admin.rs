@@ -680,7 +680,7 @@ async fn a_site_the_master_list_puts_in_another_area_moves_its_figures_there() {
     let sites = state.current();
     let layer = sites.layer("sites").unwrap();
     let group = |id: &str| {
-        let at = layer.by_id[id] as usize;
+        let at = layer.position(id).unwrap() as usize;
         layer.features[at].properties["governorate"]
             .as_str()
             .unwrap()

@@ -77,14 +77,14 @@ fn the_load_report_names_file_row_and_field_of_every_bad_row() {
     let ids: Vec<&str> = layer.features.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["A1", "A2", "A3"]);
     let r1 = layer.round_position("R1").unwrap();
-    let a3 = layer.by_id["A3"];
+    let a3 = layer.position("A3").unwrap();
     assert_eq!(
         layer.count(r1, a3).unwrap().values().collect::<Vec<_>>(),
         [Some(1200), Some(7200)]
     );
     assert_eq!(
         layer
-            .count(r1, layer.by_id["A1"])
+            .count(r1, layer.position("A1").unwrap())
             .unwrap()
             .values()
             .collect::<Vec<_>>(),
@@ -355,7 +355,9 @@ fn an_area_layer_without_counts_gets_the_sums_of_its_sites_flagged_as_computed()
         let persons = states.count_column("persons").unwrap();
         for ((state, period), sum) in &expected {
             let round = states.round_position(period).unwrap();
-            let record = states.count(round, states.by_id[state]).unwrap();
+            let record = states
+                .count(round, states.position(state).unwrap())
+                .unwrap();
             assert_eq!(
                 record.value(persons),
                 Some(*sum),

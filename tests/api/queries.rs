@@ -54,8 +54,11 @@ async fn search_by_wkt_and_by_posted_geojson_give_the_same_sites() {
 async fn search_within_a_governorate_returns_the_sites_inside_it() {
     let state = iraq_state();
     let snapshot = state.current();
-    let ninewa = &snapshot.layer("governorates").unwrap().features
-        [snapshot.layer("governorates").unwrap().by_id["IQG15"] as usize];
+    let ninewa = &snapshot.layer("governorates").unwrap().features[snapshot
+        .layer("governorates")
+        .unwrap()
+        .position("IQG15")
+        .unwrap() as usize];
     let expected: Vec<String> = snapshot
         .layer("sites")
         .unwrap()
@@ -136,7 +139,7 @@ async fn totals_for_a_governorate_equal_the_sum_of_its_sites_for_every_round() {
     let snapshot = state.current();
     let sites = snapshot.layer("sites").unwrap();
     let governorates = snapshot.layer("governorates").unwrap();
-    let ninewa = &governorates.features[governorates.by_id["IQG15"] as usize].geometry;
+    let ninewa = &governorates.features[governorates.position("IQG15").unwrap() as usize].geometry;
     let inside: Vec<u32> = (0..sites.features.len() as u32)
         .filter(|&f| sites.features[f as usize].geometry.intersects(ninewa))
         .collect();
