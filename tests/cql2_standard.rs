@@ -234,7 +234,6 @@ fn layer() -> &'static Layer {
             count_order: Vec::new(),
             prepared_areas: Vec::new(),
             round_totals: Vec::new(),
-            points: None,
             group_by: None,
             extent,
         }

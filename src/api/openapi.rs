@@ -45,7 +45,7 @@ impl<'a> Examples<'a> {
         let data_layer = layers()
             .find(|l| !l.count_columns.is_empty())
             .or_else(|| layers().next());
-        let point_layer = layers().find(|l| l.points.is_some() && !l.count_columns.is_empty());
+        let point_layer = layers().find(|l| l.points().is_some() && !l.count_columns.is_empty());
         let polygon_layer = layers().find(|l| l.kind == GeometryKind::Polygon && !l.basemap);
         let center = data_layer
             .and_then(|l| l.extent)

@@ -57,7 +57,7 @@ async fn totals(
 ) -> Result<Response, ApiError> {
     let snapshot = state.current();
     let layer = layer(&snapshot, &id)?;
-    if layer.points.is_none() {
+    if layer.points().is_none() {
         return Err(ApiError::bad_request(format!(
             "totals sum the sites of a point layer; {} is not one",
             layer.id

@@ -396,11 +396,12 @@ fn build(
         .clone()
         .unwrap_or_else(|| fields.clone());
     let indexing = progress::Step::start(format!("indexing layer {}", layer_config.id));
-    let index = SpatialIndex::build(&features);
     let group_by = group_by(layer_config, &features, noun, report);
-    let points = index
-        .is_points()
-        .then(|| point_tree(&features, &joined, group_by.as_ref()));
+    let index = if SpatialIndex::holds_points(&features) {
+        SpatialIndex::Points(point_tree(&features, &joined, group_by.as_ref()))
+    } else {
+        SpatialIndex::build(&features)
+    };
     drop(indexing);
     let prepared_areas = match kind {
         GeometryKind::Polygon => (0..features.len())
@@ -455,7 +456,6 @@ fn build(
         counts: joined.counts,
         round_totals: Vec::new(),
         index,
-        points,
         group_by,
         extent,
     };

@@ -331,6 +331,114 @@ impl PointTree {
         }
         out
     }
+
+    /// Calls `found` with the layer position of every point inside `rect`, boundary
+    /// included (unordered).
+    pub fn in_rect(&self, rect: &Rect<f64>, found: impl FnMut(u32)) {
+        self.search(&RectRegion(*rect), found);
+    }
+
+    /// The layer positions of the `k` points nearest `p` in lon/lat degrees (planar),
+    /// nearest first: a best-first walk, opening nodes in order of their distance.
+    pub fn nearest(&self, p: [f64; 2], k: usize) -> Vec<u32> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        /// A node (by position) or a point (by tree position), at a squared distance.
+        #[derive(PartialEq)]
+        struct Entry(f64, bool, usize);
+        impl Eq for Entry {}
+        impl PartialOrd for Entry {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for Entry {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                // At equal distance, points before nodes, then the lower position.
+                self.0
+                    .total_cmp(&other.0)
+                    .then(other.1.cmp(&self.1))
+                    .then(self.2.cmp(&other.2))
+            }
+        }
+        let mut out = Vec::with_capacity(k.min(self.features.len()));
+        if self.nodes.is_empty() || k == 0 {
+            return out;
+        }
+        let mut queue = BinaryHeap::new();
+        queue.push(Reverse(Entry(
+            squared_distance_to_rect(p, &self.nodes[self.root].rect),
+            false,
+            self.root,
+        )));
+        let mut ticker = Ticker::every(64);
+        while let Some(Reverse(Entry(_, is_point, at))) = queue.pop() {
+            if ticker.expired() {
+                break;
+            }
+            if is_point {
+                out.push(self.features[at]);
+                if out.len() == k {
+                    break;
+                }
+                continue;
+            }
+            let node = &self.nodes[at];
+            if node.child_count == 0 {
+                for i in node.start as usize..node.end as usize {
+                    let [x, y] = self.coords[i];
+                    let d = (x - p[0]).powi(2) + (y - p[1]).powi(2);
+                    queue.push(Reverse(Entry(d, true, i)));
+                }
+            } else {
+                for child in node.first_child..node.first_child + node.child_count {
+                    let rect = &self.nodes[child as usize].rect;
+                    queue.push(Reverse(Entry(
+                        squared_distance_to_rect(p, rect),
+                        false,
+                        child as usize,
+                    )));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A box as a region (boundary included).
+struct RectRegion(Rect<f64>);
+
+impl Region for RectRegion {
+    fn cover(&self, rect: &Rect<f64>) -> Cover {
+        let (outer, inner) = (&self.0, rect);
+        if inner.max().x < outer.min().x
+            || inner.min().x > outer.max().x
+            || inner.max().y < outer.min().y
+            || inner.min().y > outer.max().y
+        {
+            Cover::Outside
+        } else if inner.min().x >= outer.min().x
+            && inner.max().x <= outer.max().x
+            && inner.min().y >= outer.min().y
+            && inner.max().y <= outer.max().y
+        {
+            Cover::Inside
+        } else {
+            Cover::Partly
+        }
+    }
+
+    fn holds(&self, [x, y]: [f64; 2]) -> bool {
+        (self.0.min().x..=self.0.max().x).contains(&x)
+            && (self.0.min().y..=self.0.max().y).contains(&y)
+    }
+}
+
+/// The squared planar distance from `p` to the nearest point of `rect` (0 inside).
+fn squared_distance_to_rect(p: [f64; 2], rect: &Rect<f64>) -> f64 {
+    let dx = (rect.min().x - p[0]).max(0.0).max(p[0] - rect.max().x);
+    let dy = (rect.min().y - p[1]).max(0.0).max(p[1] - rect.max().y);
+    dx * dx + dy * dy
 }
 
 fn shared_group(mut groups: impl Iterator<Item = u32>) -> u32 {
@@ -385,32 +493,66 @@ fn hilbert_key(bounds: &Rect<f64>, coord: [f64; 2]) -> u64 {
 mod tests {
     use super::*;
 
-    struct BoxRegion(Rect<f64>);
+    use proptest::prelude::*;
 
-    impl Region for BoxRegion {
-        fn cover(&self, rect: &Rect<f64>) -> Cover {
-            let (a, b) = (self.0, rect);
-            if b.min().x >= a.min().x
-                && b.max().x <= a.max().x
-                && b.min().y >= a.min().y
-                && b.max().y <= a.max().y
-            {
-                Cover::Inside
-            } else if b.max().x < a.min().x
-                || b.min().x > a.max().x
-                || b.max().y < a.min().y
-                || b.min().y > a.max().y
-            {
-                Cover::Outside
-            } else {
-                Cover::Partly
-            }
+    fn scattered(coords: &[(i8, i8)]) -> Vec<TreePoint> {
+        coords
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| TreePoint {
+                feature: i as u32,
+                coord: [f64::from(x) * 0.37, f64::from(y) * 0.21],
+                group: NO_GROUP,
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn points_in_a_box_equal_a_scan(
+            coords in prop::collection::vec((any::<i8>(), any::<i8>()), 0..400),
+            corner in (-60.0f64..60.0, -30.0f64..30.0),
+            size in (0.0f64..50.0, 0.0f64..30.0),
+        ) {
+            let points = scattered(&coords);
+            let tree = PointTree::build(points.clone(), 0, |_, _| {});
+            let rect = Rect::new(corner, (corner.0 + size.0, corner.1 + size.1));
+            let region = RectRegion(rect);
+            let mut found = Vec::new();
+            tree.in_rect(&rect, |f| found.push(f));
+            found.sort_unstable();
+            let expected: Vec<u32> = points
+                .iter()
+                .filter(|p| region.holds(p.coord))
+                .map(|p| p.feature)
+                .collect();
+            prop_assert_eq!(found, expected);
         }
-        fn holds(&self, p: [f64; 2]) -> bool {
-            self.0.min().x <= p[0]
-                && p[0] <= self.0.max().x
-                && self.0.min().y <= p[1]
-                && p[1] <= self.0.max().y
+
+        #[test]
+        fn the_k_nearest_are_as_near_as_a_sort_of_every_point(
+            coords in prop::collection::vec((any::<i8>(), any::<i8>()), 0..400),
+            at in (-60.0f64..60.0, -30.0f64..30.0),
+            k in 0usize..50,
+        ) {
+            let points = scattered(&coords);
+            let tree = PointTree::build(points.clone(), 0, |_, _| {});
+            let p = [at.0, at.1];
+            let distance =
+                |f: u32| (points[f as usize].coord[0] - p[0]).powi(2)
+                    + (points[f as usize].coord[1] - p[1]).powi(2);
+            let found = tree.nearest(p, k);
+            let mut all: Vec<f64> = (0..points.len() as u32).map(distance).collect();
+            all.sort_by(f64::total_cmp);
+            all.truncate(k);
+            let got: Vec<f64> = found.iter().map(|&f| distance(f)).collect();
+            // Nearest first, and as near as the k nearest of a full sort (ties may pick
+            // other points at the same distance).
+            prop_assert_eq!(got, all);
+            let mut distinct = found.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            prop_assert_eq!(distinct.len(), found.len());
         }
     }
 
@@ -427,7 +569,7 @@ mod tests {
             out[0] = i64::from(f);
             out[1] = 1;
         });
-        let region = BoxRegion(Rect::new((1.05, 0.95), (6.3, 3.3)));
+        let region = RectRegion(Rect::new((1.05, 0.95), (6.3, 3.3)));
         let inside: Vec<&TreePoint> = points.iter().filter(|p| region.holds(p.coord)).collect();
         let sums = tree.sums(&region, true);
         assert_eq!(sums.points, inside.len() as u64);
@@ -464,7 +606,7 @@ mod tests {
                 out[0] = if wide { figure(f) } else { i64::from(f) };
             });
             assert_eq!(matches!(tree.values, PointValues::Wide(_)), wide);
-            let region = BoxRegion(Rect::new((0.55, 0.35), (4.05, 3.95)));
+            let region = RectRegion(Rect::new((0.55, 0.35), (4.05, 3.95)));
             let inside: Vec<&TreePoint> = points.iter().filter(|p| region.holds(p.coord)).collect();
             let expected: i64 = inside
                 .iter()

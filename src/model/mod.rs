@@ -249,8 +249,6 @@ pub struct Layer {
     pub round_totals: Vec<RoundTotal>,
     /// R-tree over the features.
     pub index: SpatialIndex,
-    /// Tree with sums over the points, for point layers.
-    pub points: Option<PointTree>,
     /// The grouping of area totals, when configured.
     pub group_by: Option<GroupBy>,
     /// Bounding box of all features.
@@ -261,12 +259,11 @@ impl Drop for Layer {
     fn drop(&mut self) {
         if self.features.len() >= crate::background::LARGE {
             let index =
-                std::mem::replace(&mut self.index, SpatialIndex::Points(rstar::RTree::new()));
+                std::mem::replace(&mut self.index, SpatialIndex::Boxes(rstar::RTree::new()));
             crate::background::drop_in_background((
                 std::mem::take(&mut self.features),
                 std::mem::take(&mut self.by_id),
                 std::mem::take(&mut self.counts),
-                self.points.take(),
                 index,
             ));
         }
@@ -274,6 +271,11 @@ impl Drop for Layer {
 }
 
 impl Layer {
+    /// The tree with sums over the points, for a point layer.
+    pub fn points(&self) -> Option<&PointTree> {
+        self.index.point_tree()
+    }
+
     /// The position of the feature with `id`.
     pub fn position(&self, id: &str) -> Option<u32> {
         self.by_id.find(id, |at| {

@@ -98,7 +98,7 @@ pub fn in_area(
     relation: Relation,
 ) -> Vec<u32> {
     let mut found = Vec::new();
-    match &layer.points {
+    match layer.points() {
         Some(tree) => tree.search(&AreaRegion { area, relation }, |f| found.push(f)),
         None => layer.index.for_each_candidate(&area.bounds(), |f| {
             if crate::deadline::expired() {
@@ -153,7 +153,7 @@ pub fn meets_area(area: &IndexedArea, feature: &Geometry<f64>) -> bool {
 /// Features within `metres` of `center`, nearest first, with their distance.
 pub fn within_distance(layer: &Layer, center: Point<f64>, metres: f64) -> Vec<(u32, f64)> {
     let mut found: Vec<(u32, f64)> = Vec::new();
-    match &layer.points {
+    match layer.points() {
         Some(tree) => tree.search(&CircleRegion::new(center, metres), |f| {
             found.push((f, point_distance(layer, f, center)));
         }),
@@ -181,19 +181,19 @@ pub fn nearest(
     if k == 0 || layer.features.is_empty() {
         return Vec::new();
     }
-    let mut found = match &layer.index {
-        crate::index::SpatialIndex::Points(tree) => {
+    let mut found = match layer.points() {
+        Some(tree) => {
             // The k nearest in degrees are k points within their farthest geodesic distance,
             // so the true k nearest lie within that distance too.
             let bound = tree
-                .nearest_neighbor_iter(&[center.x(), center.y()])
-                .take(k)
-                .map(|p| point_distance(layer, p.data, center))
+                .nearest([center.x(), center.y()], k)
+                .into_iter()
+                .map(|f| point_distance(layer, f, center))
                 .fold(0.0f64, f64::max);
             let radius = max_metres.map_or(bound, |m| m.min(bound));
             within_distance(layer, center, radius)
         }
-        crate::index::SpatialIndex::Boxes(_) => {
+        None => {
             let mut all: Vec<(u32, f64)> = (0..layer.features.len() as u32)
                 .map(|f| (f, distance_to(&layer.features[f as usize].geometry, center)))
                 .filter(|(_, d)| max_metres.is_none_or(|m| *d <= m))
@@ -222,10 +222,7 @@ pub fn containing(layer: &Layer, point: Point<f64>) -> Vec<u32> {
 /// Sums of every round's counts over the points in a region, and by group when asked.
 /// `None` for layers that are not point layers.
 pub fn totals(layer: &Layer, region: &dyn Region, by_group: bool) -> Option<RegionSums> {
-    layer
-        .points
-        .as_ref()
-        .map(|tree| tree.sums(region, by_group))
+    layer.points().map(|tree| tree.sums(region, by_group))
 }
 
 fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {

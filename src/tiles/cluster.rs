@@ -13,7 +13,6 @@
 //! a tile's index search finds. Both give the same cells.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use super::simplify::WorldPoint;
 use crate::model::Layer;
@@ -74,6 +73,7 @@ impl Cell {
             column: self.column,
             row: self.row,
             members: &self.members,
+            points: self.members.len(),
             position: self.position,
             summed: None,
         }
@@ -87,8 +87,10 @@ pub struct CellRef<'a> {
     pub column: i64,
     /// Cell row.
     pub row: i64,
-    /// Feature positions in the layer, ascending.
+    /// Feature positions in the layer, ascending; empty where `summed` is kept.
     pub members: &'a [u32],
+    /// How many points the cell holds.
+    pub points: usize,
     /// Where the feature is drawn (world coordinates).
     pub position: WorldPoint,
     /// The members' counts added up, by round, when kept ([`SUMMED_CELL_MIN_POINTS`]).
@@ -116,69 +118,123 @@ pub struct CellIndex {
     cells: Vec<IndexedCell>,
     /// The members of every cell, cell after cell.
     members: Vec<u32>,
+    /// The large cells' summed counts, where [`IndexedCell::summed`] says.
+    summed: Vec<SummedCell>,
 }
 
+/// A large cell: its number of points and its counts added up, by round. Its members are
+/// not kept: a tile needs only these of it.
+#[derive(Debug, Clone)]
+struct SummedCell {
+    points: u32,
+    by_round: Box<[Summed]>,
+}
+
+/// One cell, in 24 bytes: a million of them at each clustered zoom of a million sites.
 #[derive(Debug, Clone)]
 struct IndexedCell {
-    row: i64,
-    column: i64,
-    position: WorldPoint,
-    members: Range<u32>,
-    summed: Option<Box<[Summed]>>,
+    row: i32,
+    column: i32,
+    position: [i32; 2],
+    /// Where the cell's members start in [`CellIndex::members`]; they end where the next
+    /// cell's start (none are kept for a summed cell).
+    first_member: u32,
+    /// Position in [`CellIndex::summed`], or [`NOT_SUMMED`].
+    summed: u32,
 }
+
+const NOT_SUMMED: u32 = u32::MAX;
 
 impl CellIndex {
     /// The cells of `cell` units a side that `points` (feature position, world position)
-    /// fall in.
-    pub fn build(points: impl IntoIterator<Item = (u32, WorldPoint)>, cell: i64) -> CellIndex {
+    /// fall in; `None` where a world coordinate is beyond 32 bits (zooms past 18), where
+    /// tiles group their own points.
+    pub fn build(
+        points: impl IntoIterator<Item = (u32, WorldPoint)>,
+        cell: i64,
+    ) -> Option<CellIndex> {
         let cell = cell.max(1);
-        let mut keyed: Vec<(i64, i64, u32, WorldPoint)> = points
+        let narrow = |v: i64| i32::try_from(v).ok();
+        let mut keyed: Vec<(i32, i32, u32, [i32; 2])> = points
             .into_iter()
-            .map(|(feature, p)| (p[1].div_euclid(cell), p[0].div_euclid(cell), feature, p))
-            .collect();
+            .map(|(feature, p)| {
+                Some((
+                    narrow(p[1].div_euclid(cell))?,
+                    narrow(p[0].div_euclid(cell))?,
+                    feature,
+                    [narrow(p[0])?, narrow(p[1])?],
+                ))
+            })
+            .collect::<Option<_>>()?;
         keyed.sort_unstable_by_key(|&(row, column, feature, _)| (row, column, feature));
         let mut index = CellIndex {
             cells: Vec::new(),
             members: Vec::with_capacity(keyed.len()),
+            summed: Vec::new(),
         };
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let n = group.len() as i128;
             let (sx, sy) = group.iter().fold((0i128, 0i128), |(sx, sy), (.., p)| {
                 (sx + i128::from(p[0]), sy + i128::from(p[1]))
             });
-            let start = index.members.len() as u32;
+            let first_member = index.members.len() as u32;
             index
                 .members
                 .extend(group.iter().map(|&(_, _, feature, _)| feature));
             index.cells.push(IndexedCell {
                 row: group[0].0,
                 column: group[0].1,
-                position: [mean(sx, n), mean(sy, n)],
-                members: start..index.members.len() as u32,
-                summed: None,
+                // The mean of 32-bit values fits 32 bits.
+                position: [mean(sx, n) as i32, mean(sy, n) as i32],
+                first_member,
+                summed: NOT_SUMMED,
             });
         }
         index.cells.shrink_to_fit();
-        index
+        Some(index)
+    }
+
+    /// The members of the cell at `at`.
+    fn members_of(&self, at: usize) -> &[u32] {
+        let start = self.cells[at].first_member as usize;
+        let end = self
+            .cells
+            .get(at + 1)
+            .map_or(self.members.len(), |next| next.first_member as usize);
+        &self.members[start..end]
     }
 
     /// Keeps the summed counts of every round for the cells of
-    /// [`SUMMED_CELL_MIN_POINTS`] or more (`layer` is the layer the points are of).
+    /// [`SUMMED_CELL_MIN_POINTS`] or more (`layer` is the layer the points are of), in
+    /// place of their members.
     pub fn sum_large_cells(&mut self, layer: &Layer) {
-        for cell in &mut self.cells {
-            let Some(members) = self
-                .members
-                .get(cell.members.start as usize..cell.members.end as usize)
-            else {
-                continue;
-            };
-            if members.len() >= SUMMED_CELL_MIN_POINTS && !layer.rounds.is_empty() {
+        if layer.rounds.is_empty() {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.members.len());
+        for at in 0..self.cells.len() {
+            // Cells before `at` have moved their start; this one and the next have not.
+            let members = self.members_of(at);
+            let first_member = kept.len() as u32;
+            let mut summed = NOT_SUMMED;
+            if members.len() >= SUMMED_CELL_MIN_POINTS {
                 let by_round = (0..layer.rounds.len())
                     .map(|round| Summed::of(layer, round, members))
                     .collect();
-                cell.summed = Some(by_round);
+                summed = self.summed.len() as u32;
+                self.summed.push(SummedCell {
+                    points: members.len() as u32,
+                    by_round,
+                });
+            } else {
+                kept.extend_from_slice(members);
             }
+            let cell = &mut self.cells[at];
+            cell.first_member = first_member;
+            cell.summed = summed;
         }
+        kept.shrink_to_fit();
+        self.members = kept;
     }
 
     /// The cells whose column and row lie within `columns` and `rows` (inclusive), in row
@@ -188,41 +244,53 @@ impl CellIndex {
         columns: (i64, i64),
         rows: (i64, i64),
     ) -> impl Iterator<Item = CellRef<'_>> + '_ {
-        let first_row = self.cells.partition_point(|c| c.row < rows.0);
-        let last_row = self.cells.partition_point(|c| c.row <= rows.1);
-        let in_rows = &self.cells[first_row..last_row.max(first_row)];
-        let mut next = 0;
+        let (row, column) = (
+            |c: &IndexedCell| i64::from(c.row),
+            |c: &IndexedCell| i64::from(c.column),
+        );
+        let first_row = self.cells.partition_point(|c| row(c) < rows.0);
+        let last_row = self.cells.partition_point(|c| row(c) <= rows.1);
+        let mut next = first_row;
         std::iter::from_fn(move || loop {
-            let cell = in_rows.get(next)?;
-            if cell.column < columns.0 {
+            if next >= last_row {
+                return None;
+            }
+            let cell = &self.cells[next];
+            if column(cell) < columns.0 {
                 // Skip to the first cell of this row in range.
-                let row = cell.row;
-                next += in_rows[next..].partition_point(|c| c.row == row && c.column < columns.0);
+                next += self.cells[next..last_row]
+                    .partition_point(|c| c.row == cell.row && column(c) < columns.0);
                 continue;
             }
-            if cell.column > columns.1 {
+            if column(cell) > columns.1 {
                 // Skip to the next row.
-                let row = cell.row;
-                next += in_rows[next..].partition_point(|c| c.row == row);
+                next += self.cells[next..last_row].partition_point(|c| c.row == cell.row);
                 continue;
             }
+            let members = self.members_of(next);
+            let summed = self.summed.get(cell.summed as usize);
             next += 1;
-            let members = self
-                .members
-                .get(cell.members.start as usize..cell.members.end as usize)?;
             return Some(CellRef {
-                column: cell.column,
-                row: cell.row,
+                column: column(cell),
+                row: row(cell),
                 members,
-                position: cell.position,
-                summed: cell.summed.as_deref(),
+                points: summed.map_or(members.len(), |s| s.points as usize),
+                position: [i64::from(cell.position[0]), i64::from(cell.position[1])],
+                summed: summed.map(|s| &s.by_round[..]),
             });
         })
     }
 
     /// Bytes held, roughly.
     pub fn heap_bytes(&self) -> usize {
-        self.cells.capacity() * std::mem::size_of::<IndexedCell>() + self.members.capacity() * 4
+        self.cells.capacity() * std::mem::size_of::<IndexedCell>()
+            + self.members.capacity() * 4
+            + self.summed.len() * std::mem::size_of::<SummedCell>()
+            + self
+                .summed
+                .iter()
+                .map(|s| s.by_round.len() * std::mem::size_of::<Summed>())
+                .sum::<usize>()
     }
 }
 
@@ -308,7 +376,7 @@ mod tests {
                 (f / 2, [next() % spread - 700, next() % spread - 200])
             })
             .collect();
-        let index = CellIndex::build(points.clone(), 128);
+        let index = CellIndex::build(points.clone(), 128).unwrap();
         for (columns, rows) in [
             ((-10, 40), (-10, 40)),
             ((0, 0), (0, 0)),

@@ -102,9 +102,11 @@ pub struct PreparedLayer {
     shapes: Vec<SourceShape>,
     /// Every shape is points (or nothing): shapes are projected when asked, never kept.
     points_only: bool,
-    /// Centre of each feature's bounding box (lon/lat), where a collapsed polygon is drawn.
+    /// Centre of each feature's bounding box (lon/lat), where a collapsed polygon is drawn;
+    /// empty for a layer of points.
     centres: Vec<SourcePoint>,
-    /// Where each polygon feature's label goes (a point inside it), lon/lat.
+    /// Where each polygon feature's label goes (a point inside it), lon/lat; empty for a
+    /// layer without polygons.
     label_points: Vec<Option<SourcePoint>>,
     topology: Topology,
     tolerance: f64,
@@ -140,34 +142,42 @@ impl PreparedLayer {
         for feature in &layer.features {
             shapes.push(source_shape(&feature.geometry, &mut paths));
         }
-        let centres = layer
-            .features
-            .iter()
-            .map(|f| {
-                let c = f.bbox.center();
-                [c.x, c.y]
-            })
-            .collect();
-        let label_points = layer
-            .features
-            .iter()
-            .zip(&shapes)
-            .map(|(feature, shape)| match shape {
-                SourceShape::Polygons(_) => label_point(&feature.geometry),
-                _ => None,
-            })
-            .collect();
-        let cells = if layer.index.is_points() {
-            cell_indexes(layer, &shapes, options)
-        } else {
-            Vec::new()
-        };
         let points_only = shapes.iter().all(|s| {
             matches!(
                 s,
                 SourceShape::Empty | SourceShape::Point(_) | SourceShape::Points(_)
             )
         });
+        let centres = if points_only {
+            Vec::new()
+        } else {
+            layer
+                .features
+                .iter()
+                .map(|f| {
+                    let c = f.bbox.center();
+                    [c.x, c.y]
+                })
+                .collect()
+        };
+        let label_points = if shapes.iter().any(|s| matches!(s, SourceShape::Polygons(_))) {
+            layer
+                .features
+                .iter()
+                .zip(&shapes)
+                .map(|(feature, shape)| match shape {
+                    SourceShape::Polygons(_) => label_point(&feature.geometry),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let cells = if layer.index.is_points() {
+            cell_indexes(layer, &shapes, options)
+        } else {
+            Vec::new()
+        };
         PreparedLayer {
             points_only,
             shapes,
@@ -239,12 +249,12 @@ impl PreparedLayer {
     fn make_zoom(&self, zoom: u8) -> Vec<Shape> {
         self.shapes
             .iter()
-            .zip(&self.centres)
-            .map(|(shape, centre)| self.shape_at(shape, *centre, zoom))
+            .enumerate()
+            .map(|(position, shape)| self.shape_at(position, shape, zoom))
             .collect()
     }
 
-    fn shape_at(&self, shape: &SourceShape, centre: SourcePoint, zoom: u8) -> Shape {
+    fn shape_at(&self, position: usize, shape: &SourceShape, zoom: u8) -> Shape {
         match shape {
             SourceShape::Empty => Shape::Empty,
             SourceShape::Point(p) => Shape::Points(vec![project(*p, zoom)]),
@@ -277,7 +287,8 @@ impl PreparedLayer {
                         Some(PolygonRings::new(polygon))
                     })
                     .collect();
-                if kept.is_empty() && !polygons.is_empty() {
+                let collapsed = kept.is_empty() && !polygons.is_empty();
+                if let Some(&centre) = self.centres.get(position).filter(|_| collapsed) {
                     let [x, y] = project(centre, zoom);
                     let h = TINY_POLYGON_HALF_SIDE;
                     Shape::Polygons(vec![PolygonRings::new(vec![Chain::new(vec![
@@ -345,9 +356,16 @@ fn cell_indexes(
         {
             break;
         }
-        let mut index = CellIndex::build(points.iter().map(at_zoom), cell);
-        index.sum_large_cells(layer);
-        indexes.push(Some(index));
+        let index = CellIndex::build(points.iter().map(at_zoom), cell).map(|mut index| {
+            index.sum_large_cells(layer);
+            tracing::debug!(
+                "layer {}: cells of zoom {zoom}: {} bytes",
+                layer.id,
+                index.heap_bytes()
+            );
+            index
+        });
+        indexes.push(index);
     }
     indexes
 }
@@ -475,9 +493,8 @@ impl ZoomShapes<'_> {
             None => {
                 let layer = self.layer;
                 let shape = layer.shapes.get(position)?;
-                let centre = *layer.centres.get(position)?;
                 Some(std::borrow::Cow::Owned(
-                    layer.shape_at(shape, centre, self.zoom),
+                    layer.shape_at(position, shape, self.zoom),
                 ))
             }
         }

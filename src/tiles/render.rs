@@ -318,7 +318,7 @@ fn cluster_properties<'a>(
 ) -> Vec<(&'a str, PropertyValue<'a>)> {
     let mut properties = vec![
         ("id", PropertyValue::Text(id)),
-        ("point_count", PropertyValue::Int(cell.members.len() as i64)),
+        ("point_count", PropertyValue::Int(cell.points as i64)),
     ];
     let Some(round) = round else {
         return properties;
