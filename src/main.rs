@@ -383,9 +383,18 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
     let limits = ConnectionLimits::from_config(&config, open_files);
     let settings = Settings::from_config(&config);
     let state = AppState::new(snapshot, settings);
-    // Tile geometry prepared before the first request rather than by it.
+    // Tile geometry prepared in the background from the start rather than by the first
+    // tile request, which waits for it; every other request is answered meanwhile.
     let served = state.served();
-    served.tile_cache.prepared(&served.snapshot);
+    let prepare = std::thread::Builder::new()
+        .name("dtmap-prepare-tiles".into())
+        .spawn(move || {
+            served.tile_cache.prepared(&served.snapshot);
+            tracing::info!("tiles prepared");
+        });
+    if let Err(e) = prepare {
+        tracing::warn!("cannot prepare the tiles in the background ({e}); tiles prepare them");
+    }
     if let (Some(dir), true) = (base.data_dir(), base.admin_enabled()) {
         let path = config_path.clone();
         let flags = overrides.clone();

@@ -182,7 +182,6 @@ fn layer() -> &'static Layer {
             .map(|((properties, geometry), row)| Feature {
                 id: properties["intfield"].to_string(),
                 bbox: geometry.bounding_rect().unwrap(),
-                geometry_json: properties["geom"].to_string().into(),
                 geometry,
                 properties: Properties::new(table.clone(), row),
             })

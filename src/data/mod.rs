@@ -667,16 +667,11 @@ fn build_features(
         by_id.insert(accepted.len() as u32 - 1, |at| &accepted[at as usize].0);
     }
     let properties = properties.finish();
-    let geometry_json = crate::parallel::map(&accepted, |(_, geometry, _)| {
-        Feature::stored_geometry_json(geometry)
-    });
     let features = accepted
         .into_iter()
-        .zip(geometry_json)
-        .map(|((id, geometry, row), geometry_json)| Feature {
+        .map(|(id, geometry, row)| Feature {
             id,
             bbox: bbox_of(&geometry),
-            geometry_json,
             geometry,
             properties: Properties::new(properties.clone(), row),
         })

@@ -1,7 +1,7 @@
 //! The figures of one round of a layer, stored by column: one `u32` per feature and count
-//! column (figures beyond it kept aside), and one word per feature saying whether it has a
+//! column (figures beyond it kept aside), and one byte per feature saying whether it has a
 //! record, whether that record is synthetic or computed, and where it comes from. A million
-//! sites with two counts take 12 bytes each per round, where a record per feature took
+//! sites with two counts take 9 bytes each per round, where a record per feature took
 //! about ten times that.
 
 use std::collections::HashMap;
@@ -12,11 +12,14 @@ const WIDE: u32 = u32::MAX - 1;
 /// No figure.
 const EMPTY: u32 = u32::MAX;
 
-const PRESENT: u32 = 1;
-const SYNTHETIC: u32 = 2;
-const COMPUTED: u32 = 4;
+const PRESENT: u8 = 1;
+const SYNTHETIC: u8 = 2;
+const COMPUTED: u8 = 4;
 /// The source's position in `sources`, plus one (0: no source), from this bit on.
 const SOURCE_SHIFT: u32 = 3;
+/// The source's position is kept aside, in [`RoundCounts::source_aside`] (a round with
+/// more sources than the flag byte holds).
+const SOURCE_ASIDE: u8 = 31;
 
 /// The counts of one feature in one round, as the join and the roll-up give them.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +44,9 @@ pub struct RoundCounts {
     /// Figures of `values` marked [`WIDE`], by their position there.
     wide: HashMap<usize, i64>,
     /// Per feature: [`PRESENT`], [`SYNTHETIC`], [`COMPUTED`] and the source.
-    flags: Vec<u32>,
+    flags: Vec<u8>,
+    /// The source's position in `sources` of features flagged [`SOURCE_ASIDE`].
+    source_aside: HashMap<usize, usize>,
     sources: Vec<Arc<str>>,
     /// Position of each source in `sources`.
     source_at: HashMap<Arc<str>, usize>,
@@ -56,6 +61,7 @@ impl RoundCounts {
             values: vec![EMPTY; features * columns],
             wide: HashMap::new(),
             flags: vec![0; features],
+            source_aside: HashMap::new(),
             sources: Vec::new(),
             source_at: HashMap::new(),
         }
@@ -93,6 +99,9 @@ impl RoundCounts {
                 }
             };
         }
+        if !self.source_aside.is_empty() {
+            self.source_aside.remove(&feature);
+        }
         let source = match source {
             None => 0,
             Some(source) => {
@@ -103,7 +112,14 @@ impl RoundCounts {
                         self.sources.len() - 1
                     }),
                 };
-                (at as u32 + 1) << SOURCE_SHIFT
+                let stored = match u8::try_from(at + 1) {
+                    Ok(stored) if stored < SOURCE_ASIDE => stored,
+                    _ => {
+                        self.source_aside.insert(feature, at);
+                        SOURCE_ASIDE
+                    }
+                };
+                stored << SOURCE_SHIFT
             }
         };
         self.flags[feature] = PRESENT
@@ -179,7 +195,7 @@ impl<'a> CountRow<'a> {
         (0..round.columns).map(move |c| round.value(c, feature))
     }
 
-    fn flags(&self) -> u32 {
+    fn flags(&self) -> u8 {
         self.round.flags[self.feature]
     }
 
@@ -195,8 +211,11 @@ impl<'a> CountRow<'a> {
 
     /// Where the figures come from.
     pub fn source(&self) -> Option<&'a Arc<str>> {
-        let at = (self.flags() >> SOURCE_SHIFT) as usize;
-        at.checked_sub(1).and_then(|at| self.round.sources.get(at))
+        let at = match self.flags() >> SOURCE_SHIFT {
+            SOURCE_ASIDE => *self.round.source_aside.get(&self.feature)?,
+            stored => usize::from(stored).checked_sub(1)?,
+        };
+        self.round.sources.get(at)
     }
 
     /// Where the figures come from, as every answer says it.
@@ -249,5 +268,31 @@ mod tests {
             [Some(5), None, None]
         );
         assert!(round.wide.is_empty());
+    }
+
+    #[test]
+    fn every_feature_keeps_its_source_among_more_sources_than_a_flag_byte_holds() {
+        let sources: Vec<Arc<str>> = (0..70).map(|i| Arc::from(format!("table {i}"))).collect();
+        let mut round = RoundCounts::new(100, 1);
+        for feature in 0..100 {
+            let source = &sources[feature % 70];
+            round.set(
+                feature,
+                &[Some(feature as i64)],
+                feature % 3 == 0,
+                false,
+                Some(source),
+            );
+        }
+        for feature in 0..100 {
+            let row = round.row(feature).unwrap();
+            assert_eq!(row.source(), Some(&sources[feature % 70]), "{feature}");
+            assert_eq!(row.synthetic(), feature % 3 == 0);
+            assert_eq!(row.value(0), Some(feature as i64));
+        }
+        // A record set again with an early source no longer looks aside.
+        round.set(95, &[None], false, false, Some(&sources[0]));
+        assert_eq!(round.row(95).unwrap().source(), Some(&sources[0]));
+        assert!(!round.source_aside.contains_key(&95));
     }
 }

@@ -27,29 +27,14 @@ pub struct Feature {
     pub bbox: Rect<f64>,
     /// Published properties, in the order the config lists them.
     pub properties: Properties,
-    /// `geometry` as GeoJSON text, prepared once at load so responses only copy it; empty
-    /// for a point, which is written when asked (see [`Feature::push_geometry_json`]).
-    pub geometry_json: Box<str>,
 }
 
 impl Feature {
-    /// The GeoJSON text a feature keeps of its geometry: none for a point (cheaper to
-    /// write than to keep for a million sites).
-    pub fn stored_geometry_json(geometry: &Geometry<f64>) -> Box<str> {
-        let mut text = String::new();
-        if !matches!(geometry, Geometry::Point(_)) {
-            crate::geometry::write_geojson(&mut text, geometry);
-        }
-        text.into_boxed_str()
-    }
-
-    /// Appends the geometry as GeoJSON.
+    /// Appends the geometry as GeoJSON. It is written when asked, not kept as text: the
+    /// world's admin-1 outlines as text took 30 MB, and writing an outline of a thousand
+    /// vertices takes tens of microseconds.
     pub fn push_geometry_json(&self, out: &mut String) {
-        if self.geometry_json.is_empty() {
-            crate::geometry::write_geojson(out, &self.geometry);
-        } else {
-            out.push_str(&self.geometry_json);
-        }
+        crate::geometry::write_geojson(out, &self.geometry);
     }
 }
 

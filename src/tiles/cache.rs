@@ -2,14 +2,15 @@
 //! bounded in bytes) and the prepared geometry of the snapshot being served.
 //!
 //! Every reload brings a fresh cache whose geometry is prepared before it is swapped in
-//! with its snapshot; entries are keyed by the snapshot's data version all the same, so
+//! with its snapshot (at start-up it is prepared in the background, and the first tiles
+//! wait for it rather than prepare it again); entries are keyed by the snapshot's data version all the same, so
 //! nothing of another version is ever served. The bound is [`DEFAULT_TILE_CACHE_BYTES`], or
 //! `DTMAP_TILE_CACHE_MB` megabytes from the environment (`0` turns the tile cache off, e.g.
 //! to measure uncached tiles). Locks are held only to look up or insert, never while a tile
 //! is made; two requests for the same cold tile may both make it, which is harmless.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 
@@ -55,7 +56,7 @@ struct Lru {
 pub struct TileCache {
     max_bytes: usize,
     encoded: Mutex<Lru>,
-    prepared: RwLock<Option<Arc<PreparedSnapshot>>>,
+    prepared: OnceLock<Arc<PreparedSnapshot>>,
     options: TileOptions,
 }
 
@@ -77,7 +78,7 @@ impl TileCache {
         TileCache {
             max_bytes,
             encoded: Mutex::new(Lru::default()),
-            prepared: RwLock::new(None),
+            prepared: OnceLock::new(),
             options,
         }
     }
@@ -145,24 +146,19 @@ impl TileCache {
         lru.entries.insert(key, (bytes, tick));
     }
 
-    /// The prepared geometry of `snapshot`: the one kept (prepared before the cache was
-    /// installed), else made now. Only the first version prepared is kept: a cache serves
-    /// one snapshot, and a request still holding an older one must not evict its geometry.
+    /// The prepared geometry of `snapshot`: the one kept, else made now and kept (a
+    /// caller that comes while it is being made waits for it). Only the first version
+    /// prepared is kept: a cache serves one snapshot, and a request still holding an older
+    /// one gets geometry of its own rather than evict the current one.
     pub fn prepared(&self, snapshot: &Snapshot) -> Arc<PreparedSnapshot> {
-        if let Ok(guard) = self.prepared.read() {
-            if let Some(prepared) = guard.as_ref().filter(|p| p.version == snapshot.version) {
-                return prepared.clone();
-            }
+        let kept = self
+            .prepared
+            .get_or_init(|| Arc::new(PreparedSnapshot::build(snapshot, &self.options)));
+        if kept.version == snapshot.version {
+            kept.clone()
+        } else {
+            Arc::new(PreparedSnapshot::build(snapshot, &self.options))
         }
-        let made = Arc::new(PreparedSnapshot::build(snapshot, &self.options));
-        if let Ok(mut guard) = self.prepared.write() {
-            match guard.as_ref() {
-                Some(existing) if existing.version == snapshot.version => return existing.clone(),
-                Some(_) => {}
-                None => *guard = Some(made.clone()),
-            }
-        }
-        made
     }
 }
 
