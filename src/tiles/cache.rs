@@ -196,4 +196,26 @@ mod tests {
         cache.insert(key(0), Bytes::from_static(b"tile"));
         assert!(cache.get(&key(0)).is_none());
     }
+
+    #[test]
+    fn callers_during_preparation_wait_for_it_and_share_it_and_another_version_gets_its_own() {
+        let (snapshot, _) = crate::data::load(&crate::config::Config::builtin());
+        let cache = TileCache::new(0, TileOptions::default());
+        let prepared: Vec<Arc<PreparedSnapshot>> = std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| cache.prepared(&snapshot)))
+                .collect();
+            callers.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert!(prepared.iter().all(|p| Arc::ptr_eq(p, &prepared[0])));
+        assert_eq!(prepared[0].version, snapshot.version);
+        let mut older = snapshot;
+        older.version ^= 1;
+        let own = cache.prepared(&older);
+        assert_eq!(own.version, older.version);
+        assert!(Arc::ptr_eq(
+            &cache.prepared(&crate::data::load(&crate::config::Config::builtin()).0),
+            &prepared[0]
+        ));
+    }
 }
