@@ -3,6 +3,28 @@
 //! reference would pay for it, and that is usually an async worker serving requests (the
 //! last request that used the old data, or the reload that replaced it), so every
 //! connection on that worker would stall for that second.
+//!
+//! Also: giving the memory a load freed back to the system, which only the binary's
+//! allocator knows how to do ([`on_release_freed_memory`]).
+
+use std::sync::OnceLock;
+
+static RELEASE_FREED_MEMORY: OnceLock<fn()> = OnceLock::new();
+
+/// Sets how memory freed by a load is given back to the system (the binary's allocator
+/// says how); the first setting stays.
+pub fn on_release_freed_memory(release: fn()) {
+    let _ = RELEASE_FREED_MEMORY.set(release);
+}
+
+/// Gives memory freed by a load back to the system, where the binary said how: an
+/// allocator keeps freed pages for a while to reuse them, and a load frees gigabytes on
+/// threads that then go idle.
+pub fn release_freed_memory() {
+    if let Some(release) = RELEASE_FREED_MEMORY.get() {
+        release();
+    }
+}
 
 /// Values with at least this many parts (features, shapes) are freed in the background.
 pub const LARGE: usize = 10_000;
@@ -16,6 +38,7 @@ pub fn drop_in_background<T: Send + 'static>(value: T) {
             let _ =
                 thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
             drop(value);
+            release_freed_memory();
         });
     // On failure the closure, and `value` with it, was dropped here: nothing leaks.
     let _ = spawned;
