@@ -383,7 +383,6 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
         .name("dtmap-prepare-tiles".into())
         .spawn(move || {
             served.tile_cache.prepared(&served.snapshot);
-            dtmap::background::release_freed_memory();
             tracing::info!("tiles prepared");
         });
     if let Err(e) = prepare {
