@@ -3,30 +3,6 @@
 //! reference would pay for it, and that is usually an async worker serving requests (the
 //! last request that used the old data, or the reload that replaced it), so every
 //! connection on that worker would stall for that second.
-//!
-//! Also: giving the memory a load freed back to the system, which only the binary's
-//! allocator knows how to do ([`on_release_freed_memory`]).
-
-use std::sync::OnceLock;
-
-static RELEASE_FREED_MEMORY: OnceLock<fn()> = OnceLock::new();
-
-/// Sets how memory freed by a load is given back to the system (the binary's allocator
-/// says how); the first setting stays.
-pub fn on_release_freed_memory(release: fn()) {
-    let _ = RELEASE_FREED_MEMORY.set(release);
-}
-
-/// Gives memory freed by a load back to the system, where the binary said how: an
-/// allocator keeps freed pages for a while to reuse them, and a load frees gigabytes on
-/// threads that then go idle. Called after a load and a reload only: called again once
-/// the tiles were prepared, it left the 64-connection tile run's p99 at 175 ms, against
-/// 41–58 ms without (mimalloc then faults its pages back in under load).
-pub fn release_freed_memory() {
-    if let Some(release) = RELEASE_FREED_MEMORY.get() {
-        release();
-    }
-}
 
 /// Values with at least this many parts (features, shapes) are freed in the background.
 pub const LARGE: usize = 10_000;

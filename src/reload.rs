@@ -122,7 +122,6 @@ impl FileReloader {
         let tile_cache =
             tile_cache.unwrap_or_else(|| AppState::tile_cache_for(&snapshot, &settings));
         state.install_prepared(snapshot, settings, tile_cache);
-        crate::background::release_freed_memory();
         tracing::info!("reloaded: data version {version}");
         *running = config;
         ReloadOutcome {
