@@ -1,8 +1,9 @@
-//! The R-tree of each layer (rstar, bulk-loaded) and the candidate searches over it.
+//! The spatial index of each layer and the candidate searches over it.
 //!
 //! Point layers index the points themselves, in a [`point_tree::PointTree`] that also
-//! keeps sums; other layers index each feature's bounding box in an rstar R-tree. The tree only narrows the search: exact predicates are applied by the callers in
-//! [`crate::query`]. Coordinates are WGS84 lon/lat.
+//! keeps sums; other layers index each feature's bounding box in an rstar R-tree
+//! (bulk-loaded). The tree only narrows the search: exact predicates are applied by the
+//! callers in [`crate::query`]. Coordinates are WGS84 lon/lat.
 
 pub mod point_tree;
 
@@ -33,30 +34,35 @@ pub enum SpatialIndex {
 }
 
 impl SpatialIndex {
-    /// Whether a layer of these features is indexed as points: every one is a point.
-    pub fn holds_points<F: Indexed>(features: &[F]) -> bool {
-        features
-            .iter()
-            .all(|f| matches!(f.geometry(), Geometry::Point(_)))
+    /// Bulk-loads the tree of a layer's features; a layer of points gets a point tree
+    /// without sums (see [`SpatialIndex::build_with_sums`]).
+    pub fn build<F: Indexed>(features: &[F]) -> SpatialIndex {
+        Self::build_with_sums(features, 0, |_| point_tree::NO_GROUP, |_, _| {})
     }
 
-    /// Bulk-loads the tree of a layer's features (a point tree without sums for points;
-    /// layers with counts build theirs with [`PointTree::build`]).
-    pub fn build<F: Indexed>(features: &[F]) -> SpatialIndex {
-        if Self::holds_points(features) {
-            let points = features
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| match f.geometry() {
-                    Geometry::Point(p) => Some(TreePoint {
-                        feature: i as u32,
-                        coord: [p.x(), p.y()],
-                        group: point_tree::NO_GROUP,
-                    }),
-                    _ => None,
-                })
-                .collect();
-            SpatialIndex::Points(PointTree::build(points, 0, |_, _| {}))
+    /// Bulk-loads the tree of a layer's features. When every feature is a point, the tree
+    /// keeps `width` sums: `values(position, out)` writes a feature's values, and
+    /// `group(position)` gives its group id (or [`point_tree::NO_GROUP`]).
+    pub fn build_with_sums<F: Indexed>(
+        features: &[F],
+        width: usize,
+        group: impl Fn(usize) -> u32,
+        values: impl FnMut(u32, &mut [i64]),
+    ) -> SpatialIndex {
+        let points: Option<Vec<TreePoint>> = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f.geometry() {
+                Geometry::Point(p) => Some(TreePoint {
+                    feature: i as u32,
+                    coord: [p.x(), p.y()],
+                    group: group(i),
+                }),
+                _ => None,
+            })
+            .collect();
+        if let Some(points) = points {
+            SpatialIndex::Points(PointTree::build(points, width, values))
         } else {
             let boxes = features
                 .iter()

@@ -28,7 +28,7 @@ use geo::{Geometry, Rect, Validation};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
-use crate::index::point_tree::{PointTree, TreePoint, NO_GROUP};
+use crate::index::point_tree::NO_GROUP;
 use crate::index::{bbox_of, SpatialIndex};
 use crate::model::{
     Dashboard, Feature, FeatureIds, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
@@ -397,11 +397,7 @@ fn build(
         .unwrap_or_else(|| fields.clone());
     let indexing = progress::Step::start(format!("indexing layer {}", layer_config.id));
     let group_by = group_by(layer_config, &features, noun, report);
-    let index = if SpatialIndex::holds_points(&features) {
-        SpatialIndex::Points(point_tree(&features, &joined, group_by.as_ref()))
-    } else {
-        SpatialIndex::build(&features)
-    };
+    let index = index_with_sums(&features, &joined, group_by.as_ref());
     drop(indexing);
     let prepared_areas = match kind {
         GeometryKind::Polygon => (0..features.len())
@@ -492,33 +488,24 @@ fn group_by(
     })
 }
 
-/// The tree with sums of a point layer: every round's counts of every point.
-fn point_tree(
+/// The layer's index; for a point layer, a tree with every round's counts of every point
+/// summed, by group when the layer has one.
+fn index_with_sums(
     features: &[Feature],
     joined: &join::JoinedCounts,
     group_by: Option<&GroupBy>,
-) -> PointTree {
+) -> SpatialIndex {
     let columns = joined.columns.len();
     let width = joined.rounds.len() * columns;
-    let points = features
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| match &f.geometry {
-            Geometry::Point(p) => Some(TreePoint {
-                feature: i as u32,
-                coord: [p.x(), p.y()],
-                group: group_by
-                    .and_then(|g| {
-                        let value = f.properties.get(&g.field).and_then(key_text)?;
-                        g.values.binary_search(&value).ok()
-                    })
-                    .map(|g| g as u32)
-                    .unwrap_or(NO_GROUP),
-            }),
-            _ => None,
-        })
-        .collect();
-    PointTree::build(points, width, |feature, out| {
+    let group = |i: usize| {
+        group_by
+            .and_then(|g| {
+                let value = features[i].properties.get(&g.field).and_then(key_text)?;
+                g.values.binary_search(&value).ok()
+            })
+            .map_or(NO_GROUP, |g| g as u32)
+    };
+    SpatialIndex::build_with_sums(features, width, group, |feature, out| {
         for (round, counts) in joined.counts.iter().enumerate() {
             if let Some(record) = counts.row(feature as usize) {
                 for (c, value) in record.values().enumerate() {

@@ -371,14 +371,8 @@ async fn totals_over_a_detailed_area_equal_a_scan_and_its_preparation_is_kept() 
     let areas = snapshot.layer("areas").unwrap().clone();
     let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
     for _ in 0..2 {
-        let reply = super::common::get(&state, "/collections/sites/totals?area=areas/STAR").await;
-        assert_eq!(
-            reply.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
-        let totals = reply.json();
+        let totals =
+            super::common::get_json(&state, "/collections/sites/totals?area=areas/STAR").await;
         assert_eq!(totals["sites"], expected.0, "{totals}");
         assert_eq!(totals["totals"]["individuals"], expected.1, "{totals}");
     }
@@ -415,14 +409,7 @@ async fn totals_over_a_loaded_area_whose_parts_touch_at_a_point_answer() {
     std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
     let snapshot = load_areas_and_sites(dir.path());
     let state = dtmap::api::AppState::new(snapshot, super::common::settings(None));
-    let reply = super::common::get(&state, "/collections/sites/totals?area=areas/A1").await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let totals = reply.json();
+    let totals = super::common::get_json(&state, "/collections/sites/totals?area=areas/A1").await;
     assert_eq!(totals["sites"], 2, "{totals}");
     assert_eq!(totals["totals"]["individuals"], 30, "{totals}");
     // A query geometry with touching parts is still refused with the reason.
