@@ -71,7 +71,7 @@ fn million_sites(governorates: &Layer) -> Layer {
             row: i + 1,
             native_id: None,
             geometry: Geometry::Point(Point::new(x, y)),
-            properties,
+            properties: properties.into(),
         });
         for round in ["2024-01-31", "2024-06-30", "2024-12-31"] {
             let families: u32 = rng.gen_range(0..200);

@@ -265,8 +265,8 @@ fn build(format: &str, input: &[u8], features: Option<Vec<data::source::SourceFe
 
 fn table(input: &[u8], format: SourceFormat, name: &str) -> bool {
     let mut report = LoadReport::default();
-    let features = match data::table::read(input, format, None) {
-        Ok(table) => data::points::read(&table, "lat", "lon", name, &mut report),
+    let features = match data::table::rows_with(input, format, Default::default()) {
+        Ok(table) => data::points::read(table, "lat", "lon", name, &mut report),
         Err(_) => None,
     };
     build(name, input, features)

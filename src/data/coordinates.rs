@@ -13,7 +13,7 @@ use super::report::thousands;
 use super::source::key_text;
 use super::LoadReport;
 use crate::geometry::area::{IndexedArea, Location};
-use crate::model::{GeometryKind, Layer};
+use crate::model::{map_property, GeometryKind, Layer};
 
 /// How many site ids a grouped warning names.
 const NAMED: usize = 5;
@@ -120,12 +120,11 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
         return inside;
     };
     let mut by_area: Vec<Vec<u32>> = vec![Vec::new(); areas.features.len()];
-    for (i, feature) in sites.features.iter().enumerate() {
-        let area = feature
-            .properties
-            .get(field)
-            .and_then(key_text)
-            .and_then(|code| areas.position(&code));
+    let area_of = map_property(&sites.features, field, |code| {
+        key_text(code).and_then(|code| areas.position(&code))
+    })
+    .unwrap_or_default();
+    for (i, (feature, area)) in sites.features.iter().zip(area_of).enumerate() {
         if let (Some(area), geo::Geometry::Point(_)) = (area, &feature.geometry) {
             by_area[area as usize].push(i as u32);
         }

@@ -114,7 +114,7 @@ pub(crate) fn convert(
             row,
             native_id: None,
             geometry,
-            properties,
+            properties: properties.into(),
         }),
         Err(e) => {
             report.error(

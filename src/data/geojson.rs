@@ -61,7 +61,7 @@ pub fn read(bytes: &[u8], file: &str, report: &mut LoadReport) -> Option<Vec<Sou
             row,
             native_id,
             geometry,
-            properties: feature.properties.unwrap_or_default(),
+            properties: feature.properties.unwrap_or_default().into(),
         });
     }
     Some(out)

@@ -150,6 +150,20 @@ struct RoundTable {
     rounds: Vec<(RoundKey, Option<String>, RoundCounts)>,
 }
 
+/// Tables with up to this many rounds find a round by comparing ids in order.
+const LINEAR_ROUNDS: usize = 16;
+
+impl RoundTable {
+    /// The position of a round, without allocating.
+    fn position(&self, round: &str) -> Option<usize> {
+        if self.rounds.len() <= LINEAR_ROUNDS {
+            self.rounds.iter().position(|(key, _, _)| key.0 == round)
+        } else {
+            self.at.get(round).copied()
+        }
+    }
+}
+
 /// Rows with no code.
 static NO_KEY: Group = Group::new("have no code, so they name no site or area");
 /// Rows with no round.
@@ -207,20 +221,26 @@ fn join_table(
         reader.estimated_rows,
         "rows",
     );
-    // The round of the previous row, whose entry the next row most likely needs too.
-    let mut last_round: Option<(String, usize)> = None;
+    // The code of the previous row and its feature: long tables list a site's rounds
+    // together, and finding a code in the table of ids costs a few cache misses.
+    let mut last_key = String::new();
+    let mut last_feature: Option<u32> = None;
     let mut values: Vec<Option<i64>> = Vec::with_capacity(all_columns.len());
-    for (i, row) in reader.rows.enumerate() {
-        if i % 4096 == 4095 {
+    let mut rows = reader.rows;
+    let mut row = table::Row {
+        number: 0,
+        cells: Vec::new(),
+    };
+    let mut read = 0usize;
+    while let Some(next) = rows.next_into(&mut row) {
+        read += 1;
+        if read % 4096 == 0 {
             progress.inc(4096);
         }
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                report.error(file, None, None, e.to_string());
-                break;
-            }
-        };
+        if let Err(e) = next {
+            report.error(file, None, None, e.to_string());
+            break;
+        }
         let mut bad = |field: &str, reason: String, group: &'static Group| {
             report.add(
                 place
@@ -281,7 +301,16 @@ fn join_table(
         if !row_ok {
             continue;
         }
-        let Some(feature) = keys.by_id.find(key.as_ref(), |at| keys.ids[at as usize]) else {
+        let found = match last_feature {
+            Some(feature) if last_key == key.as_ref() => Some(feature),
+            _ => keys.by_id.find(key.as_ref(), |at| keys.ids[at as usize]),
+        };
+        if let Some(feature) = found {
+            last_key.clear();
+            last_key.push_str(&key);
+            last_feature = Some(feature);
+        }
+        let Some(feature) = found else {
             if !keys.left_out.contains(key.as_ref()) {
                 let reason = format!(
                     "no {} has the code {key:?}; the row is left out",
@@ -309,22 +338,15 @@ fn join_table(
             ),
             None => table_source.clone(),
         };
-        let at = match last_round {
-            Some((ref text, at)) if *text == *round => at,
-            _ => {
-                let at = match by_round.at.get(round.as_ref()) {
-                    Some(&at) => at,
-                    None => {
-                        let at = by_round.rounds.len();
-                        by_round.at.insert(round.to_string(), at);
-                        let figures = RoundCounts::new(keys.ids.len(), all_columns.len());
-                        by_round
-                            .rounds
-                            .push((RoundKey(round.to_string()), None, figures));
-                        at
-                    }
-                };
-                last_round = Some((round.to_string(), at));
+        let at = match by_round.position(&round) {
+            Some(at) => at,
+            None => {
+                let at = by_round.rounds.len();
+                by_round.at.insert(round.to_string(), at);
+                let figures = RoundCounts::new(keys.ids.len(), all_columns.len());
+                by_round
+                    .rounds
+                    .push((RoundKey(round.to_string()), None, figures));
                 at
             }
         };

@@ -293,11 +293,11 @@ fn read_local(
                         sheet: source.sheet.as_deref(),
                         encoding: source.encoding(),
                     };
-                    match table::read_with(&bytes, format, options) {
+                    match table::rows_with(&bytes, format, options) {
                         Ok(table) => {
-                            sheet.clone_from(&table.sheet);
+                            sheet.clone_from(&table.head.sheet);
                             points::read(
-                                &table,
+                                table,
                                 source.lat.as_deref().unwrap_or("lat"),
                                 source.lon.as_deref().unwrap_or("lon"),
                                 file,
@@ -468,9 +468,10 @@ fn group_by(
 ) -> Option<GroupBy> {
     let field = layer_config.group_by.as_ref()?;
     let mut values: Vec<String> = features
-        .iter()
-        .filter_map(|f| f.properties.get(field).and_then(key_text))
-        .collect();
+        .first()
+        .and_then(|f| f.properties.table().column(field))
+        .map(|(distinct, _)| distinct.iter().filter_map(key_text).collect())
+        .unwrap_or_default();
     if values.is_empty() && !features.is_empty() {
         report.add(source_place(layer_config).problem(
             Severity::Warning,
@@ -497,14 +498,14 @@ fn index_with_sums(
 ) -> SpatialIndex {
     let columns = joined.columns.len();
     let width = joined.rounds.len() * columns;
-    let group = |i: usize| {
-        group_by
-            .and_then(|g| {
-                let value = features[i].properties.get(&g.field).and_then(key_text)?;
-                g.values.binary_search(&value).ok()
-            })
-            .map_or(NO_GROUP, |g| g as u32)
-    };
+    let groups = group_by.and_then(|g| {
+        crate::model::map_property(features, &g.field, |value| {
+            key_text(value)
+                .and_then(|value| g.values.binary_search(&value).ok())
+                .map_or(NO_GROUP, |g| g as u32)
+        })
+    });
+    let group = |i: usize| groups.as_ref().map_or(NO_GROUP, |g| g[i]);
     SpatialIndex::build_with_sums(features, width, group, |feature, out| {
         for (round, counts) in joined.counts.iter().enumerate() {
             if let Some(record) = counts.row(feature as usize) {
@@ -545,8 +546,8 @@ fn published_fields(
             let mut fields: Vec<String> = Vec::new();
             for feature in features {
                 for key in feature.properties.keys() {
-                    if !fields.contains(key) {
-                        fields.push(key.clone());
+                    if !fields.iter().any(|f| f == key) {
+                        fields.push(key.to_string());
                     }
                 }
             }
@@ -649,7 +650,7 @@ fn build_features(
             );
         }
         let mut source_properties = source.properties;
-        let row = properties.push(|field| source_properties.remove(field));
+        let row = properties.push(|field| source_properties.take(field));
         accepted.push((id, source.geometry, row));
         by_id.insert(accepted.len() as u32 - 1, |at| &accepted[at as usize].0);
     }

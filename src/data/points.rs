@@ -2,12 +2,14 @@
 //! master lists come. Every other column becomes a property. Bad positions are reported
 //! grouped by kind.
 
+use std::sync::Arc;
+
 use geo::{Geometry, Point};
-use serde_json::Map;
+use serde_json::Value;
 
 use crate::data::report::{Group, LoadReport, Place, Severity};
-use crate::data::source::SourceFeature;
-use crate::data::table::Table;
+use crate::data::source::{RowNames, SourceFeature, SourceProperties};
+use crate::data::table::{Cell, RowReader};
 use crate::geometry;
 
 /// Rows with an empty latitude or longitude.
@@ -19,29 +21,35 @@ static OFF_THE_MAP: Group = Group::new(
     "have a latitude or longitude out of range (latitude -90 to 90, longitude -180 to 180)",
 );
 
-/// Point features of a table; rows with a bad position are reported and skipped.
+/// Point features of a table read row by row (no table of every cell is held); rows with
+/// a bad position are reported and skipped.
 pub fn read(
-    table: &Table,
+    table: RowReader<'_>,
     lat_column: &str,
     lon_column: &str,
     file: &str,
     report: &mut LoadReport,
 ) -> Option<Vec<SourceFeature>> {
+    let RowReader {
+        head,
+        estimated_rows,
+        rows,
+    } = table;
     let place = Place {
         file,
-        sheet: table.sheet.as_deref(),
+        sheet: head.sheet.as_deref(),
     };
-    for (severity, remark) in &table.remarks {
+    for (severity, remark) in &head.remarks {
         report.add(place.problem(*severity, None, None, remark.clone()));
     }
     let mut missing = false;
     for column in [lat_column, lon_column] {
-        if table.column(column).is_none() {
+        if head.column(column).is_none() {
             report.add(place.problem(
                 Severity::Error,
                 Some(1),
                 Some(column),
-                format!("no such column; the columns are {:?}", table.headers),
+                format!("no such column; the columns are {:?}", head.headers),
             ));
             missing = true;
         }
@@ -49,18 +57,33 @@ pub fn read(
     if missing {
         return None;
     }
-    let lat_at = table.column(lat_column)?;
-    let lon_at = table.column(lon_column)?;
-    let mut out = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
+    let lat_at = head.column(lat_column)?;
+    let lon_at = head.column(lon_column)?;
+    let names = Arc::new(RowNames::new(
+        head.headers
+            .iter()
+            .enumerate()
+            .filter(|&(i, header)| i != lat_at && i != lon_at && !header.is_empty())
+            .map(|(i, header)| (i, header.as_str())),
+    ));
+    let mut out = Vec::with_capacity(estimated_rows);
+    for row in rows {
+        let mut row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                report.add(place.problem(Severity::Error, None, None, e.to_string()));
+                return None;
+            }
+        };
         let mut coordinate = |at: usize, name: &str| -> Option<f64> {
-            let text = row.cell(at).text();
-            let (reason, group) = match text.as_deref().map(str::parse::<f64>) {
+            let cell = row.cell(at);
+            let parsed = match cell {
+                Cell::Number(n) => Some(Ok(*n)),
+                _ => cell.text().map(|t| t.parse::<f64>().map_err(|_| t)),
+            };
+            let (reason, group) = match parsed {
                 Some(Ok(v)) => return Some(v),
-                Some(Err(_)) => (
-                    format!("not a number: {:?}", text.unwrap_or_default()),
-                    &NOT_A_NUMBER,
-                ),
+                Some(Err(text)) => (format!("not a number: {text:?}"), &NOT_A_NUMBER),
                 None => ("empty coordinate".to_string(), &EMPTY),
             };
             report.add(
@@ -89,18 +112,24 @@ pub fn read(
             );
             continue;
         }
-        let mut properties = Map::new();
-        for (i, header) in table.headers.iter().enumerate() {
-            if i != lat_at && i != lon_at && !header.is_empty() {
-                properties.insert(header.clone(), row.cell(i).to_json());
-            }
-        }
+        let values = names
+            .columns()
+            .iter()
+            .map(|&at| match row.cells.get_mut(at) {
+                Some(cell) => std::mem::replace(cell, Cell::Empty).into_json(),
+                None => Value::Null,
+            })
+            .collect();
         out.push(SourceFeature {
             row: row.number,
             native_id: None,
             geometry: Geometry::Point(Point::new(lon, lat)),
-            properties,
+            properties: SourceProperties::Row {
+                names: names.clone(),
+                values,
+            },
         });
     }
+    out.shrink_to_fit();
     Some(out)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::source::key_text;
 use super::LoadReport;
-use crate::model::{GeometryKind, Layer, RoundCounts};
+use crate::model::{map_property, GeometryKind, Layer, RoundCounts};
 
 /// Fills in the counts of every area layer without counts from a point layer with counts.
 pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
@@ -67,18 +67,21 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
         .as_ref()
         .filter(|g| g.layer.as_deref() == Some(areas.id.as_str()))
         .map(|g| g.field.as_str());
-    let area_of = |position: usize| -> Option<usize> {
-        let feature = &sites.features[position];
-        if let Some(field) = group_field {
-            let code = feature.properties.get(field).and_then(key_text)?;
-            return areas.position(&code).map(|a| a as usize);
-        }
-        let geo::Geometry::Point(point) = feature.geometry else {
-            return None;
-        };
-        areas.feature_at(point)
+    let placed: Vec<Option<usize>> = match group_field {
+        Some(field) => map_property(&sites.features, field, |code| {
+            let code = key_text(code)?;
+            areas.position(&code).map(|a| a as usize)
+        })
+        .unwrap_or_else(|| vec![None; sites.features.len()]),
+        None => sites
+            .features
+            .iter()
+            .map(|feature| match feature.geometry {
+                geo::Geometry::Point(point) => areas.feature_at(point),
+                _ => None,
+            })
+            .collect(),
     };
-    let placed: Vec<Option<usize>> = (0..sites.features.len()).map(area_of).collect();
     let unplaced = placed.iter().filter(|a| a.is_none()).count();
     let how = match group_field {
         Some(field) => format!("by their {field} code"),

@@ -47,6 +47,14 @@ impl Cell {
         }
     }
 
+    /// The cell as a JSON value, keeping its text without a copy when it needs no trim.
+    pub fn into_json(self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) if s.trim().len() == s.len() => serde_json::Value::String(s),
+            other => other.to_json(),
+        }
+    }
+
     /// The cell as a JSON value: numbers stay numbers, text stays text.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -209,19 +217,35 @@ enum RowSource<'a> {
     Done,
 }
 
-impl Iterator for Rows<'_> {
-    type Item = Result<Row, TableError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Rows<'_> {
+    /// The next row read into `row` rather than into a new one: a CSV row's text reuses
+    /// the buffers of the row before (a table of millions of rows otherwise allocates a
+    /// string per cell per row).
+    pub fn next_into(&mut self, row: &mut Row) -> Option<Result<(), TableError>> {
         let next = match &mut self.0 {
-            RowSource::Csv(rows) => rows.next_row(),
-            RowSource::Read(rows) => rows.next().map(Ok),
+            RowSource::Csv(rows) => rows.next_into(row),
+            RowSource::Read(rows) => rows.next().map(|next| {
+                *row = next;
+                Ok(())
+            }),
             RowSource::Done => None,
         };
         if matches!(next, Some(Err(_))) {
             self.0 = RowSource::Done;
         }
         next
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Row, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut row = Row {
+            number: 0,
+            cells: Vec::new(),
+        };
+        self.next_into(&mut row).map(|read| read.map(|()| row))
     }
 }
 
@@ -333,7 +357,8 @@ impl<'a> CsvRows<'a> {
         bytes.len() / sample.len().max(1) * lines
     }
 
-    fn next_row(&mut self) -> Option<Result<Row, TableError>> {
+    /// The next row read into `row`, whose cells' text buffers are reused.
+    fn next_into(&mut self, row: &mut Row) -> Option<Result<(), TableError>> {
         loop {
             let i = self.index;
             self.index += 1;
@@ -370,20 +395,30 @@ impl<'a> CsvRows<'a> {
             if self.record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            return Some(Ok(Row {
-                number: self.line,
-                cells: self
-                    .record
-                    .iter()
-                    .map(|c| {
-                        if c.trim().is_empty() {
-                            Cell::Empty
-                        } else {
-                            Cell::Text(c.to_string())
-                        }
-                    })
-                    .collect(),
-            }));
+            row.number = self.line;
+            row.cells.truncate(self.record.len());
+            for (i, text) in self.record.iter().enumerate() {
+                let empty = text.trim().is_empty();
+                match row.cells.get_mut(i) {
+                    Some(Cell::Text(kept)) if !empty => {
+                        kept.clear();
+                        kept.push_str(text);
+                    }
+                    Some(cell) => *cell = Cell::of_text(text, empty),
+                    None => row.cells.push(Cell::of_text(text, empty)),
+                }
+            }
+            return Some(Ok(()));
+        }
+    }
+}
+
+impl Cell {
+    fn of_text(text: &str, empty: bool) -> Cell {
+        if empty {
+            Cell::Empty
+        } else {
+            Cell::Text(text.to_string())
         }
     }
 }

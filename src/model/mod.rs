@@ -6,6 +6,7 @@ use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
 use geo::{Geometry, Rect};
+use serde_json::Value;
 
 use crate::geometry::area::IndexedArea;
 use crate::index::point_tree::PointTree;
@@ -36,6 +37,27 @@ impl Feature {
     pub fn push_geometry_json(&self, out: &mut String) {
         crate::geometry::write_geojson(out, &self.geometry);
     }
+}
+
+/// Each feature's value of `field` mapped by `map`, which is called once per distinct
+/// value (a million sites name a few thousand areas); `None` when the field is not
+/// published or there are no features. The features share one property table.
+pub fn map_property<T: Clone>(
+    features: &[Feature],
+    field: &str,
+    map: impl FnMut(&Value) -> T,
+) -> Option<Vec<T>> {
+    let table = features.first()?.properties.table();
+    let (distinct, rows) = table.column(field)?;
+    let mapped: Vec<T> = distinct.iter().map(map).collect();
+    features
+        .iter()
+        .map(|f| {
+            debug_assert!(Arc::ptr_eq(f.properties.table(), table));
+            let code = rows.get(f.properties.row() as usize)?;
+            mapped.get(*code as usize).cloned()
+        })
+        .collect()
 }
 
 /// Areas with at least this many vertices are kept prepared once asked for (about 100

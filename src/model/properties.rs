@@ -47,6 +47,12 @@ impl PropertyTable {
         self.columns.first().map_or(0, |c| c.rows.len())
     }
 
+    /// A field's distinct values, and each row's position among them.
+    pub fn column(&self, field: &str) -> Option<(&[Value], &[u32])> {
+        let column = self.columns.get(self.position(field)?)?;
+        Some((&column.distinct, &column.rows))
+    }
+
     fn value(&self, field: usize, row: u32) -> Option<&Value> {
         let column = self.columns.get(field)?;
         column
@@ -172,6 +178,16 @@ impl Properties {
     /// The properties of `row` of `table`.
     pub fn new(table: Arc<PropertyTable>, row: u32) -> Properties {
         Properties { table, row }
+    }
+
+    /// The table the row is of.
+    pub fn table(&self) -> &Arc<PropertyTable> {
+        &self.table
+    }
+
+    /// The row.
+    pub fn row(&self) -> u32 {
+        self.row
     }
 
     /// The value of a published field (null where the feature has none); `None` for a

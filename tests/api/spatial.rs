@@ -46,7 +46,7 @@ fn layer_of(sites: &[(f64, f64)]) -> Layer {
                 row: i + 1,
                 native_id: None,
                 geometry: Geometry::Point(Point::new(x, y)),
-                properties,
+                properties: properties.into(),
             }
         })
         .collect();
