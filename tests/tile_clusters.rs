@@ -184,3 +184,78 @@ fn the_default_options_index_the_dense_zooms_and_their_tiles_add_up() {
         .sum();
     assert_eq!(persons, expected);
 }
+
+/// A tile is cut where it is asked (not handed to the pool) exactly when every layer is
+/// points and a count of the points in reach, made here by a scan of every site, is at
+/// most the bound: the dense clumps' tiles go to the pool at every zoom, the spread's
+/// deep tiles do not.
+#[test]
+fn a_tile_is_light_when_a_scan_finds_few_points_in_its_reach() {
+    use dtmap::tiles::render::{is_light, LIGHT_TILE_POINTS};
+    use dtmap::tiles::EXTENT;
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = snapshot(dir.path());
+    let options = TileOptions::default();
+    let prepared = PreparedSnapshot::build(&snapshot, &options);
+    let layer = &snapshot.layers[0];
+    let request = LayerRequest {
+        layer,
+        prepared: &prepared.layers[0],
+        round: layer.latest_round(),
+    };
+    let bounds = geo::Rect::new(
+        geo::coord! { x: -3.5, y: 3.5 },
+        geo::coord! { x: 15.5, y: 14.5 },
+    );
+    let mut rng = SmallRng::seed_from_u64(9);
+    let (mut light, mut heavy) = (0, 0);
+    for zoom in 0..=14 {
+        let all = support::tiles_over(bounds, zoom);
+        let chosen: Vec<TileId> = if all.len() <= 100 {
+            all
+        } else {
+            (0..100).map(|_| all[rng.gen_range(0..all.len())]).collect()
+        };
+        for tile in chosen {
+            let margin =
+                f64::from(options.buffer) + f64::from(options.cluster_cell.min(EXTENT)) + 4.0;
+            let reach = tile.bounds_lonlat(margin);
+            let in_reach = layer
+                .features
+                .iter()
+                .filter(|f| {
+                    let geo::Geometry::Point(p) = f.geometry else {
+                        return false;
+                    };
+                    let (min, max) = (reach.min(), reach.max());
+                    (min.x..=max.x).contains(&p.x()) && (min.y..=max.y).contains(&p.y())
+                })
+                .count();
+            let expected = in_reach <= LIGHT_TILE_POINTS;
+            assert_eq!(
+                is_light(&[request], tile, &options),
+                expected,
+                "tile {tile:?}: {in_reach} points in reach"
+            );
+            if expected {
+                light += 1;
+            } else {
+                heavy += 1;
+            }
+        }
+    }
+    assert!(light > 300 && heavy > 40, "{light} light, {heavy} heavy");
+    let other = TileOptions {
+        buffer: options.buffer + 1,
+        ..options
+    };
+    let tile = TileId {
+        z: 14,
+        x: 8500,
+        y: 7700,
+    };
+    assert!(
+        !is_light(&[request], tile, &other),
+        "a layer prepared with other options is not cut in place"
+    );
+}

@@ -5,6 +5,10 @@
 //! cooperatively (loops in the index, queries and exports watch [`crate::deadline`]); it
 //! keeps its thread until it stops, so abandoned work still counts against the bound.
 //!
+//! A tile of a few points is the one exception: its cost is bounded by a count of its
+//! points that stops at the bound, and it is cut where the request is read (see
+//! [`crate::tiles::render::is_light`]).
+//!
 //! The server has two pools. The light one (tiles, queries over the data's own areas,
 //! small query polygons) runs at normal priority. The heavy one (large query polygons,
 //! workbooks, scans of large layers) runs its threads at the lowest scheduling priority,

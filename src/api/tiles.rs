@@ -22,7 +22,8 @@ use super::{data_response, json_response, layer, AppState, BaseUrl, QueryParams,
 use crate::error::ApiError;
 use crate::model::{Layer, Snapshot};
 use crate::tiles::cache::TileKey;
-use crate::tiles::render::{render_tile, LayerRequest};
+use crate::tiles::prepare::PreparedSnapshot;
+use crate::tiles::render::{is_light, render_tile, LayerRequest};
 use crate::tiles::tilejson::tilejson as tilejson_document;
 use crate::tiles::{TileId, TileIdError, ADVERTISED_MAX_ZOOM, MEDIA_TYPE};
 
@@ -129,6 +130,15 @@ async fn serve_tile(
     let bytes = match cache.get(&key) {
         Some(bytes) => bytes,
         None => {
+            // A light tile (a few points) costs less to cut here than to hand to the pool.
+            if let Some(prepared) = cache.prepared_if_ready(&served.snapshot) {
+                let requests = layer_requests(&served.snapshot, &prepared, layers, &rounds)?;
+                if is_light(&requests, tile, cache.options()) {
+                    let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
+                    cache.insert(key, bytes.clone());
+                    return Ok(tile_response(bytes, served.settings.cache_max_age));
+                }
+            }
             let snapshot = served.snapshot.clone();
             let layers = layers.to_vec();
             let flight_key = key.clone();
@@ -142,28 +152,7 @@ async fn serve_tile(
                             return Ok(bytes);
                         }
                         let prepared = cache.prepared(&snapshot);
-                        let mut requests = Vec::with_capacity(layers.len());
-                        for (layer, round) in layers.iter().zip(&rounds) {
-                            let position = snapshot
-                                .layers
-                                .iter()
-                                .position(|l| l.id == layer.id)
-                                .ok_or_else(|| {
-                                    ApiError::Internal(format!("layer {} vanished", layer.id))
-                                })?;
-                            let prepared_layer =
-                                prepared.layers.get(position).ok_or_else(|| {
-                                    ApiError::Internal(format!(
-                                        "layer {} was not prepared",
-                                        layer.id
-                                    ))
-                                })?;
-                            requests.push(LayerRequest {
-                                layer,
-                                prepared: prepared_layer,
-                                round: *round,
-                            });
-                        }
+                        let requests = layer_requests(&snapshot, &prepared, &layers, &rounds)?;
                         let bytes = Bytes::from(render_tile(&requests, tile, cache.options()));
                         cache.insert(key, bytes.clone());
                         Ok(bytes)
@@ -172,10 +161,43 @@ async fn serve_tile(
                 .await?
         }
     };
+    Ok(tile_response(bytes, served.settings.cache_max_age))
+}
+
+/// Each layer of a tile request with its prepared geometry and round.
+fn layer_requests<'a>(
+    snapshot: &Snapshot,
+    prepared: &'a PreparedSnapshot,
+    layers: &'a [Arc<Layer>],
+    rounds: &[Option<usize>],
+) -> Result<Vec<LayerRequest<'a>>, ApiError> {
+    layers
+        .iter()
+        .zip(rounds)
+        .map(|(layer, round)| {
+            let position = snapshot
+                .layers
+                .iter()
+                .position(|l| l.id == layer.id)
+                .ok_or_else(|| ApiError::Internal(format!("layer {} vanished", layer.id)))?;
+            let prepared = prepared.layers.get(position).ok_or_else(|| {
+                ApiError::Internal(format!("layer {} was not prepared", layer.id))
+            })?;
+            Ok(LayerRequest {
+                layer,
+                prepared,
+                round: *round,
+            })
+        })
+        .collect()
+}
+
+/// A tile's bytes as the answer: 204 when empty.
+fn tile_response(bytes: Bytes, max_age: u32) -> Response {
     if bytes.is_empty() {
-        return Ok(no_content(served.settings.cache_max_age));
+        return no_content(max_age);
     }
-    Ok(data_response(bytes, MEDIA_TYPE))
+    data_response(bytes, MEDIA_TYPE)
 }
 
 /// 204 for an empty tile, cacheable like a tile (the middleware only caches 200s).

@@ -338,6 +338,37 @@ impl PointTree {
         self.search(&RectRegion(*rect), found);
     }
 
+    /// Whether `rect` holds at most `limit` points (boundary included); the count stops
+    /// as soon as it passes the limit, so the cost is bounded by it.
+    pub fn at_most_in_rect(&self, rect: &Rect<f64>, limit: usize) -> bool {
+        if self.nodes.is_empty() {
+            return true;
+        }
+        let region = RectRegion(*rect);
+        let mut count = 0usize;
+        let mut stack = vec![self.root];
+        while let Some(at) = stack.pop() {
+            let node = &self.nodes[at];
+            match region.cover(&node.rect) {
+                Cover::Outside => {}
+                Cover::Inside => count += (node.end - node.start) as usize,
+                Cover::Partly if node.child_count == 0 => {
+                    count += self.coords[node.start as usize..node.end as usize]
+                        .iter()
+                        .filter(|&&c| region.holds(c))
+                        .count();
+                }
+                Cover::Partly => stack.extend(
+                    (node.first_child..node.first_child + node.child_count).map(|c| c as usize),
+                ),
+            }
+            if count > limit {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The layer positions of the `k` points nearest `p` in lon/lat degrees (planar),
     /// nearest first: a best-first walk, opening nodes in order of their distance.
     pub fn nearest(&self, p: [f64; 2], k: usize) -> Vec<u32> {
@@ -526,6 +557,9 @@ mod tests {
                 .filter(|p| region.holds(p.coord))
                 .map(|p| p.feature)
                 .collect();
+            for limit in [0, expected.len().saturating_sub(1), expected.len(), expected.len() + 1] {
+                prop_assert_eq!(tree.at_most_in_rect(&rect, limit), expected.len() <= limit);
+            }
             prop_assert_eq!(found, expected);
         }
 

@@ -146,6 +146,14 @@ impl TileCache {
         lru.entries.insert(key, (bytes, tick));
     }
 
+    /// The prepared geometry of `snapshot` if it is kept already, without waiting.
+    pub fn prepared_if_ready(&self, snapshot: &Snapshot) -> Option<Arc<PreparedSnapshot>> {
+        self.prepared
+            .get()
+            .filter(|kept| kept.version == snapshot.version)
+            .cloned()
+    }
+
     /// The prepared geometry of `snapshot`: the one kept, else made now and kept (a
     /// caller that comes while it is being made waits for it). Only the first version
     /// prepared is kept: a cache serves one snapshot, and a request still holding an older

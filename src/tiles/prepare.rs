@@ -194,6 +194,11 @@ impl PreparedLayer {
         }
     }
 
+    /// Whether every shape is points (or nothing): nothing is kept per zoom.
+    pub fn points_only(&self) -> bool {
+        self.points_only
+    }
+
     /// The options the layer was prepared with.
     pub fn options(&self) -> &TileOptions {
         &self.options
