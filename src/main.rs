@@ -369,8 +369,10 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
     let prepare = std::thread::Builder::new()
         .name("dtmap-prepare-tiles".into())
         .spawn(move || {
-            served.tile_cache.prepared(&served.snapshot);
+            let prepared = served.tile_cache.prepared(&served.snapshot);
             tracing::info!("tiles prepared");
+            prepared.simplify_low_zooms();
+            tracing::debug!("outlines simplified for zooms 0 to 4");
         });
     if let Err(e) = prepare {
         tracing::warn!("cannot prepare the tiles in the background ({e}); tiles prepare them");

@@ -110,7 +110,10 @@ pub struct PreparedLayer {
     label_points: Vec<Option<SourcePoint>>,
     topology: Topology,
     tolerance: f64,
-    zooms: Vec<OnceLock<Arc<Vec<Shape>>>>,
+    /// Per zoom, each feature's simplified shape, made when a tile first needs it: the
+    /// first tile of a zoom once simplified every outline of the layer (150 ms for the
+    /// world's admin-1 areas), and every request of that zoom waited for it.
+    zooms: Vec<OnceLock<Box<[OnceLock<Shape>]>>>,
     /// For a point layer, its grid cells at each clustered zoom where some tile holds
     /// many points (by zoom; `None` where tiles group their own points).
     cells: Vec<Option<CellIndex>>,
@@ -233,15 +236,14 @@ impl PreparedLayer {
     }
 
     /// Every feature's shape at `zoom` (by feature position): lines and polygons simplified
-    /// once per zoom on first use and kept; points projected when asked, as that costs less
-    /// than keeping a million of them per zoom.
+    /// once per zoom and feature, when a tile first needs it, and kept; points projected
+    /// when asked, as that costs less than keeping a million of them per zoom.
     pub fn at_zoom(&self, zoom: u8) -> ZoomShapes<'_> {
         let kept = if self.points_only {
             None
         } else {
-            Some(match self.zooms.get(usize::from(zoom)) {
-                None => Arc::new(self.make_zoom(zoom)),
-                Some(slot) => slot.get_or_init(|| Arc::new(self.make_zoom(zoom))).clone(),
+            self.zooms.get(usize::from(zoom)).map(|slot| {
+                &**slot.get_or_init(|| self.shapes.iter().map(|_| OnceLock::new()).collect())
             })
         };
         ZoomShapes {
@@ -249,14 +251,6 @@ impl PreparedLayer {
             zoom,
             kept,
         }
-    }
-
-    fn make_zoom(&self, zoom: u8) -> Vec<Shape> {
-        self.shapes
-            .iter()
-            .enumerate()
-            .map(|(position, shape)| self.shape_at(position, shape, zoom))
-            .collect()
     }
 
     fn shape_at(&self, position: usize, shape: &SourceShape, zoom: u8) -> Shape {
@@ -486,22 +480,25 @@ fn collect(
 pub struct ZoomShapes<'a> {
     layer: &'a PreparedLayer,
     zoom: u8,
-    /// The zoom's kept shapes; `None` for a layer of points.
-    kept: Option<Arc<Vec<Shape>>>,
+    /// The zoom's kept shapes; `None` for a layer of points, or a zoom past the deepest.
+    kept: Option<&'a [OnceLock<Shape>]>,
 }
 
 impl ZoomShapes<'_> {
     /// The shape of the feature at `position`, if there is one.
     pub fn get(&self, position: usize) -> Option<std::borrow::Cow<'_, Shape>> {
-        match &self.kept {
-            Some(kept) => kept.get(position).map(std::borrow::Cow::Borrowed),
-            None => {
-                let layer = self.layer;
-                let shape = layer.shapes.get(position)?;
-                Some(std::borrow::Cow::Owned(
-                    layer.shape_at(position, shape, self.zoom),
+        let layer = self.layer;
+        let shape = layer.shapes.get(position)?;
+        match self.kept {
+            Some(kept) => {
+                let slot = kept.get(position)?;
+                Some(std::borrow::Cow::Borrowed(
+                    slot.get_or_init(|| layer.shape_at(position, shape, self.zoom)),
                 ))
             }
+            None => Some(std::borrow::Cow::Owned(
+                layer.shape_at(position, shape, self.zoom),
+            )),
         }
     }
 }
@@ -516,6 +513,21 @@ pub struct PreparedSnapshot {
 }
 
 impl PreparedSnapshot {
+    /// Simplifies every outline at the zooms whose tiles each hold most of a layer (0 to
+    /// [`super::render::LOW_ZOOM_KEPT`]), so that their first tiles do not: a z0 tile of
+    /// the world's admin-1 areas took 200 ms the first time. Deeper zooms are simplified
+    /// feature by feature as their tiles need them.
+    pub fn simplify_low_zooms(&self) {
+        for layer in self.layers.iter().filter(|l| !l.points_only) {
+            for zoom in 0..=super::render::LOW_ZOOM_KEPT {
+                let shapes = layer.at_zoom(zoom);
+                for position in 0..layer.shapes.len() {
+                    shapes.get(position);
+                }
+            }
+        }
+    }
+
     /// Prepares every layer of `snapshot`.
     pub fn build(snapshot: &Snapshot, options: &TileOptions) -> PreparedSnapshot {
         PreparedSnapshot {

@@ -11,11 +11,9 @@
 //! the summed count columns and `synthetic` (true if any member's counts are). HTTP, round
 //! selection and caching are left to the callers.
 
-use geozero::mvt::{Message, Tile};
-
 use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, CellRef, Summed};
-use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
+use super::encode::{push_layer, LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
 use super::repair::repair_clipped;
 use super::simplify::WorldPoint;
@@ -81,25 +79,24 @@ pub const LOW_ZOOM_KEPT: u8 = 4;
 
 /// One request's layers (features and labels) of a tile, encoded as tile bytes.
 fn layers_of(request: &LayerRequest<'_>, tile: TileId, options: &TileOptions) -> Vec<u8> {
-    let layers: Vec<_> = [
+    let mut out = Vec::new();
+    let layers = [
         render_layer(request, tile, options),
         render_label_layer(request, tile, options),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if layers.is_empty() {
-        return Vec::new();
+    ];
+    for layer in layers.iter().flatten() {
+        push_layer(&mut out, layer);
     }
-    Tile { layers }.encode_to_vec()
+    out
 }
 
-/// One MVT layer, or `None` when nothing of the layer is in the tile.
+/// One MVT layer (its encoded `Layer` message), or `None` when nothing of the layer is in
+/// the tile.
 pub fn render_layer(
     request: &LayerRequest<'_>,
     tile: TileId,
     options: &TileOptions,
-) -> Option<geozero::mvt::tile::Layer> {
+) -> Option<Vec<u8>> {
     let layer = request.layer;
     let clip = ClipBox::around(tile, options.buffer);
     let origin = tile.origin();
@@ -144,7 +141,7 @@ pub fn render_label_layer(
     request: &LayerRequest<'_>,
     tile: TileId,
     options: &TileOptions,
-) -> Option<geozero::mvt::tile::Layer> {
+) -> Option<Vec<u8>> {
     let layer = request.layer;
     if layer.kind != GeometryKind::Polygon {
         return None;
