@@ -371,7 +371,7 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
         .spawn(move || {
             let prepared = served.tile_cache.prepared(&served.snapshot);
             tracing::info!("tiles prepared");
-            prepared.simplify_low_zooms();
+            prepared.simplify_low_zooms(&served.snapshot);
             tracing::debug!("outlines simplified for zooms 0 to 4");
         });
     if let Err(e) = prepare {

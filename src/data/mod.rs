@@ -507,13 +507,7 @@ fn index_with_sums(
     });
     let group = |i: usize| groups.as_ref().map_or(NO_GROUP, |g| g[i]);
     SpatialIndex::build_with_sums(features, width, group, |feature, out| {
-        for (round, counts) in joined.counts.iter().enumerate() {
-            if let Some(record) = counts.row(feature as usize) {
-                for (c, value) in record.values().enumerate() {
-                    out[round * columns + c] = value.unwrap_or(0);
-                }
-            }
-        }
+        crate::model::counts::write_values(&joined.counts, columns, feature as usize, out)
     })
 }
 

@@ -234,6 +234,21 @@ impl<'a> CountRow<'a> {
     }
 }
 
+/// Writes a feature's figures of every round into `out`, round-major (`rounds[r]`'s
+/// column `c` at `r * columns + c`); a missing figure is 0 and `out` is cleared first.
+pub fn write_values(rounds: &[RoundCounts], columns: usize, feature: usize, out: &mut [i64]) {
+    out.fill(0);
+    for (round, counts) in rounds.iter().enumerate() {
+        if let Some(record) = counts.row(feature) {
+            for (c, value) in record.values().enumerate() {
+                if let Some(slot) = out.get_mut(round * columns + c) {
+                    *slot = value.unwrap_or(0);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

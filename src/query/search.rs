@@ -222,7 +222,12 @@ pub fn containing(layer: &Layer, point: Point<f64>) -> Vec<u32> {
 /// Sums of every round's counts over the points in a region, and by group when asked.
 /// `None` for layers that are not point layers.
 pub fn totals(layer: &Layer, region: &dyn Region, by_group: bool) -> Option<RegionSums> {
-    layer.points().map(|tree| tree.sums(region, by_group))
+    let columns = layer.count_columns.len();
+    layer.points().map(|tree| {
+        tree.sums(region, by_group, |feature, out| {
+            crate::model::counts::write_values(&layer.counts, columns, feature as usize, out)
+        })
+    })
 }
 
 fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {

@@ -183,7 +183,9 @@ impl PreparedLayer {
         };
         PreparedLayer {
             points_only,
-            shapes,
+            // A layer of points reads its points from the layer when a tile needs them (a
+            // copy took 32 bytes a site).
+            shapes: if points_only { Vec::new() } else { shapes },
             centres,
             label_points,
             topology: Topology::build(paths),
@@ -238,7 +240,7 @@ impl PreparedLayer {
     /// Every feature's shape at `zoom` (by feature position): lines and polygons simplified
     /// once per zoom and feature, when a tile first needs it, and kept; points projected
     /// when asked, as that costs less than keeping a million of them per zoom.
-    pub fn at_zoom(&self, zoom: u8) -> ZoomShapes<'_> {
+    pub fn at_zoom<'a>(&'a self, layer: &'a Layer, zoom: u8) -> ZoomShapes<'a> {
         let kept = if self.points_only {
             None
         } else {
@@ -247,7 +249,8 @@ impl PreparedLayer {
             })
         };
         ZoomShapes {
-            layer: self,
+            prepared: self,
+            layer,
             zoom,
             kept,
         }
@@ -478,7 +481,9 @@ fn collect(
 /// The shapes of a layer's features at one zoom.
 #[derive(Debug)]
 pub struct ZoomShapes<'a> {
-    layer: &'a PreparedLayer,
+    prepared: &'a PreparedLayer,
+    /// The layer prepared, whose features a layer of points reads its points from.
+    layer: &'a Layer,
     zoom: u8,
     /// The zoom's kept shapes; `None` for a layer of points, or a zoom past the deepest.
     kept: Option<&'a [OnceLock<Shape>]>,
@@ -487,7 +492,14 @@ pub struct ZoomShapes<'a> {
 impl ZoomShapes<'_> {
     /// The shape of the feature at `position`, if there is one.
     pub fn get(&self, position: usize) -> Option<std::borrow::Cow<'_, Shape>> {
-        let layer = self.layer;
+        let layer = self.prepared;
+        if layer.points_only {
+            let feature = self.layer.features.get(position)?;
+            let shape = source_shape(&feature.geometry, &mut Vec::new());
+            return Some(std::borrow::Cow::Owned(
+                layer.shape_at(position, &shape, self.zoom),
+            ));
+        }
         let shape = layer.shapes.get(position)?;
         match self.kept {
             Some(kept) => {
@@ -517,10 +529,11 @@ impl PreparedSnapshot {
     /// [`super::render::LOW_ZOOM_KEPT`]), so that their first tiles do not: a z0 tile of
     /// the world's admin-1 areas took 200 ms the first time. Deeper zooms are simplified
     /// feature by feature as their tiles need them.
-    pub fn simplify_low_zooms(&self) {
-        for layer in self.layers.iter().filter(|l| !l.points_only) {
+    pub fn simplify_low_zooms(&self, snapshot: &Snapshot) {
+        let layers = self.layers.iter().zip(&snapshot.layers);
+        for (layer, source) in layers.filter(|(l, _)| !l.points_only) {
             for zoom in 0..=super::render::LOW_ZOOM_KEPT {
-                let shapes = layer.at_zoom(zoom);
+                let shapes = layer.at_zoom(source, zoom);
                 for position in 0..layer.shapes.len() {
                     shapes.get(position);
                 }

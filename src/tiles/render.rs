@@ -105,7 +105,7 @@ pub fn render_layer(
         add_cells(&mut builder, request, tile, &clip, options);
         return builder.finish();
     }
-    let shapes = request.prepared.at_zoom(tile.z);
+    let shapes = request.prepared.at_zoom(layer, tile.z);
     // Simplified and tiny shapes may stray a unit or two from the source bounding box.
     let margin = f64::from(options.buffer) + 4.0;
     let mut candidates = Vec::new();
@@ -205,7 +205,7 @@ fn add_cells(
     }
     // Whole cells reach up to one cell beyond the buffer.
     let margin = f64::from(options.buffer) + cell as f64 + 1.0;
-    let shapes = request.prepared.at_zoom(tile.z);
+    let shapes = request.prepared.at_zoom(layer, tile.z);
     let mut points: Vec<(u32, WorldPoint)> = Vec::new();
     layer
         .index
