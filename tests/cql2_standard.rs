@@ -21,7 +21,6 @@ use std::sync::OnceLock;
 use dtmap::model::{Feature, GeometryKind, Layer, Properties, PropertyTableBuilder};
 use dtmap::query::cql2::{parse_filter, parse_filter_with, Options};
 use dtmap::query::{select, Filter, Selection};
-use geo::BoundingRect;
 use serde_json::Value;
 
 /// Example files (by name) and operator cases (by expression) that are known not to pass,
@@ -181,7 +180,6 @@ fn layer() -> &'static Layer {
             .zip(row_numbers)
             .map(|((properties, geometry), row)| Feature {
                 id: properties["intfield"].to_string(),
-                bbox: geometry.bounding_rect().unwrap(),
                 geometry,
                 properties: Properties::new(table.clone(), row),
             })
@@ -201,7 +199,7 @@ fn layer() -> &'static Layer {
             }
         }
         let by_id = dtmap::model::FeatureIds::of(&features);
-        let extent = features.iter().map(|f| f.bbox).reduce(|a, b| {
+        let extent = features.iter().map(|f| f.bbox()).reduce(|a, b| {
             geo::Rect::new(
                 geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
                 geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },

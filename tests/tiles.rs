@@ -686,7 +686,7 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
     let bounds = states
         .features
         .iter()
-        .map(|f| f.bbox)
+        .map(|f| f.bbox())
         .reduce(|a, b| {
             geo::Rect::new(
                 geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{json_response, layer, AppState, BaseUrl, JSON};
 use crate::error::ApiError;
-use crate::model::{Layer, Snapshot};
+use crate::model::{FieldValue, Layer, Snapshot};
 
 /// CRS84, the only CRS dtmap serves.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -226,7 +226,7 @@ pub fn property_type(layer: &Layer, name: &str) -> &'static str {
         .iter()
         .filter_map(|f| f.properties.get(name))
         .find(|v| !v.is_null());
-    match sample {
+    match sample.map(FieldValue::json).as_deref() {
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "integer",
         Some(Value::Number(_)) => "number",
         Some(Value::Bool(_)) => "boolean",

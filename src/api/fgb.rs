@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::render::FeaturePage;
 use crate::error::ApiError;
-use crate::model::{GeometryKind, Layer};
+use crate::model::{FieldValue, GeometryKind, Layer};
 
 /// Bytes read from a written file per chunk of a streamed download.
 const FILE_CHUNK_BYTES: usize = 64 * 1024;
@@ -72,7 +72,7 @@ fn field_type(layer: &Layer, features: &[u32], field: &str) -> FieldType {
     let found = features
         .iter()
         .filter_map(|&f| layer.features[f as usize].properties.get(field))
-        .filter_map(FieldType::of)
+        .filter_map(|value| FieldType::of(&value.json()))
         .reduce(FieldType::join);
     found.unwrap_or_else(|| match super::collections::property_type(layer, field) {
         "integer" => FieldType::Long,
@@ -237,7 +237,8 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
             };
             props.put(ColumnValue::String(&f.id));
             for (field, kind) in choice.fields.iter().zip(&field_types) {
-                match f.properties.get(field) {
+                let value = f.properties.get(field).map(FieldValue::json);
+                match value.as_deref() {
                     None | Some(Value::Null) => props.skip(),
                     Some(value) => {
                         let text;

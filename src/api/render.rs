@@ -303,9 +303,12 @@ fn csv_row(
     let mut row: Vec<String> = vec![f.id.clone()];
     for field in &choice.fields {
         row.push(match f.properties.get(field) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
+            None => String::new(),
+            Some(value) if value.is_null() => String::new(),
+            Some(value) => match value.as_str() {
+                Some(text) => text.to_string(),
+                None => value.to_string(),
+            },
         });
     }
     for &column in &choice.counts {

@@ -17,7 +17,7 @@ use super::queries::{
 use super::{data_response, json_response, layer, AppState, Format, Negotiated, QueryParams};
 use crate::error::ApiError;
 use crate::index::point_tree::{Region, RegionSums};
-use crate::model::{Layer, Snapshot};
+use crate::model::{FieldValue, Layer, Snapshot};
 use crate::provenance::Provenance;
 use crate::query::search::{self, AreaRegion, CircleRegion, Relation};
 
@@ -295,7 +295,7 @@ fn group_name(
     let name = layer
         .name_field
         .as_ref()
-        .and_then(|n| feature.properties.get(n).cloned())
+        .and_then(|n| feature.properties.get(n).map(FieldValue::to_value))
         .unwrap_or(Value::Null);
     Some((name, layer.names_of(feature)))
 }

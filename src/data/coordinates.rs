@@ -10,9 +10,9 @@
 use geo::{Intersects, Point};
 
 use super::report::thousands;
-use super::source::key_text;
 use super::LoadReport;
 use crate::geometry::area::{IndexedArea, Location};
+use crate::model::FieldValue;
 use crate::model::{map_property, GeometryKind, Layer};
 
 /// How many site ids a grouped warning names.
@@ -58,7 +58,7 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
                 Some(area) => {
                     let code = group_field
                         .and_then(|f| feature.properties.get(f))
-                        .and_then(key_text);
+                        .and_then(FieldValue::key_text);
                     if code.is_some_and(|c| c != areas.features[area].id) {
                         elsewhere.push(feature.id.as_str());
                     }
@@ -121,7 +121,7 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
     };
     let mut by_area: Vec<Vec<u32>> = vec![Vec::new(); areas.features.len()];
     let area_of = map_property(&sites.features, field, |code| {
-        key_text(code).and_then(|code| areas.position(&code))
+        code.key_text().and_then(|code| areas.position(&code))
     })
     .unwrap_or_default();
     for (i, (feature, area)) in sites.features.iter().zip(area_of).enumerate() {

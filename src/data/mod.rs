@@ -29,7 +29,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::NO_GROUP;
-use crate::index::{bbox_of, SpatialIndex};
+use crate::index::SpatialIndex;
 use crate::model::{
     Dashboard, Feature, FeatureIds, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
     RoundCounts, Snapshot,
@@ -390,7 +390,7 @@ fn build(
     );
 
     let kind = layer_kind(&features);
-    let extent = features.iter().map(|f| f.bbox).reduce(union_rect);
+    let extent = features.iter().map(Feature::bbox).reduce(union_rect);
     let tile_fields = layer_config
         .tile_fields
         .clone()
@@ -470,7 +470,12 @@ fn group_by(
     let mut values: Vec<String> = features
         .first()
         .and_then(|f| f.properties.table().column(field))
-        .map(|(distinct, _)| distinct.iter().filter_map(key_text).collect())
+        .map(|column| {
+            column
+                .distinct_codes()
+                .filter_map(|code| column.value(code)?.key_text())
+                .collect()
+        })
         .unwrap_or_default();
     if values.is_empty() && !features.is_empty() {
         report.add(source_place(layer_config).problem(
@@ -500,7 +505,8 @@ fn index_with_sums(
     let width = joined.rounds.len() * columns;
     let groups = group_by.and_then(|g| {
         crate::model::map_property(features, &g.field, |value| {
-            key_text(value)
+            value
+                .key_text()
                 .and_then(|value| g.values.binary_search(&value).ok())
                 .map_or(NO_GROUP, |g| g as u32)
         })
@@ -653,7 +659,6 @@ fn build_features(
         .into_iter()
         .map(|(id, geometry, row)| Feature {
             id,
-            bbox: bbox_of(&geometry),
             geometry,
             properties: Properties::new(properties.clone(), row),
         })

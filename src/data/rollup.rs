@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use super::source::key_text;
 use super::LoadReport;
 use crate::model::{map_property, GeometryKind, Layer, RoundCounts};
 
@@ -69,7 +68,7 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
         .map(|g| g.field.as_str());
     let placed: Vec<Option<usize>> = match group_field {
         Some(field) => map_property(&sites.features, field, |code| {
-            let code = key_text(code)?;
+            let code = code.key_text()?;
             areas.position(&code).map(|a| a as usize)
         })
         .unwrap_or_else(|| vec![None; sites.features.len()]),

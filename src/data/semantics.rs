@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
-use super::source::key_text;
 use super::LoadReport;
 use crate::config::Config;
+use crate::model::FieldValue;
 use crate::model::{GeometryKind, Layer};
 
 /// Adds a finding to `report` for every setting that does not fit the loaded `layers`.
@@ -118,7 +118,7 @@ fn check_group_codes(
         .features
         .iter()
         .filter_map(|f| f.properties.get(group_by))
-        .filter_map(key_text)
+        .filter_map(FieldValue::key_text)
         .collect();
     if codes.is_empty() {
         return;
@@ -138,7 +138,7 @@ fn check_group_codes(
             fields.extend(groups.name_field.as_ref());
             fields
                 .into_iter()
-                .filter_map(|field| f.properties.get(field).and_then(key_text))
+                .filter_map(|field| f.properties.get(field).and_then(FieldValue::key_text))
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -122,19 +122,7 @@ impl SourceFeature {
     }
 }
 
-/// A property value as the text used for ids and join keys.
-pub fn key_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => {
-            let t = s.trim();
-            (!t.is_empty()).then(|| t.to_string())
-        }
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
-    }
-}
+pub use crate::model::key_text;
 
 /// What one feature of a layer is called in the load report: a site, an area, or a place
 /// (lines, or a mix).

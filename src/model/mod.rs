@@ -6,7 +6,6 @@ use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
 use geo::{Geometry, Rect};
-use serde_json::Value;
 
 use crate::geometry::area::IndexedArea;
 use crate::index::point_tree::PointTree;
@@ -15,7 +14,7 @@ use crate::index::SpatialIndex;
 pub mod counts;
 pub mod properties;
 pub use counts::{CountRecord, CountRow, RoundCounts};
-pub use properties::{Properties, PropertyTable, PropertyTableBuilder};
+pub use properties::{key_text, FieldValue, Properties, PropertyTable, PropertyTableBuilder};
 
 /// One feature: a geometry with its id and published properties.
 #[derive(Debug, Clone)]
@@ -24,13 +23,20 @@ pub struct Feature {
     pub id: String,
     /// WGS84 lon/lat geometry.
     pub geometry: Geometry<f64>,
-    /// Bounding box of `geometry`.
-    pub bbox: Rect<f64>,
     /// Published properties, in the order the config lists them.
     pub properties: Properties,
 }
 
 impl Feature {
+    /// The bounding box of the geometry. Worked out when asked (the index, the extent and
+    /// the tiles ask once per load): kept, it took 32 bytes a site.
+    pub fn bbox(&self) -> Rect<f64> {
+        match &self.geometry {
+            Geometry::Point(p) => Rect::new(p.0, p.0),
+            geometry => crate::index::bbox_of(geometry),
+        }
+    }
+
     /// Appends the geometry as GeoJSON. It is written when asked, not kept as text: the
     /// world's admin-1 outlines as text took 30 MB, and writing an outline of a thousand
     /// vertices takes tens of microseconds.
@@ -45,17 +51,20 @@ impl Feature {
 pub fn map_property<T: Clone>(
     features: &[Feature],
     field: &str,
-    map: impl FnMut(&Value) -> T,
+    mut map: impl FnMut(FieldValue<'_>) -> T,
 ) -> Option<Vec<T>> {
     let table = features.first()?.properties.table();
-    let (distinct, rows) = table.column(field)?;
-    let mapped: Vec<T> = distinct.iter().map(map).collect();
+    let column = table.column(field)?;
+    let mapped: rustc_hash::FxHashMap<u32, T> = column
+        .distinct_codes()
+        .filter_map(|code| Some((code, map(column.value(code)?))))
+        .collect();
     features
         .iter()
         .map(|f| {
             debug_assert!(Arc::ptr_eq(f.properties.table(), table));
-            let code = rows.get(f.properties.row() as usize)?;
-            mapped.get(*code as usize).cloned()
+            let code = column.codes().get(f.properties.row() as usize)?;
+            mapped.get(code).cloned()
         })
         .collect()
 }
@@ -125,7 +134,7 @@ impl crate::index::Indexed for Feature {
         &self.geometry
     }
     fn bbox(&self) -> Rect<f64> {
-        self.bbox
+        Feature::bbox(self)
     }
 }
 

@@ -1,7 +1,11 @@
 //! The published properties of a layer's features, stored once per layer: the field names
 //! once, and each field as a column of codes into its distinct values. A million sites
 //! naming a few thousand areas hold each area code once; a feature keeps only its row.
+//! A column of texts that are almost all distinct (ids, names) keeps them in one string
+//! (a JSON string value and its allocation took 40 to 60 bytes a site, the text itself
+//! 8 to 20), which is why a value is read as a [`FieldValue`], not a `&Value`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -17,11 +21,183 @@ pub struct PropertyTable {
     columns: Vec<Column>,
 }
 
-/// One field: its distinct values, and each row's position among them.
+/// One field: its distinct values, and each row's code: a position among them, or with
+/// [`IN_TEXTS`] set, a position in `texts`.
 #[derive(Debug, Default)]
 struct Column {
     distinct: Vec<Value>,
+    texts: Texts,
     rows: Vec<u32>,
+}
+
+/// Marks a row's code as a position in its column's [`Texts`].
+const IN_TEXTS: u32 = 1 << 31;
+
+/// Texts one after the other in one string, each ending where `ends` says.
+#[derive(Debug, Default)]
+struct Texts {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Texts {
+    /// Adds a text; `None` when the column has no room left (4 GiB of text, or 2^31 texts).
+    fn push(&mut self, text: &str) -> Option<u32> {
+        let end = u32::try_from(self.text.len() + text.len()).ok()?;
+        let at = u32::try_from(self.ends.len())
+            .ok()
+            .filter(|&at| at < IN_TEXTS)?;
+        self.text.push_str(text);
+        self.ends.push(end);
+        Some(at)
+    }
+
+    fn get(&self, at: usize) -> Option<&str> {
+        let end = *self.ends.get(at)? as usize;
+        let start = if at == 0 {
+            0
+        } else {
+            self.ends[at - 1] as usize
+        };
+        self.text.get(start..end)
+    }
+}
+
+impl Column {
+    fn value(&self, code: u32) -> Option<FieldValue<'_>> {
+        if code & IN_TEXTS != 0 {
+            self.texts
+                .get((code & !IN_TEXTS) as usize)
+                .map(FieldValue::Text)
+        } else {
+            self.distinct.get(code as usize).map(FieldValue::Json)
+        }
+    }
+}
+
+/// A property value read from a [`PropertyTable`]: a JSON value, or text kept in a column
+/// of distinct texts (a JSON string either way to a client).
+#[derive(Debug, Clone, Copy)]
+pub enum FieldValue<'a> {
+    /// A JSON value.
+    Json(&'a Value),
+    /// Text.
+    Text(&'a str),
+}
+
+impl<'a> FieldValue<'a> {
+    /// The text of a string value.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldValue::Text(text) => Some(text),
+            FieldValue::Json(value) => value.as_str(),
+        }
+    }
+
+    /// Whether it is null.
+    pub fn is_null(self) -> bool {
+        matches!(self, FieldValue::Json(Value::Null))
+    }
+
+    /// The value as JSON, borrowed where it is kept as JSON.
+    pub fn json(self) -> Cow<'a, Value> {
+        match self {
+            FieldValue::Json(value) => Cow::Borrowed(value),
+            FieldValue::Text(text) => Cow::Owned(Value::String(text.to_string())),
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_value(self) -> Value {
+        self.json().into_owned()
+    }
+
+    /// The value as the text of an id or join key: trimmed, `None` when null or empty.
+    pub fn key_text(self) -> Option<String> {
+        match self {
+            FieldValue::Text(text) => {
+                let t = text.trim();
+                (!t.is_empty()).then(|| t.to_string())
+            }
+            FieldValue::Json(value) => key_text(value),
+        }
+    }
+}
+
+/// A JSON value as the text used for ids and join keys: trimmed, `None` when null or empty.
+pub fn key_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        }
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl PartialEq for FieldValue<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.as_str(), other.as_str()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.json() == other.json(),
+        }
+    }
+}
+
+impl PartialEq<Value> for FieldValue<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (FieldValue::Text(text), Value::String(s)) => text == s,
+            (FieldValue::Text(_), _) => false,
+            (FieldValue::Json(value), other) => *value == other,
+        }
+    }
+}
+
+impl serde::Serialize for FieldValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Json(value) => value.serialize(serializer),
+            FieldValue::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldValue<'_> {
+    /// The value as JSON text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldValue::Json(value) => write!(f, "{value}"),
+            FieldValue::Text(text) => write!(f, "{}", Value::from(*text)),
+        }
+    }
+}
+
+/// A field's values as [`PropertyTable::column`] gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnView<'a> {
+    column: &'a Column,
+}
+
+impl<'a> ColumnView<'a> {
+    /// Each row's code.
+    pub fn codes(self) -> &'a [u32] {
+        &self.column.rows
+    }
+
+    /// The value a code stands for.
+    pub fn value(self, code: u32) -> Option<FieldValue<'a>> {
+        self.column.value(code)
+    }
+
+    /// Every distinct code there is (a column of distinct texts: one per row that has one).
+    pub fn distinct_codes(self) -> impl Iterator<Item = u32> + 'a {
+        let texts = self.column.texts.ends.len() as u32;
+        (0..self.column.distinct.len() as u32).chain((0..texts).map(|at| at | IN_TEXTS))
+    }
 }
 
 /// Fields with fewer names than this are found by comparing names in order.
@@ -47,17 +223,16 @@ impl PropertyTable {
         self.columns.first().map_or(0, |c| c.rows.len())
     }
 
-    /// A field's distinct values, and each row's position among them.
-    pub fn column(&self, field: &str) -> Option<(&[Value], &[u32])> {
-        let column = self.columns.get(self.position(field)?)?;
-        Some((&column.distinct, &column.rows))
+    /// A field's column: its values and each row's code.
+    pub fn column(&self, field: &str) -> Option<ColumnView<'_>> {
+        Some(ColumnView {
+            column: self.columns.get(self.position(field)?)?,
+        })
     }
 
-    fn value(&self, field: usize, row: u32) -> Option<&Value> {
+    fn value(&self, field: usize, row: u32) -> Option<FieldValue<'_>> {
         let column = self.columns.get(field)?;
-        column
-            .distinct
-            .get(*column.rows.get(row as usize)? as usize)
+        column.value(*column.rows.get(row as usize)?)
     }
 }
 
@@ -117,10 +292,13 @@ impl PropertyTableBuilder {
             let value = value(field).unwrap_or(Value::Null);
             let next = column.distinct.len() as u32;
             let at = match value {
-                Value::String(text) if seen.all_distinct => {
-                    column.distinct.push(Value::String(text));
-                    next
-                }
+                Value::String(text) if seen.all_distinct => match column.texts.push(&text) {
+                    Some(at) => at | IN_TEXTS,
+                    None => {
+                        column.distinct.push(Value::String(text));
+                        next
+                    }
+                },
                 Value::String(text) => match seen.text.get(text.as_str()) {
                     Some(&at) => at,
                     None => {
@@ -147,6 +325,8 @@ impl PropertyTableBuilder {
     pub fn finish(mut self) -> Arc<PropertyTable> {
         for column in &mut self.table.columns {
             column.distinct.shrink_to_fit();
+            column.texts.text.shrink_to_fit();
+            column.texts.ends.shrink_to_fit();
             column.rows.shrink_to_fit();
         }
         Arc::new(self.table)
@@ -192,7 +372,7 @@ impl Properties {
 
     /// The value of a published field (null where the feature has none); `None` for a
     /// field that is not published.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<FieldValue<'_>> {
         self.table.value(self.table.position(name)?, self.row)
     }
 
@@ -207,7 +387,7 @@ impl Properties {
     }
 
     /// Every field with its value, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, FieldValue<'_>)> + '_ {
         self.table
             .fields
             .iter()
@@ -227,17 +407,9 @@ impl Properties {
 
     /// The properties as a JSON object.
     pub fn to_map(&self) -> Map<String, Value> {
-        self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    }
-}
-
-impl std::ops::Index<&str> for Properties {
-    type Output = Value;
-
-    /// The value of a field; null for a field that is not published (as JSON indexing).
-    fn index(&self, name: &str) -> &Value {
-        static NULL: Value = Value::Null;
-        self.get(name).unwrap_or(&NULL)
+        self.iter()
+            .map(|(k, v)| (k.clone(), v.to_value()))
+            .collect()
     }
 }
 
@@ -265,10 +437,26 @@ mod tests {
         }
         let table = builder.finish();
         assert_eq!(table.columns[1].distinct.len(), 7);
-        for i in [0, SAMPLE_ROWS - 1, SAMPLE_ROWS, n - 1] {
+        assert_eq!(
+            table.columns[0].texts.ends.len() as u32,
+            n - SAMPLE_ROWS,
+            "the names past the sample are kept as one text"
+        );
+        for i in [0, SAMPLE_ROWS - 1, SAMPLE_ROWS, SAMPLE_ROWS + 1, n - 1] {
             let properties = Properties::new(table.clone(), i);
-            assert_eq!(properties["name"], json!(format!("site {i}")));
-            assert_eq!(properties["area"], json!(format!("area {}", i % 7)));
+            let name = properties.get("name").unwrap();
+            assert_eq!(name, json!(format!("site {i}")));
+            assert_eq!(name.as_str(), Some(format!("site {i}").as_str()));
+            assert_eq!(name.to_string(), format!("\"site {i}\""));
+            assert_eq!(
+                properties.get("area").unwrap(),
+                json!(format!("area {}", i % 7))
+            );
+            let text = serde_json::to_string(&properties).unwrap();
+            assert_eq!(
+                text,
+                format!(r#"{{"name":"site {i}","area":"area {}"}}"#, i % 7)
+            );
         }
     }
 
@@ -294,9 +482,9 @@ mod tests {
                 assert_eq!(properties.len(), width);
                 for field in &fields {
                     let want = expected.get(field).cloned().unwrap_or(Value::Null);
-                    assert_eq!(properties.get(field), Some(&want), "{field}");
+                    assert_eq!(properties.get(field).unwrap(), want, "{field}");
                 }
-                assert_eq!(properties.get("nope"), None);
+                assert!(properties.get("nope").is_none());
                 assert!(!properties.contains_key("nope") && properties.contains_key("f1"));
                 let keys: Vec<&String> = properties.keys().collect();
                 assert_eq!(keys, fields.iter().collect::<Vec<_>>());

@@ -219,7 +219,7 @@ pub fn diff(
             return Some(to.to_string());
         }
         let g = group?;
-        crate::data::source::key_text(feature.properties.get(&g.field)?)
+        feature.properties.get(&g.field)?.key_text()
     };
     let sites = changes(old_sites, new_sites, round, &metric, &area_of);
     let added: Vec<Change> = sites

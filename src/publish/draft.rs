@@ -305,7 +305,7 @@ fn area_sums(
             let mapped = feature
                 .properties
                 .get(group)
-                .and_then(crate::data::source::key_text);
+                .and_then(crate::model::FieldValue::key_text);
             let area = match (named.get(&feature.id), &mapped) {
                 (Some(to), Some(from)) if to != from => {
                     moved.push(Moved {
@@ -369,7 +369,7 @@ pub fn preview(
                 .as_deref()
                 .and_then(|f| feature.properties.get(f))
             {
-                properties.insert("name".into(), name.clone());
+                properties.insert("name".into(), name.to_value());
             }
             for (column, value) in layer.count_columns.iter().zip(record.values()) {
                 properties.insert(column.clone(), json!(value));

@@ -14,7 +14,7 @@ use std::ops::Bound;
 
 use serde_json::Value as Json;
 
-use crate::model::Layer;
+use crate::model::{FieldValue, Layer};
 use crate::query::cql2::eval::{Condition, Row};
 
 /// The name of the temporal queryable: the date of the selected round.
@@ -63,7 +63,12 @@ impl FieldRef {
         match self {
             FieldRef::Id => Value::Text(Cow::Borrowed(&layer.features[feature as usize].id)),
             FieldRef::Property(name) => {
-                match layer.features[feature as usize].properties.get(name) {
+                let value = match layer.features[feature as usize].properties.get(name) {
+                    Some(FieldValue::Text(text)) => return Value::Text(Cow::Borrowed(text)),
+                    Some(FieldValue::Json(json)) => Some(json),
+                    None => None,
+                };
+                match value {
                     None | Some(Json::Null) => Value::Null,
                     Some(Json::Bool(b)) => Value::Bool(*b),
                     Some(Json::Number(n)) => n.as_f64().map(Value::Number).unwrap_or(Value::Null),

@@ -45,6 +45,14 @@ pub enum PropertyValue<'a> {
 }
 
 impl<'a> PropertyValue<'a> {
+    /// The tile value of a property value; `None` for null, arrays and objects.
+    pub fn from_field(value: crate::model::FieldValue<'a>) -> Option<PropertyValue<'a>> {
+        match value {
+            crate::model::FieldValue::Text(text) => Some(PropertyValue::Text(text)),
+            crate::model::FieldValue::Json(json) => PropertyValue::from_json(json),
+        }
+    }
+
     /// The tile value of a JSON value; `None` for null, arrays and objects (MVT values are
     /// scalars).
     pub fn from_json(value: &'a serde_json::Value) -> Option<PropertyValue<'a>> {

@@ -158,7 +158,7 @@ impl PreparedLayer {
                 .features
                 .iter()
                 .map(|f| {
-                    let c = f.bbox.center();
+                    let c = f.bbox().center();
                     [c.x, c.y]
                 })
                 .collect()

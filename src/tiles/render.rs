@@ -307,7 +307,7 @@ pub fn feature_properties<'a>(
         if let Some(value) = feature
             .properties
             .get(name)
-            .and_then(PropertyValue::from_json)
+            .and_then(PropertyValue::from_field)
         {
             properties.push((name.as_str(), value));
         }

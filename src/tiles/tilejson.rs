@@ -87,7 +87,7 @@ pub fn fields(layer: &Layer) -> Map<String, Value> {
             .features
             .iter()
             .filter_map(|f| f.properties.get(name))
-            .find_map(|v| match v {
+            .find_map(|v| match v.json().as_ref() {
                 Value::String(_) => Some("String"),
                 Value::Number(_) => Some("Number"),
                 Value::Bool(_) => Some("Boolean"),

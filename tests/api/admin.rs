@@ -681,8 +681,10 @@ async fn a_site_the_master_list_puts_in_another_area_moves_its_figures_there() {
     let layer = sites.layer("sites").unwrap();
     let group = |id: &str| {
         let at = layer.position(id).unwrap() as usize;
-        layer.features[at].properties["governorate"]
-            .as_str()
+        layer.features[at]
+            .properties
+            .get("governorate")
+            .and_then(|v| v.as_str())
             .unwrap()
             .to_string()
     };

@@ -202,7 +202,10 @@ async fn csv_and_xlsx_downloads_round_trip_with_every_row_and_arabic_names() {
     let names_ar: Vec<String> = sites
         .features
         .iter()
-        .map(|f| f.properties["name_ar"].as_str().unwrap_or("").to_string())
+        .map(|f| {
+            let name = f.properties.get("name_ar").and_then(|v| v.as_str());
+            name.unwrap_or("").to_string()
+        })
         .collect();
 
     let csv_reply = get(&state, "/datasets/sites/2017-08-31.csv").await;

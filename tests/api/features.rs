@@ -366,7 +366,7 @@ async fn equality_filters_select_sites_of_one_governorate() {
         .unwrap()
         .features
         .iter()
-        .filter(|f| f.properties["governorate"] == "IQG15")
+        .filter(|f| f.properties.get("governorate").and_then(|v| v.as_str()) == Some("IQG15"))
         .count();
     assert!(expected > 0);
     let page = get_json(

@@ -72,7 +72,10 @@ fn names(snapshot: &Snapshot) -> Vec<(String, String, String)> {
         .features
         .iter()
         .map(|f| {
-            let text = |k: &str| f.properties[k].as_str().unwrap_or_default().to_string();
+            let text = |k: &str| {
+                let value = f.properties.get(k).and_then(|v| v.as_str());
+                value.unwrap_or_default().to_string()
+            };
             (f.id.clone(), text("loc_name"), text("loc_name_ar"))
         })
         .collect()

@@ -199,7 +199,10 @@ proptest! {
             let name = &group.values[*g as usize];
             let expected = inside
                 .iter()
-                .filter(|&&f| layer.features[f as usize].properties["group"] == name.as_str())
+                .filter(|&&f| {
+                    let group = layer.features[f as usize].properties.get("group");
+                    group.and_then(|v| v.as_str()) == Some(name.as_str())
+                })
                 .count() as u64;
             prop_assert_eq!(*points, expected);
         }

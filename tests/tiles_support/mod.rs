@@ -351,7 +351,7 @@ pub fn check_against_source(layer: &Layer, tile: TileId, features: Option<&Vec<F
         assert_eq!(feature.text("id"), Some(source.id.as_str()));
         let near = tile_polygon(tile, f64::from(DEFAULT_BUFFER) + 8.0);
         assert!(
-            source.bbox.intersects(&near),
+            source.bbox().intersects(&near),
             "{} {} is in tile {tile:?} but nowhere near it",
             layer.id,
             source.id

@@ -12,7 +12,7 @@ use super::eval::{ArrayOp, Condition, Expr, SpatialRel, Val};
 use super::temporal::{self, TemporalOp};
 use super::{Fault, GEOMETRY_NAME};
 use crate::config::MAX_RADIUS_METRES;
-use crate::model::Layer;
+use crate::model::{FieldValue, Layer};
 use crate::query::filter::CompareOp;
 use crate::query::spatial::{SpatialOp, SpatialPredicate};
 use crate::query::{FieldRef, Filter, Literal, QueryError};
@@ -301,7 +301,7 @@ impl Compiler<'_> {
                 .iter()
                 .filter_map(|f| f.properties.get(&p))
                 .find(|v| !v.is_null())
-                .is_none_or(|v| v.is_object()),
+                .is_none_or(|v| matches!(v, FieldValue::Json(json) if json.is_object())),
             _ => false,
         };
         if holds_geometries {

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use geo::{BoundingRect, Geometry, Intersects, Relate};
 use serde_json::Value as Json;
 
-use crate::model::Layer;
+use crate::model::{FieldValue, Layer};
 use crate::query::filter::{like, CompareOp, FieldRef, Value};
 
 use super::temporal::{self, Period, TemporalOp};
@@ -264,7 +264,8 @@ fn field_value<'a>(field: &'a FieldRef, row: Row<'a>) -> Val<'a> {
                 .properties
                 .get(name)
             {
-                Some(json) => json_value(json),
+                Some(FieldValue::Json(json)) => json_value(json),
+                Some(FieldValue::Text(text)) => Val::Text(Cow::Borrowed(text)),
                 None => Val::Null,
             }
         }
