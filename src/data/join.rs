@@ -150,6 +150,9 @@ struct RoundTable {
     rounds: Vec<(RoundKey, Option<String>, RoundCounts)>,
 }
 
+/// Count tables of at least this many rows are read on a second thread as they are joined.
+const PIPELINED_ROWS: usize = 50_000;
+
 /// Tables with up to this many rounds find a round by comparing ids in order.
 const LINEAR_ROUNDS: usize = 16;
 
@@ -226,20 +229,13 @@ fn join_table(
     let mut last_key = String::new();
     let mut last_feature: Option<u32> = None;
     let mut values: Vec<Option<i64>> = Vec::with_capacity(all_columns.len());
-    let mut rows = reader.rows;
-    let mut row = table::Row {
-        number: 0,
-        cells: Vec::new(),
-    };
+    // A large CSV table's rows are read and parsed on a second thread meanwhile.
+    let pipelined = format != SourceFormat::Xlsx && reader.estimated_rows >= PIPELINED_ROWS;
     let mut read = 0usize;
-    while let Some(next) = rows.next_into(&mut row) {
+    let join_row = |row: &table::Row| {
         read += 1;
         if read % 4096 == 0 {
             progress.inc(4096);
-        }
-        if let Err(e) = next {
-            report.error(file, None, None, e.to_string());
-            break;
         }
         let mut bad = |field: &str, reason: String, group: &'static Group| {
             report.add(
@@ -256,7 +252,7 @@ fn join_table(
         let Some(key) = key else {
             let reason = format!("the code is empty, so the row names no {}", keys.noun.one());
             bad(&config.key, reason, &NO_KEY);
-            continue;
+            return;
         };
         let round_cell = columns.round.map(|at| row.cell(at));
         let round: Option<Cow<'_, str>> = match (round_cell, &config.round_id) {
@@ -269,7 +265,7 @@ fn join_table(
         let Some(round) = round else {
             let column = config.round.as_deref().unwrap_or("round");
             bad(column, "the round is empty".into(), &NO_ROUND);
-            continue;
+            return;
         };
         values.clear();
         values.resize(all_columns.len(), None);
@@ -299,7 +295,7 @@ fn join_table(
             },
         };
         if !row_ok {
-            continue;
+            return;
         }
         let found = match last_feature {
             Some(feature) if last_key == key.as_ref() => Some(feature),
@@ -327,7 +323,7 @@ fn join_table(
                         .grouped(&UNMATCHED),
                 );
             }
-            continue;
+            return;
         };
         let source = match columns.source.and_then(|at| row.cell(at).text()) {
             Some(text) => Some(
@@ -361,11 +357,14 @@ fn join_table(
             let reason =
                 format!("{key:?} already has figures for round {round:?} in an earlier row");
             bad(&config.key, reason, &REPEATED);
-            continue;
+            return;
         }
         entry
             .2
             .set(feature as usize, &values, synthetic, false, source.as_ref());
+    };
+    if let Some(e) = reader.rows.for_each(pipelined, join_row) {
+        report.error(file, None, None, e.to_string());
     }
     drop(progress);
     reader.head.sheet

@@ -237,6 +237,74 @@ impl Rows<'_> {
     }
 }
 
+/// Rows handed from the reading thread to the caller at a time.
+const BATCH_ROWS: usize = 2048;
+
+impl Rows<'_> {
+    /// Calls `each` with every row, in order, and returns the error that ended the rows
+    /// early, if one did. With `pipelined`, a second thread reads and parses the rows in
+    /// batches while `each` runs on this one (the rows' buffers go back to it for reuse);
+    /// the rows and their order are the same either way.
+    pub fn for_each(mut self, pipelined: bool, mut each: impl FnMut(&Row)) -> Option<TableError> {
+        if !pipelined {
+            let mut row = Row {
+                number: 0,
+                cells: Vec::new(),
+            };
+            while let Some(next) = self.next_into(&mut row) {
+                if let Err(e) = next {
+                    return Some(e);
+                }
+                each(&row);
+            }
+            return None;
+        }
+        type Batch = (Vec<Row>, usize, Option<TableError>);
+        std::thread::scope(|scope| {
+            let (full, filled_batches) = std::sync::mpsc::sync_channel::<Batch>(2);
+            let (empty, emptied_batches) = std::sync::mpsc::channel::<Vec<Row>>();
+            let spawned = std::thread::Builder::new()
+                .name("dtmap-read-rows".into())
+                .spawn_scoped(scope, move || loop {
+                    let mut batch = emptied_batches.try_recv().unwrap_or_default();
+                    let (mut filled, mut error, mut done) = (0, None, false);
+                    while filled < BATCH_ROWS {
+                        if batch.len() == filled {
+                            batch.push(Row {
+                                number: 0,
+                                cells: Vec::new(),
+                            });
+                        }
+                        match self.next_into(&mut batch[filled]) {
+                            None => done = true,
+                            Some(Err(e)) => (error, done) = (Some(e), true),
+                            Some(Ok(())) => filled += 1,
+                        }
+                        if done {
+                            break;
+                        }
+                    }
+                    if full.send((batch, filled, error)).is_err() || done {
+                        return;
+                    }
+                });
+            if let Err(e) = spawned {
+                return Some(TableError::Csv {
+                    row: 0,
+                    message: format!("cannot start a thread to read the rows: {e}"),
+                });
+            }
+            let mut failed = None;
+            for (batch, filled, error) in filled_batches {
+                batch[..filled].iter().for_each(&mut each);
+                failed = failed.or(error);
+                let _ = empty.send(batch);
+            }
+            failed
+        })
+    }
+}
+
 impl Iterator for Rows<'_> {
     type Item = Result<Row, TableError>;
 
@@ -603,5 +671,51 @@ mod tests {
         assert_eq!(table.rows[1].number, 4);
         assert_eq!(table.rows[1].cell(1), &Cell::Empty);
         assert_eq!(table.rows[1].cell(7), &Cell::Empty);
+    }
+
+    /// Rows read on a second thread are the rows read here, in order, with their numbers:
+    /// more than two batches, rows longer and shorter than the one before (whose buffers
+    /// they reuse), blank lines, quoted line breaks and empty cells.
+    #[test]
+    fn rows_read_on_a_second_thread_are_the_rows_read_in_order() {
+        let mut text = String::from("code,round,n,note\n");
+        for i in 0..(BATCH_ROWS * 3 + 77) {
+            match i % 5 {
+                0 => text.push_str(&format!("S{i},r{},{i},\"two\nlines\"\n", i % 3)),
+                1 => text.push_str(&format!("S{i},r1\n")),
+                2 => text.push('\n'),
+                3 => text.push_str(&format!(" S{i} ,,{i},x,extra,cells\n")),
+                _ => text.push_str(&format!("S{i},r2,{},\n", i * 7)),
+            }
+        }
+        let each = |pipelined: bool| {
+            let reader =
+                rows_with(text.as_bytes(), SourceFormat::Csv, ReadOptions::default()).unwrap();
+            let mut rows = Vec::new();
+            let error = reader
+                .rows
+                .for_each(pipelined, |row| rows.push(row.clone()));
+            assert!(error.is_none());
+            rows
+        };
+        let expected: Vec<Row> =
+            rows_with(text.as_bytes(), SourceFormat::Csv, ReadOptions::default())
+                .unwrap()
+                .rows
+                .map(Result::unwrap)
+                .collect();
+        assert!(expected.len() > BATCH_ROWS * 2);
+        for pipelined in [false, true] {
+            let rows = each(pipelined);
+            assert_eq!(rows.len(), expected.len(), "pipelined {pipelined}");
+            for (got, want) in rows.iter().zip(&expected) {
+                assert_eq!(got.number, want.number, "pipelined {pipelined}");
+                assert_eq!(
+                    got.cells, want.cells,
+                    "row {} pipelined {pipelined}",
+                    want.number
+                );
+            }
+        }
     }
 }
