@@ -36,19 +36,18 @@ fn set_purge_delay(ms: std::os::raw::c_long) {
     }
 }
 
-/// While the data loads, freed pages go back to the system at once: a load frees most of
-/// what it builds on threads that then go idle, where a delayed purge may never come
-/// (1 M sites: 0.50 GB resident after start-up, and at times 0.65-0.69 GB without; the
-/// peak 0.61 GB instead of 0.73-0.78, in the same time). Serving keeps mimalloc's delay:
-/// purging at once there made every large answer fault its pages in (a z0 tile 1.2 ->
-/// 2.6 ms). Returns the delay to restore, or `None` when `MIMALLOC_PURGE_DELAY` is set.
-fn purge_at_once_while_loading() -> Option<std::os::raw::c_long> {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return None;
-    }
-    let serving = purge_delay();
-    set_purge_delay(0);
-    Some(serving)
+/// mimalloc's purge delay while serving, as it was at start.
+static SERVING_PURGE_DELAY: std::sync::OnceLock<std::os::raw::c_long> = std::sync::OnceLock::new();
+
+/// Freed pages go back to the system at once (`true`) or after mimalloc's delay. At once
+/// while data loads and old data is freed: a load frees most of what it builds on threads
+/// that then end or go idle, where a delayed purge may never come (1 M sites: 0.50 GB
+/// resident after start-up, and at times 0.65-0.69 GB without; after a reload 1.12 GB).
+/// Serving keeps the delay: purging at once there made every large answer fault its pages
+/// in (a z0 tile 1.2 -> 2.6 ms).
+fn return_freed_memory_at_once(at_once: bool) {
+    let serving = *SERVING_PURGE_DELAY.get_or_init(purge_delay);
+    set_purge_delay(if at_once { 0 } else { serving });
 }
 
 /// A map tile and query server for humanitarian displacement data.
@@ -171,7 +170,12 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
-    let serving_purge_delay = purge_at_once_while_loading();
+    // With `MIMALLOC_PURGE_DELAY` set, mimalloc follows it throughout.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        SERVING_PURGE_DELAY.get_or_init(purge_delay);
+        dtmap::background::on_return_freed_memory(return_freed_memory_at_once);
+    }
+    let loading = dtmap::background::ReturnFreedMemory::start();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DTMAP_LOG")
@@ -233,7 +237,7 @@ fn main() -> ExitCode {
         Some(Command::Admin {
             action: AdminCommand::HashPassword,
         }) => hash_password(),
-        None | Some(Command::Serve) => serve(config, config_path, overrides, serving_purge_delay),
+        None | Some(Command::Serve) => serve(config, config_path, overrides, loading),
     }
 }
 
@@ -376,13 +380,13 @@ fn export(config: &Config, options: &dtmap::export::ExportOptions) -> ExitCode {
     }
 }
 
-/// Loads the data, prepares the tiles in the background and serves; mimalloc's purge
-/// delay goes back to `serving_purge_delay` once the tiles are prepared.
+/// Loads the data, prepares the tiles in the background and serves; freed memory goes
+/// back to the system at once (`loading`) until the tiles are prepared.
 fn serve(
     base: Config,
     config_path: Option<PathBuf>,
     overrides: Overrides,
-    serving_purge_delay: Option<std::os::raw::c_long>,
+    loading: dtmap::background::ReturnFreedMemory,
 ) -> ExitCode {
     // The data of the published version, when rounds were published.
     let config = match dtmap::publish::served_config(base.clone()) {
@@ -417,14 +421,9 @@ fn serve(
             tracing::info!("tiles prepared");
             prepared.simplify_low_zooms(&served.snapshot);
             tracing::debug!("outlines simplified for zooms 0 to 4");
-            if let Some(delay) = serving_purge_delay {
-                set_purge_delay(delay);
-            }
+            drop(loading);
         });
     if let Err(e) = prepare {
-        if let Some(delay) = serving_purge_delay {
-            set_purge_delay(delay);
-        }
         tracing::warn!("cannot prepare the tiles in the background ({e}); tiles prepare them");
     }
     if let (Some(dir), true) = (base.data_dir(), base.admin_enabled()) {

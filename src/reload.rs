@@ -153,6 +153,7 @@ async fn load_in_background(
         .name("dtmap-reload".into())
         .spawn(move || {
             let _ = thread_priority::set_current_thread_priority(reload_priority());
+            let _returning = crate::background::ReturnFreedMemory::start();
             let (snapshot, report) = crate::data::load(&config);
             let tile_cache = report
                 .is_ok()
