@@ -3,11 +3,13 @@
 //! Arabic names correctly); FlatGeobuf is in [`super::fgb`]. Used by the items and query
 //! endpoints alike.
 
+use std::fmt::Write as _;
+
 use geo::{Geometry, InteriorPoint};
 use serde_json::Value;
 
 use crate::config::{MAX_PAGE_BYTES, MAX_PROPERTY_NAMES};
-use crate::model::{Layer, Round};
+use crate::model::{FieldValue, Layer, Round};
 
 /// Which properties go out.
 #[derive(Debug, Clone)]
@@ -84,8 +86,40 @@ pub fn all_property_names(layer: &Layer) -> Vec<String> {
 }
 
 fn push_json_string(out: &mut String, s: &str) {
-    // serde_json escapes exactly as JSON requires.
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    out.push('"');
+    let mut plain = 0;
+    for (at, byte) in s.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..at]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escaped);
+        }
+        plain = at + 1;
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
+}
+
+/// Appends a property value as JSON, writing text without copying it first.
+fn push_field_value(out: &mut String, value: FieldValue<'_>) {
+    match value.as_str() {
+        Some(text) => push_json_string(out, text),
+        None => {
+            let _ = write!(out, "{value}");
+        }
+    }
 }
 
 /// Writes one GeoJSON Feature.
@@ -115,7 +149,7 @@ pub fn write_feature(
     for field in &choice.fields {
         key(out, field);
         match f.properties.get(field) {
-            Some(value) => out.push_str(&value.to_string()),
+            Some(value) => push_field_value(out, value),
             None => out.push_str("null"),
         }
     }
@@ -123,7 +157,9 @@ pub fn write_feature(
     for &column in &choice.counts {
         key(out, &layer.count_columns[column]);
         match record.and_then(|r| r.value(column)) {
-            Some(v) => out.push_str(&v.to_string()),
+            Some(v) => {
+                let _ = write!(out, "{v}");
+            }
             None => out.push_str("null"),
         }
     }
@@ -451,6 +487,27 @@ impl FeaturePage<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Text is written as serde_json writes it, control characters, quotes,
+        /// backslashes and any script included.
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them(text in "(\\PC|[\\x00-\\x1f\"\\\\])*") {
+            let mut out = String::new();
+            push_json_string(&mut out, &text);
+            prop_assert_eq!(out, serde_json::to_string(&text).unwrap());
+        }
+    }
+
+    #[test]
+    fn every_ascii_character_is_escaped_as_serde_json_escapes_it() {
+        let mut text: String = (0u8..=0x7f).map(char::from).collect();
+        text.push_str("ناحية الموصل ✓ \u{2028}");
+        let mut out = String::new();
+        push_json_string(&mut out, &text);
+        assert_eq!(out, serde_json::to_string(&text).unwrap());
+    }
 
     #[tokio::test]
     async fn a_page_over_the_byte_cap_returns_what_fits_and_links_on_from_there() {
