@@ -41,6 +41,7 @@ impl Gate {
         ReturnFreedMemory(self)
     }
 
+    #[cfg(test)]
     fn active(&self) -> bool {
         *self.living.lock().unwrap_or_else(PoisonError::into_inner) > 0
     }
@@ -64,11 +65,6 @@ impl ReturnFreedMemory {
     /// Starts returning freed memory at once, until the value is dropped.
     pub fn start() -> ReturnFreedMemory {
         GATE.start()
-    }
-
-    /// Whether freed memory is returned at once now.
-    pub fn active() -> bool {
-        GATE.active()
     }
 }
 

@@ -78,6 +78,23 @@ fn tiles(
     render_tile(&[request], tile, o)
 }
 
+/// Every tile over the generated sites at `zoom`, or `most` of them at random where there
+/// are more.
+fn tiles_sampled(zoom: u8, most: usize, rng: &mut SmallRng) -> Vec<TileId> {
+    let bounds = geo::Rect::new(
+        geo::coord! { x: -3.5, y: 3.5 },
+        geo::coord! { x: 15.5, y: 14.5 },
+    );
+    let all = support::tiles_over(bounds, zoom);
+    if all.len() <= most {
+        all
+    } else {
+        (0..most)
+            .map(|_| all[rng.gen_range(0..all.len())])
+            .collect()
+    }
+}
+
 #[test]
 fn indexed_cells_give_the_tiles_that_grouping_each_tiles_points_gives() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,21 +117,11 @@ fn indexed_cells_give_the_tiles_that_grouping_each_tiles_points_gives() {
         );
         assert!(without.layers[0].cells_at(zoom).is_none());
     }
-    let bounds = geo::Rect::new(
-        geo::coord! { x: -3.5, y: 3.5 },
-        geo::coord! { x: 15.5, y: 14.5 },
-    );
     let mut compared = 0;
     let mut rng = SmallRng::seed_from_u64(5);
     for zoom in 0..=max_zoom {
-        let all = support::tiles_over(bounds, zoom);
         // Every tile up to z6; a sample of 150 above, where there are thousands.
-        let chosen: Vec<TileId> = if all.len() <= 150 {
-            all
-        } else {
-            (0..150).map(|_| all[rng.gen_range(0..all.len())]).collect()
-        };
-        for tile in chosen {
+        for tile in tiles_sampled(zoom, 150, &mut rng) {
             let a = tiles(&snapshot, &with_index, tile, &indexed);
             let b = tiles(&snapshot, &without, tile, &grouped);
             assert_eq!(a, b, "tile {tile:?}");
@@ -203,20 +210,10 @@ fn a_tile_is_light_when_a_scan_finds_few_points_in_its_reach() {
         prepared: &prepared.layers[0],
         round: layer.latest_round(),
     };
-    let bounds = geo::Rect::new(
-        geo::coord! { x: -3.5, y: 3.5 },
-        geo::coord! { x: 15.5, y: 14.5 },
-    );
     let mut rng = SmallRng::seed_from_u64(9);
     let (mut light, mut heavy) = (0, 0);
     for zoom in 0..=14 {
-        let all = support::tiles_over(bounds, zoom);
-        let chosen: Vec<TileId> = if all.len() <= 100 {
-            all
-        } else {
-            (0..100).map(|_| all[rng.gen_range(0..all.len())]).collect()
-        };
-        for tile in chosen {
+        for tile in tiles_sampled(zoom, 100, &mut rng) {
             let margin =
                 f64::from(options.buffer) + f64::from(options.cluster_cell.min(EXTENT)) + 4.0;
             let reach = tile.bounds_lonlat(margin);

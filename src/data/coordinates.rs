@@ -12,8 +12,7 @@ use geo::{Intersects, Point};
 use super::report::thousands;
 use super::LoadReport;
 use crate::geometry::area::{IndexedArea, Location};
-use crate::model::FieldValue;
-use crate::model::{map_property, GeometryKind, Layer};
+use crate::model::{map_property, FieldValue, GeometryKind, Layer};
 
 /// How many site ids a grouped warning names.
 const NAMED: usize = 5;

@@ -7,8 +7,7 @@ use std::collections::HashSet;
 
 use super::LoadReport;
 use crate::config::Config;
-use crate::model::FieldValue;
-use crate::model::{GeometryKind, Layer};
+use crate::model::{FieldValue, GeometryKind, Layer};
 
 /// Adds a finding to `report` for every setting that does not fit the loaded `layers`.
 pub fn check(config: &Config, layers: &[Layer], report: &mut LoadReport) {

@@ -217,6 +217,9 @@ enum RowSource<'a> {
     Done,
 }
 
+/// Rows handed from the reading thread to the caller at a time.
+const BATCH_ROWS: usize = 2048;
+
 impl Rows<'_> {
     /// The next row read into `row` rather than into a new one: a CSV row's text reuses
     /// the buffers of the row before (a table of millions of rows otherwise allocates a
@@ -235,12 +238,7 @@ impl Rows<'_> {
         }
         next
     }
-}
 
-/// Rows handed from the reading thread to the caller at a time.
-const BATCH_ROWS: usize = 2048;
-
-impl Rows<'_> {
     /// Calls `each` with every row, in order, and returns the error that ended the rows
     /// early, if one did. With `pipelined`, a second thread reads and parses the rows in
     /// batches while `each` runs on this one (the rows' buffers go back to it for reuse);

@@ -115,10 +115,7 @@ impl<'a> FieldValue<'a> {
     /// The value as the text of an id or join key: trimmed, `None` when null or empty.
     pub fn key_text(self) -> Option<String> {
         match self {
-            FieldValue::Text(text) => {
-                let t = text.trim();
-                (!t.is_empty()).then(|| t.to_string())
-            }
+            FieldValue::Text(text) => trimmed_key(text),
             FieldValue::Json(value) => key_text(value),
         }
     }
@@ -128,14 +125,17 @@ impl<'a> FieldValue<'a> {
 pub fn key_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => {
-            let t = s.trim();
-            (!t.is_empty()).then(|| t.to_string())
-        }
+        Value::String(s) => trimmed_key(s),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         other => Some(other.to_string()),
     }
+}
+
+/// Text as a key: trimmed, `None` when nothing is left.
+fn trimmed_key(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 impl PartialEq for FieldValue<'_> {
