@@ -66,7 +66,7 @@ impl PolygonRings {
     /// and with area: usually just its own rings; none when it collapsed to nothing.
     pub fn valid_parts(&self) -> impl Iterator<Item = &[Chain]> {
         let repaired = self.repaired.get_or_init(|| {
-            let rings: Vec<Ring> = self.rings.iter().map(|r| r.points().to_vec()).collect();
+            let rings: Vec<Ring> = self.rings.iter().map(Chain::to_vec).collect();
             let valid = repair_polygon(rings.clone());
             if valid.len() == 1 && valid[0] == rings {
                 None

@@ -257,7 +257,7 @@ pub fn clip_shape(shape: &Shape, clip: &ClipBox, origin: WorldPoint) -> Option<T
                 };
                 if part.iter().all(|ring| ring.is_within(clip)) {
                     // Valid already, and nothing to cut.
-                    kept.push(part.iter().map(|r| to_local(r.points().to_vec())).collect());
+                    kept.push(part.iter().map(|r| to_local(r.to_vec())).collect());
                     continue;
                 }
                 let exterior = clip_ring(exterior, clip);
