@@ -4,7 +4,8 @@
 //! last request that used the old data, or the reload that replaced it), so every
 //! connection on that worker would stall for that second.
 //!
-//! While a large value is freed, and while data loads, freed memory goes back to the
+//! While a large value is freed, while data reloads, and from the end of the start-up load
+//! until the tiles are prepared, freed memory goes back to the
 //! system at once ([`ReturnFreedMemory`]): the allocator otherwise keeps freed pages for
 //! reuse until the thread that freed them allocates again, and these threads end or go
 //! idle (a reload of 1 M sites left 1.12 GB resident where 0.50 GB was live).
