@@ -82,6 +82,26 @@ impl Drop for ReturnFreedMemory {
     }
 }
 
+/// How a thread returns the memory it has freed and kept for reuse; the binary, which owns
+/// the allocator, says how (the first call wins). Without it, [`return_idle_memory`] does
+/// nothing.
+static IDLE: OnceLock<fn()> = OnceLock::new();
+
+/// Sets how an idle thread returns the memory it has freed (see [`return_idle_memory`]).
+pub fn on_idle(return_memory: fn()) {
+    let _ = IDLE.set(return_memory);
+}
+
+/// Returns what this thread has freed and kept for reuse to the system, for a thread that
+/// has gone idle: the allocator purges a thread's freed pages when that thread allocates
+/// again, which an idle thread does not (1 M sites: 0.1 GB stayed resident on the threads
+/// that cut tiles once the requests stopped).
+pub fn return_idle_memory() {
+    if let Some(return_memory) = IDLE.get() {
+        return_memory();
+    }
+}
+
 /// Drops `value` on a new thread of the lowest scheduling priority, returning what it
 /// frees to the system at once; in place when no thread can be started.
 pub fn drop_in_background<T: Send + 'static>(value: T) {

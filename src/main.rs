@@ -53,11 +53,17 @@ fn return_freed_memory_at_once(at_once: bool) {
     let serving = *SERVING_PURGE_DELAY.get_or_init(purge_delay);
     set_purge_delay(if at_once { 0 } else { serving });
     if at_once {
-        // SAFETY: asks mimalloc to purge what is freed; callable from any thread.
-        #[allow(unsafe_code)]
-        unsafe {
-            libmimalloc_sys::mi_collect(true);
-        }
+        return_this_threads_freed_memory();
+    }
+}
+
+/// Returns the pages this thread has freed (and every page freed and waiting for the
+/// purge delay) to the system now.
+fn return_this_threads_freed_memory() {
+    // SAFETY: asks mimalloc to purge what is freed; callable from any thread.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
     }
 }
 
@@ -185,6 +191,7 @@ fn main() -> ExitCode {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         SERVING_PURGE_DELAY.get_or_init(purge_delay);
         dtmap::background::on_return_freed_memory(return_freed_memory_at_once);
+        dtmap::background::on_idle(return_this_threads_freed_memory);
     }
     tracing_subscriber::fmt()
         .with_env_filter(

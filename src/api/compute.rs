@@ -25,6 +25,13 @@ use crate::error::ApiError;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// How long a pool thread waits for work before it returns the memory its work freed
+/// ([`crate::background::return_idle_memory`]).
+#[cfg(not(test))]
+const IDLE_AFTER: Duration = Duration::from_secs(2);
+#[cfg(test)]
+const IDLE_AFTER: Duration = Duration::from_millis(50);
+
 /// A bounded pool of threads for CPU work, with a deadline per piece of work.
 #[derive(Debug, Clone)]
 pub struct ComputePool {
@@ -71,11 +78,25 @@ impl ComputePool {
                             thread_priority::ThreadPriority::Min,
                         );
                     }
+                    let mut returned = true;
                     loop {
                         let job = match receiver.lock() {
+                            // Idle for a while once work stops: what the work freed goes
+                            // back to the system, once.
+                            Ok(receiver) if !returned => match receiver.recv_timeout(IDLE_AFTER) {
+                                Err(mpsc::RecvTimeoutError::Timeout) => {
+                                    drop(receiver);
+                                    crate::background::return_idle_memory();
+                                    returned = true;
+                                    continue;
+                                }
+                                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                                Ok(job) => Ok(job),
+                            },
                             Ok(receiver) => receiver.recv(),
                             Err(_) => return,
                         };
+                        returned = false;
                         match job {
                             // A panic drops the job's answer channel (the request gets a
                             // 500) and leaves the thread serving.
@@ -159,6 +180,35 @@ impl ComputePool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pool thread returns its freed memory once when it has been idle after work, not
+    /// again until it has worked again, and not before its first piece of work.
+    #[tokio::test]
+    async fn a_thread_returns_its_memory_once_each_time_it_goes_idle() {
+        static IDLE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        crate::background::on_idle(|| {
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            IDLE.lock().unwrap().push(name);
+        });
+        let times = || {
+            let names = IDLE.lock().unwrap();
+            names.iter().filter(|n| *n == "dtmap-idle-test-0").count()
+        };
+        let pool = ComputePool::new("idle-test", 1, 0, Duration::from_secs(5), Priority::Normal);
+        tokio::time::sleep(IDLE_AFTER * 4).await;
+        assert_eq!(times(), 0, "no work, nothing to return");
+        for round in 1..=2 {
+            pool.run(|| Ok(vec![0u8; 1 << 20].len())).await.unwrap();
+            for _ in 0..500 {
+                if times() >= round {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(IDLE_AFTER * 4).await;
+            assert_eq!(times(), round, "once per idle spell");
+        }
+    }
 
     #[tokio::test]
     async fn work_past_its_deadline_is_answered_503_and_cancelled() {
