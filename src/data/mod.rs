@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use geo::{Geometry, Rect, Validation};
+use geo::{Geometry, Rect};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
@@ -680,11 +680,7 @@ fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
         Err(reason) if reason.contains(CROSSES_ITSELF) => return Some(reason),
         Err(_) => {}
     }
-    match geometry {
-        Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
-        Geometry::MultiPolygon(mp) => mp.check_validation().err().map(|e| e.to_string()),
-        _ => None,
-    }
+    crate::geometry::validity::invalidity(geometry)
 }
 
 fn layer_kind(features: &[Feature]) -> GeometryKind {

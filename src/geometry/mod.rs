@@ -22,6 +22,7 @@ pub const MAX_GEOMETRY_NESTING: usize = 16;
 pub mod area;
 pub mod bands;
 pub mod sweep;
+pub mod validity;
 
 /// Why a geometry was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
