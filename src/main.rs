@@ -186,7 +186,26 @@ enum AdminCommand {
     HashPassword,
 }
 
+/// Turns transparent huge pages off for this process, unless `MIMALLOC_ALLOW_THP` is set
+/// (mimalloc then follows it). Where the system makes every large allocation a huge page,
+/// each first touch zeroes 2 MB and a purge splits one: loading 1 M sites spent 2.6-4.1 s
+/// of system CPU on it, 1.2-1.4 s without (start-up 7.2-8.7 -> 5.4-6.6 s, 3 runs each),
+/// resident memory once the tiles were prepared was 0.48-0.49 GB against 0.42-0.43 GB,
+/// and tiles at 64 connections were no slower.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: prctl(PR_SET_THP_DISABLE) takes integers only and touches no memory of
+        // ours; on failure (an old kernel) nothing changes.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    without_transparent_huge_pages();
     // With `MIMALLOC_PURGE_DELAY` set, mimalloc follows it throughout.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         SERVING_PURGE_DELAY.get_or_init(purge_delay);

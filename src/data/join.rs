@@ -151,7 +151,7 @@ struct RoundTable {
 }
 
 /// Count tables of at least this many rows are read on a second thread as they are joined.
-const PIPELINED_ROWS: usize = 50_000;
+pub const PIPELINED_ROWS: usize = 50_000;
 
 /// Tables with up to this many rounds find a round by comparing ids in order.
 const LINEAR_ROUNDS: usize = 16;
@@ -232,7 +232,7 @@ fn join_table(
     // A large CSV table's rows are read and parsed on a second thread meanwhile.
     let pipelined = format != SourceFormat::Xlsx && reader.estimated_rows >= PIPELINED_ROWS;
     let mut read = 0usize;
-    let join_row = |row: &table::Row| {
+    let join_row = |row: &mut table::Row| {
         read += 1;
         if read % 4096 == 0 {
             progress.inc(4096);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::data::report::{Group, LoadReport, Place, Severity};
 use crate::data::source::{RowNames, SourceFeature, SourceProperties};
-use crate::data::table::{Cell, RowReader};
+use crate::data::table::{Cell, Row, RowReader};
 use crate::geometry;
 
 /// Rows with an empty latitude or longitude.
@@ -67,14 +67,8 @@ pub fn read(
             .map(|(i, header)| (i, header.as_str())),
     ));
     let mut out = Vec::with_capacity(estimated_rows);
-    for row in rows {
-        let mut row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                report.add(place.problem(Severity::Error, None, None, e.to_string()));
-                return None;
-            }
-        };
+    let pipelined = estimated_rows >= crate::data::join::PIPELINED_ROWS;
+    let read_row = |row: &mut Row| {
         let mut coordinate = |at: usize, name: &str| -> Option<f64> {
             let cell = row.cell(at);
             let parsed = match cell {
@@ -97,7 +91,7 @@ pub fn read(
             coordinate(lat_at, lat_column),
             coordinate(lon_at, lon_column),
         ) else {
-            continue;
+            return;
         };
         if let Err(e) = geometry::check_lon_lat(lon, lat) {
             report.add(
@@ -110,7 +104,7 @@ pub fn read(
                     )
                     .grouped(&OFF_THE_MAP),
             );
-            continue;
+            return;
         }
         let values = names
             .columns()
@@ -129,6 +123,10 @@ pub fn read(
                 values,
             },
         });
+    };
+    if let Some(e) = rows.for_each(pipelined, read_row) {
+        report.add(place.problem(Severity::Error, None, None, e.to_string()));
+        return None;
     }
     out.shrink_to_fit();
     Some(out)

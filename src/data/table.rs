@@ -240,11 +240,16 @@ impl Rows<'_> {
     }
 
     /// Calls `each` with every row, in order, and returns the error that ended the rows
-    /// early, if one did. With `pipelined`, a second thread reads and parses the rows in
-    /// batches while `each` runs on this one (the rows' buffers go back to it for reuse);
-    /// the rows and their order are the same either way.
-    pub fn for_each(mut self, pipelined: bool, mut each: impl FnMut(&Row)) -> Option<TableError> {
-        if !pipelined {
+    /// early, if one did; `each` may take the row's cells. With `pipelined`, a second
+    /// thread reads and parses the rows of a CSV file in batches while `each` runs on this
+    /// one (the rows' buffers go back to it for reuse); the rows and their order are the
+    /// same either way. A workbook's rows, read already, are never pipelined.
+    pub fn for_each(
+        mut self,
+        pipelined: bool,
+        mut each: impl FnMut(&mut Row),
+    ) -> Option<TableError> {
+        if !pipelined || !matches!(self.0, RowSource::Csv(_)) {
             let mut row = Row {
                 number: 0,
                 cells: Vec::new(),
@@ -253,7 +258,7 @@ impl Rows<'_> {
                 if let Err(e) = next {
                     return Some(e);
                 }
-                each(&row);
+                each(&mut row);
             }
             return None;
         }
@@ -293,8 +298,8 @@ impl Rows<'_> {
                 });
             }
             let mut failed = None;
-            for (batch, filled, error) in filled_batches {
-                batch[..filled].iter().for_each(&mut each);
+            for (mut batch, filled, error) in filled_batches {
+                batch[..filled].iter_mut().for_each(&mut each);
                 failed = failed.or(error);
                 let _ = empty.send(batch);
             }
