@@ -609,7 +609,10 @@ fn build_features(
     let mut accepted: Vec<(String, Geometry<f64>, u32)> = Vec::with_capacity(source_features.len());
     // Background layers are drawn, never queried, and validating a country outline of
     // thousands of vertices costs more than the rest of the load together.
-    let invalid: Vec<Option<String>> = if layer_config.basemap {
+    let areas = source_features
+        .iter()
+        .any(|f| matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)));
+    let invalid: Vec<Option<String>> = if layer_config.basemap || !areas {
         Vec::new()
     } else {
         crate::parallel::map(&source_features, |f| invalidity(&f.geometry))
