@@ -11,7 +11,7 @@ use geo::{Intersects, Point};
 
 use super::report::thousands;
 use super::LoadReport;
-use crate::geometry::area::{IndexedArea, Location};
+use crate::geometry::area::{BandedArea, Location};
 use crate::model::{map_property, FieldValue, GeometryKind, Layer};
 
 /// How many site ids a grouped warning names.
@@ -110,7 +110,7 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
 }
 
 /// Whether each site lies in (or on the edge of) the area its group code names: the
-/// sites of each area against that area prepared once ([`IndexedArea`], `geo`'s test for an
+/// sites of each area against that area prepared once ([`BandedArea`], `geo`'s test for an
 /// area it refuses), the areas shared among the cores. What this does not settle, the
 /// caller finds out site by site.
 fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<bool> {
@@ -135,7 +135,7 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
         .collect();
     let found = crate::parallel::map(&work, |&(area, members)| {
         let shape = &areas.features[area].geometry;
-        let prepared = IndexedArea::of_loaded(shape).ok();
+        let prepared = BandedArea::of_loaded(shape);
         members
             .iter()
             .copied()
