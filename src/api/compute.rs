@@ -80,30 +80,27 @@ impl ComputePool {
                     }
                     let mut returned = true;
                     loop {
+                        // The lock is let go at least every IDLE_AFTER, so that every idle
+                        // thread, not only the one waiting on the queue, returns once
+                        // what its work freed.
                         let job = match receiver.lock() {
-                            // Idle for a while once work stops: what the work freed goes
-                            // back to the system, once.
-                            Ok(receiver) if !returned => match receiver.recv_timeout(IDLE_AFTER) {
-                                Err(mpsc::RecvTimeoutError::Timeout) => {
-                                    drop(receiver);
-                                    crate::background::return_idle_memory();
-                                    returned = true;
-                                    continue;
-                                }
-                                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                                Ok(job) => Ok(job),
-                            },
-                            Ok(receiver) => receiver.recv(),
+                            Ok(receiver) => receiver.recv_timeout(IDLE_AFTER),
                             Err(_) => return,
                         };
-                        returned = false;
                         match job {
+                            Err(mpsc::RecvTimeoutError::Timeout) => {
+                                if !returned {
+                                    crate::background::return_idle_memory();
+                                    returned = true;
+                                }
+                            }
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return, // pool gone
                             // A panic drops the job's answer channel (the request gets a
                             // 500) and leaves the thread serving.
                             Ok(job) => {
+                                returned = false;
                                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                             }
-                            Err(_) => return, // the pool is gone
                         }
                     }
                 });
@@ -192,21 +189,28 @@ mod tests {
         });
         let times = || {
             let names = IDLE.lock().unwrap();
-            names.iter().filter(|n| *n == "dtmap-idle-test-0").count()
+            ["dtmap-idle-test-0", "dtmap-idle-test-1"]
+                .map(|t| names.iter().filter(|n| *n == t).count())
         };
-        let pool = ComputePool::new("idle-test", 1, 0, Duration::from_secs(5), Priority::Normal);
+        let pool = ComputePool::new("idle-test", 2, 0, Duration::from_secs(5), Priority::Normal);
         tokio::time::sleep(IDLE_AFTER * 4).await;
-        assert_eq!(times(), 0, "no work, nothing to return");
+        assert_eq!(times(), [0, 0], "no work, nothing to return");
         for round in 1..=2 {
-            pool.run(|| Ok(vec![0u8; 1 << 20].len())).await.unwrap();
+            // Both threads busy at once, then both idle.
+            let work = || {
+                std::thread::sleep(IDLE_AFTER * 2);
+                Ok(vec![0u8; 1 << 20].len())
+            };
+            let (a, b) = tokio::join!(pool.run(work), pool.run(work));
+            assert!(a.is_ok() && b.is_ok());
             for _ in 0..500 {
-                if times() >= round {
+                if times() == [round, round] {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             tokio::time::sleep(IDLE_AFTER * 4).await;
-            assert_eq!(times(), round, "once per idle spell");
+            assert_eq!(times(), [round, round], "each thread once per idle spell");
         }
     }
 

@@ -33,15 +33,17 @@ fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
         .unwrap()
 }
 
-/// The deadline is long here: quadratic work on 100,000 vertices takes minutes, while the
-/// sweep takes 2.5 s in a debug build alone, which the tests running beside it on two cores
-/// once stretched past the default deadline.
+/// The deadline is long here: quadratic work on 100,000 vertices takes hours in a debug
+/// build, while the sweep takes about 3 s alone. The work runs on the heavy pool at the
+/// lowest scheduling priority, which gets almost no CPU while the suite's other tests keep
+/// both cores busy, so it may finish only when they do (the suite takes one to two
+/// minutes); twice a shorter deadline (then 60 s) passed under that load.
 #[tokio::test]
 async fn a_100k_vertex_star_is_totalled_not_stalled() {
     let state = AppState::new(
         iraq_snapshot(),
         Settings {
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(300),
             ..settings(None)
         },
     );
