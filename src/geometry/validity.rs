@@ -18,11 +18,14 @@ use super::area::{IndexedArea, Location};
 /// Why `geometry` is not valid by `geo`'s rules (its message), if it is not; points and
 /// lines are not checked.
 pub fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
-    match geometry {
+    // `geo`'s relate panics on some invalid parts ("topology position conflict"); the
+    // load reports that as the reason instead of failing.
+    let found = std::panic::catch_unwind(|| match geometry {
         Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
         Geometry::MultiPolygon(mp) => multi_polygon_error(mp).map(|e| e.to_string()),
         _ => None,
-    }
+    });
+    found.unwrap_or_else(|_| Some("its parts could not be compared with each other".into()))
 }
 
 /// The first error `geo`'s validation of `mp` reports, in its order: part `i` itself, then
@@ -35,14 +38,29 @@ fn multi_polygon_error(mp: &MultiPolygon<f64>) -> Option<InvalidMultiPolygon> {
             .get_or_init(|| IndexedArea::of_loaded(&Geometry::Polygon(mp.0[i].clone())).ok())
             .as_ref()
     };
-    for (i, polygon) in mp.0.iter().enumerate() {
-        let swept = IndexedArea::check(&Geometry::Polygon(polygon.clone())).is_ok();
-        if !swept {
-            if let Err(e) = polygon.check_validation() {
-                return Some(InvalidMultiPolygon::InvalidPolygon(GeometryIndex(i), e));
+    let own_errors: Vec<OnceLock<Option<_>>> = mp.0.iter().map(|_| OnceLock::new()).collect();
+    let own_error = |i: usize| {
+        own_errors[i].get_or_init(|| {
+            let polygon = &mp.0[i];
+            match IndexedArea::check(&Geometry::Polygon(polygon.clone())) {
+                Ok(()) => None,
+                Err(_) => polygon.check_validation().err(),
             }
+        })
+    };
+    for (i, polygon) in mp.0.iter().enumerate() {
+        if let Some(e) = own_error(i) {
+            return Some(InvalidMultiPolygon::InvalidPolygon(
+                GeometryIndex(i),
+                e.clone(),
+            ));
         }
         for (j, other) in mp.0.iter().enumerate().skip(i + 1) {
+            // A part invalid by itself is reported when its turn comes; relating it can
+            // panic inside `geo`, where `geo`'s own validation would relate it first.
+            if own_error(j).is_some() {
+                continue;
+            }
             let boxes_meet = match (boxes[i], boxes[j]) {
                 (Some(a), Some(b)) => a.intersects(&b),
                 _ => true,
@@ -151,7 +169,18 @@ mod tests {
                 p
             });
             let mp = MultiPolygon(polygons.collect());
-            prop_assert_eq!(multi_polygon_error(&mp), mp.check_validation().err());
+            let ours = multi_polygon_error(&mp);
+            // `geo`'s validation relates parts before checking the later ones, and its
+            // relate can panic on an invalid part: those cases say nothing.
+            let geo = std::panic::catch_unwind(|| mp.check_validation().err());
+            proptest::prop_assume!(geo.is_ok());
+            let geo = geo.unwrap();
+            if mp.0.iter().all(|p| p.check_validation().is_ok()) {
+                prop_assert_eq!(ours, geo);
+            } else {
+                // With an invalid part, `geo` may name an overlap with it first.
+                prop_assert!(ours.is_some() && geo.is_some());
+            }
         }
 
         /// Squares on a small grid apart, touching at corners, sharing edges, overlapping

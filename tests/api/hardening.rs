@@ -37,7 +37,7 @@ fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
 /// build, while the sweep takes about 3 s alone. The work runs on the heavy pool at the
 /// lowest scheduling priority, which gets almost no CPU while the suite's other tests keep
 /// both cores busy, so it may finish only when they do (the suite takes one to two
-/// minutes); twice a shorter deadline (then 60 s) passed under that load.
+/// minutes); twice the request ran past a shorter deadline (then 60 s) under that load.
 #[tokio::test]
 async fn a_100k_vertex_star_is_totalled_not_stalled() {
     let state = AppState::new(
