@@ -150,9 +150,6 @@ struct RoundTable {
     rounds: Vec<(RoundKey, Option<String>, RoundCounts)>,
 }
 
-/// Count tables of at least this many rows are read on a second thread as they are joined.
-pub const PIPELINED_ROWS: usize = 50_000;
-
 /// Tables with up to this many rounds find a round by comparing ids in order.
 const LINEAR_ROUNDS: usize = 16;
 
@@ -230,7 +227,7 @@ fn join_table(
     let mut last_feature: Option<u32> = None;
     let mut values: Vec<Option<i64>> = Vec::with_capacity(all_columns.len());
     // A large CSV table's rows are read and parsed on a second thread meanwhile.
-    let pipelined = format != SourceFormat::Xlsx && reader.estimated_rows >= PIPELINED_ROWS;
+    let pipelined = reader.estimated_rows >= table::PIPELINED_ROWS;
     let mut read = 0usize;
     let join_row = |row: &mut table::Row| {
         read += 1;

@@ -615,7 +615,9 @@ fn build_features(
     let invalid: Vec<Option<String>> = if layer_config.basemap || !areas {
         Vec::new()
     } else {
-        crate::parallel::map(&source_features, |f| invalidity(&f.geometry))
+        crate::parallel::map(&source_features, |f| {
+            crate::geometry::validity::invalidity(&f.geometry)
+        })
     };
     for (i, source) in source_features.into_iter().enumerate() {
         let id = source
@@ -667,23 +669,6 @@ fn build_features(
         })
         .collect();
     (features, by_id)
-}
-
-/// Why a polygonal geometry is invalid, if it is (points and lines are not checked).
-fn invalidity(geometry: &Geometry<f64>) -> Option<String> {
-    // The sweep of query areas takes O(n log n) and is stricter than `geo`, which lets
-    // rings touch at a point; `geo`'s check compares every pair of edges (a second on one
-    // detailed outline), so it only decides what the sweep refuses for rings touching.
-    use crate::geometry::area::{IndexedArea, CROSSES_ITSELF};
-    if !matches!(geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
-        return None;
-    }
-    match IndexedArea::check(geometry) {
-        Ok(()) => return None,
-        Err(reason) if reason.contains(CROSSES_ITSELF) => return Some(reason),
-        Err(_) => {}
-    }
-    crate::geometry::validity::invalidity(geometry)
 }
 
 fn layer_kind(features: &[Feature]) -> GeometryKind {

@@ -67,7 +67,7 @@ pub fn read(
             .map(|(i, header)| (i, header.as_str())),
     ));
     let mut out = Vec::with_capacity(estimated_rows);
-    let pipelined = estimated_rows >= crate::data::join::PIPELINED_ROWS;
+    let pipelined = estimated_rows >= crate::data::table::PIPELINED_ROWS;
     let read_row = |row: &mut Row| {
         let mut coordinate = |at: usize, name: &str| -> Option<f64> {
             let cell = row.cell(at);

@@ -220,6 +220,10 @@ enum RowSource<'a> {
 /// Rows handed from the reading thread to the caller at a time.
 const BATCH_ROWS: usize = 2048;
 
+/// Tables of at least this many rows are worth reading on a second thread while their
+/// rows are used ([`Rows::for_each`]).
+pub const PIPELINED_ROWS: usize = 50_000;
+
 impl Rows<'_> {
     /// The next row read into `row` rather than into a new one: a CSV row's text reuses
     /// the buffers of the row before (a table of millions of rows otherwise allocates a

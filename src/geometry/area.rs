@@ -121,14 +121,10 @@ impl IndexedArea {
 
     fn build(geometry: &Geometry<f64>, check_rings: bool) -> Result<IndexedArea, String> {
         let Edges { edges, bounds } = IndexedArea::edges(geometry, check_rings)?;
-        let segments = edges
-            .iter()
-            .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
-            .collect();
         Ok(IndexedArea {
+            bands: banded(&edges, bounds),
             edges: RTree::bulk_load(edges),
             bounds,
-            bands: Bands::build(segments, bounds.min().y, bounds.max().y),
         })
     }
 
@@ -277,6 +273,15 @@ struct Edges {
     bounds: Rect<f64>,
 }
 
+/// An area's edges by horizontal band ([`Bands::build`]), when they fit.
+fn banded(edges: &[Edge], bounds: Rect<f64>) -> Option<Bands> {
+    let segments = edges
+        .iter()
+        .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
+        .collect();
+    Bands::build(segments, bounds.min().y, bounds.max().y)
+}
+
 /// Where `p` lies, by the crossing rule: `edges_at` calls its argument with each edge the
 /// eastward ray from `p` may meet (any superset of them will do, as edges the ray cannot
 /// meet are never counted) and says whether one call found `p` on an edge.
@@ -336,11 +341,7 @@ impl BandedArea {
     /// [`IndexedArea::of_loaded`]); `None` for anything else, or an area with no height.
     pub fn of_loaded(geometry: &Geometry<f64>) -> Option<BandedArea> {
         let Edges { edges, bounds } = IndexedArea::edges(geometry, false).ok()?;
-        let segments = edges
-            .iter()
-            .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
-            .collect();
-        let bands = Bands::build(segments, bounds.min().y, bounds.max().y)?;
+        let bands = banded(&edges, bounds)?;
         Some(BandedArea { bounds, bands })
     }
 
