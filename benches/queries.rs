@@ -8,7 +8,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dtmap::config::{Config, DataRoot};
-use dtmap::data::join::CountFile;
+use dtmap::data::join::{CountFile, CountInput};
 use dtmap::data::source::SourceFeature;
 use dtmap::data::LoadReport;
 use dtmap::model::Layer;
@@ -79,9 +79,10 @@ fn million_sites(governorates: &Layer) -> Layer {
         }
     }
     let config = Config::from_toml_str(LAYER_TOML, "bench", DataRoot::Builtin).unwrap();
+    let table = CountInput::Bytes(csv.as_bytes().into());
     let files = [CountFile {
         config: &config.layers[0].counts[0],
-        bytes: Some(csv.as_bytes()),
+        input: Some(&table),
     }];
     let mut report = LoadReport::default();
     let layer = dtmap::data::build_layer(&config.layers[0], features, &files, &mut report);

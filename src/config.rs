@@ -667,6 +667,15 @@ impl Config {
         Ok(())
     }
 
+    /// Where a data file is on disk; `None` for a built-in one.
+    pub fn path_on_disk(&self, path: &str) -> Option<std::path::PathBuf> {
+        match &self.base {
+            DataRoot::Builtin if Path::new(path).is_absolute() => Some(path.into()),
+            DataRoot::Builtin => None,
+            DataRoot::Dir(dir) => Some(dir.join(path)),
+        }
+    }
+
     /// Reads a file named by this config (relative to it), from disk or from the binary.
     pub fn read_file(&self, path: &str) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
         match &self.base {

@@ -1,5 +1,9 @@
 //! Work spread over the machine's cores while loading and preparing tiles: one contiguous
-//! share of the items per thread, results in the items' order.
+//! share of the items per thread, results in the items' order ([`map`]), or work handed
+//! out piece by piece with its results taken in order as they come ([`in_order`]).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// `f` of every item, computed on every core, in the items' order. A panic in `f` is a
 /// panic here, as it would be in a loop.
@@ -26,6 +30,82 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     })
 }
 
+/// `work` of every index in `0..count`, computed on every core, each result handed to
+/// `take` on this thread in index order as soon as it and those before it are done. At
+/// most two results per thread are computed ahead of `take`, so a long run of large
+/// results is never held whole. A panic in `work` or `take` is a panic here.
+pub fn in_order<R: Send>(count: usize, work: impl Fn(usize) -> R + Sync, mut take: impl FnMut(R)) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || count < 2 {
+        (0..count).map(&work).for_each(take);
+        return;
+    }
+    let ahead = 2 * threads;
+    // (results taken so far, stopped) and the signal that either changed.
+    let progress = (Mutex::new((0usize, false)), Condvar::new());
+    let next = AtomicUsize::new(0);
+    let (work, progress, next) = (&work, &progress, &next);
+    std::thread::scope(|scope| {
+        let (done, results) = std::sync::mpsc::channel();
+        for _ in 0..threads.min(count) {
+            let done = done.clone();
+            scope.spawn(move || loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                if at >= count {
+                    return;
+                }
+                {
+                    let mut state = lock(&progress.0);
+                    while !state.1 && at >= state.0 + ahead {
+                        state = progress.1.wait(state).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if state.1 {
+                        return;
+                    }
+                }
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(at)));
+                if done.send((at, result)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done);
+        // Stops the threads however this thread leaves (a panic in `take` included).
+        let _stop = Stop(progress);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut taken = 0;
+        for (at, result) in results {
+            waiting.insert(at, result);
+            while let Some(result) = waiting.remove(&taken) {
+                match result {
+                    Ok(result) => take(result),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                taken += 1;
+                lock(&progress.0).0 = taken;
+                progress.1.notify_all();
+            }
+            if taken == count {
+                break;
+            }
+        }
+    });
+}
+
+/// Tells the threads of [`in_order`] to stop when dropped.
+struct Stop<'a>(&'a (Mutex<(usize, bool)>, Condvar));
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        lock(&self.0 .0).1 = true;
+        self.0 .1.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -35,5 +115,41 @@ mod tests {
             let squares = super::map(&items, |x| x * x);
             assert_eq!(squares, items.iter().map(|x| x * x).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn results_in_order_are_taken_in_order_and_each_once() {
+        for n in [0, 1, 2, 3, 57] {
+            let mut taken = Vec::new();
+            super::in_order(
+                n,
+                |at| {
+                    // Later pieces finish first, so results arrive out of order.
+                    std::thread::sleep(std::time::Duration::from_micros(((n - at) * 50) as u64));
+                    at * 3
+                },
+                |r| taken.push(r),
+            );
+            assert_eq!(taken, (0..n).map(|at| at * 3).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_work_is_a_panic_of_the_caller_and_no_thread_is_left_waiting() {
+        let outcome = std::panic::catch_unwind(|| {
+            super::in_order(
+                100,
+                |at| {
+                    assert!(at != 3, "piece 3 fails");
+                    at
+                },
+                |_| {},
+            )
+        });
+        assert!(outcome.is_err());
+        let taking = std::panic::catch_unwind(|| {
+            super::in_order(100, |at| at, |at| assert!(at != 5, "taking 5 fails"))
+        });
+        assert!(taking.is_err());
     }
 }

@@ -22,7 +22,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dtmap::config::{Config, DataRoot, LayerConfig, SourceFormat, MAX_QUERY_VERTICES};
-use dtmap::data::{self, join::CountFile, LoadReport};
+use dtmap::data::{
+    self,
+    join::{CountFile, CountInput},
+    LoadReport,
+};
 use dtmap::model::{Layer, Snapshot};
 use dtmap::query::area::IndexedArea;
 use dtmap::query::search::{self, Relation};
@@ -251,12 +255,13 @@ fn build(format: &str, input: &[u8], features: Option<Vec<data::source::SourceFe
     };
     let config = loader_config(format);
     let mut report = LoadReport::default();
+    let table = CountInput::Bytes(input.into());
     let files: Vec<CountFile<'_>> = config
         .counts
         .iter()
         .map(|c| CountFile {
             config: c,
-            bytes: Some(input),
+            input: Some(&table),
         })
         .collect();
     let layer = data::build_layer(config, features, &files, &mut report);

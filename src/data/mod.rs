@@ -4,6 +4,7 @@
 //!
 //! This is the only place (with `config`) that touches files.
 
+pub mod cells;
 pub mod coordinates;
 pub mod encoding;
 pub mod flatgeobuf;
@@ -11,6 +12,7 @@ pub mod geojson;
 pub mod join;
 pub mod languages;
 pub mod placement;
+pub mod plain;
 pub mod points;
 pub mod published;
 pub mod remote;
@@ -20,7 +22,6 @@ pub mod semantics;
 pub mod source;
 pub mod table;
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ struct ReadLayer {
     features: Vec<SourceFeature>,
     /// The worksheet the features came from, for a workbook.
     sheet: Option<String>,
-    count_bytes: Vec<Option<Cow<'static, [u8]>>>,
+    counts: Vec<Option<join::CountInput<'static>>>,
 }
 
 /// A layer read and built on its own thread, or read and left for later.
@@ -203,10 +204,10 @@ fn build_read(
     let count_files: Vec<join::CountFile<'_>> = layer_config
         .counts
         .iter()
-        .zip(&read.count_bytes)
-        .map(|(config, bytes)| join::CountFile {
+        .zip(&read.counts)
+        .map(|(config, input)| join::CountFile {
             config,
-            bytes: bytes.as_deref(),
+            input: input.as_ref(),
         })
         .collect();
     build(layer_config, read.features, &count_files, left_out, report)
@@ -240,25 +241,54 @@ fn read_layer(
             Some(bbox) => within(features, bbox),
         }
     };
-    let count_bytes = layer_config
+    let counts = layer_config
         .counts
         .iter()
-        .map(|table| match config.read_file(&table.path) {
-            Ok(bytes) => {
-                hasher.update(table.path.as_bytes());
-                hasher.update(&bytes);
-                Some(bytes)
-            }
-            Err(e) => {
-                report.error(&table.path, None, None, format!("cannot read: {e}"));
-                None
-            }
-        })
+        .map(|table| read_count_table(config, table, report, hasher))
         .collect();
     ReadLayer {
         features,
         sheet,
-        count_bytes,
+        counts,
+    }
+}
+
+/// A count table, scanned when it is a plain CSV file on disk (read in parts as it is
+/// joined), else read whole; its path and digest go into the data version either way.
+fn read_count_table(
+    config: &Config,
+    table: &crate::config::CountTableConfig,
+    report: &mut LoadReport,
+    hasher: &mut Xxh3,
+) -> Option<join::CountInput<'static>> {
+    hasher.update(table.path.as_bytes());
+    let csv = SourceFormat::from_path(&table.path).unwrap_or(SourceFormat::Csv)
+        == SourceFormat::Csv
+        && table
+            .encoding()
+            .is_none_or(|encoding| encoding == encoding_rs::UTF_8);
+    if let Some(path) = config.path_on_disk(&table.path).filter(|_| csv) {
+        match plain::PlainCsv::scan(&path) {
+            Ok(Some(plain)) => {
+                hasher.update(&plain.digest.to_le_bytes());
+                return Some(join::CountInput::Plain(plain));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                report.error(&table.path, None, None, format!("cannot read: {e}"));
+                return None;
+            }
+        }
+    }
+    match config.read_file(&table.path) {
+        Ok(bytes) => {
+            hasher.update(&xxhash_rust::xxh3::xxh3_64(&bytes).to_le_bytes());
+            Some(join::CountInput::Bytes(bytes))
+        }
+        Err(e) => {
+            report.error(&table.path, None, None, format!("cannot read: {e}"));
+            None
+        }
     }
 }
 

@@ -60,7 +60,7 @@ pub fn read(
     let mut figures = Vec::new();
     for row in &table.rows {
         let text = |i: usize| row.cell(at[i]).text().unwrap_or_default();
-        let value = match crate::data::join::parse_count(row.cell(at[5])) {
+        let value = match crate::data::join::parse_count(row.cell(at[5]).view()) {
             Ok(Some(v)) => v,
             Ok(None) => {
                 report.error(file, Some(row.number), Some("value"), "empty value");

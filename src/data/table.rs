@@ -7,96 +7,10 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader};
 
+pub use super::cells::{Cell, CellRef, Cells, Row};
 use super::encoding;
 use super::report::Severity;
 use crate::config::SourceFormat;
-
-/// One cell.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    /// Nothing there.
-    Empty,
-    /// Text (CSV cells are always text).
-    Text(String),
-    /// A number typed as such in a workbook.
-    Number(f64),
-    /// A boolean typed as such in a workbook.
-    Bool(bool),
-}
-
-impl Cell {
-    /// The cell as text, trimmed; `None` when empty.
-    pub fn text(&self) -> Option<String> {
-        match self {
-            Cell::Empty => None,
-            Cell::Text(s) => {
-                let t = s.trim();
-                (!t.is_empty()).then(|| t.to_string())
-            }
-            Cell::Number(n) => Some(format_number(*n)),
-            Cell::Bool(b) => Some(b.to_string()),
-        }
-    }
-
-    /// The text of a text cell, trimmed, without copying it; `None` when empty or not
-    /// text (use [`Cell::text`] for numbers and booleans as text).
-    pub fn trimmed(&self) -> Option<&str> {
-        match self {
-            Cell::Text(s) => Some(s.trim()).filter(|t| !t.is_empty()),
-            _ => None,
-        }
-    }
-
-    /// The cell as a JSON value, keeping its text without a copy when it needs no trim.
-    pub fn into_json(self) -> serde_json::Value {
-        match self {
-            Cell::Text(s) if s.trim().len() == s.len() => serde_json::Value::String(s),
-            other => other.to_json(),
-        }
-    }
-
-    /// The cell as a JSON value: numbers stay numbers, text stays text.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Cell::Empty => serde_json::Value::Null,
-            Cell::Text(s) => serde_json::Value::String(s.trim().to_string()),
-            Cell::Number(n) => {
-                if n.fract() == 0.0 && n.abs() < 9.0e15 {
-                    serde_json::Value::from(*n as i64)
-                } else {
-                    serde_json::Number::from_f64(*n)
-                        .map(serde_json::Value::Number)
-                        .unwrap_or(serde_json::Value::Null)
-                }
-            }
-            Cell::Bool(b) => serde_json::Value::Bool(*b),
-        }
-    }
-}
-
-fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
-/// A data row and its number as a spreadsheet shows it (header = row 1).
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Spreadsheet row number.
-    pub number: usize,
-    /// Cells, in header order (short rows are padded with `Empty` on access).
-    pub cells: Vec<Cell>,
-}
-
-impl Row {
-    /// The cell under column `i`.
-    pub fn cell(&self, i: usize) -> &Cell {
-        self.cells.get(i).unwrap_or(&Cell::Empty)
-    }
-}
 
 /// A whole table.
 #[derive(Debug, Clone, Default)]
@@ -484,16 +398,6 @@ impl<'a> CsvRows<'a> {
                 }
             }
             return Some(Ok(()));
-        }
-    }
-}
-
-impl Cell {
-    fn of_text(text: &str, empty: bool) -> Cell {
-        if empty {
-            Cell::Empty
-        } else {
-            Cell::Text(text.to_string())
         }
     }
 }

@@ -4,7 +4,7 @@
 //! distances with Vincenty's formulae.
 
 use dtmap::config::Config;
-use dtmap::data::join::CountFile;
+use dtmap::data::join::{CountFile, CountInput};
 use dtmap::data::source::SourceFeature;
 use dtmap::data::LoadReport;
 use dtmap::model::Layer;
@@ -57,9 +57,10 @@ fn layer_of(sites: &[(f64, f64)]) -> Layer {
             csv.push_str(&format!("S{i},R2,{},{}\n", i % 5, i % 5 * 6 + 1));
         }
     }
+    let table = CountInput::Bytes(csv.as_bytes().into());
     let files = [CountFile {
         config: &layer_config.counts[0],
-        bytes: Some(csv.as_bytes()),
+        input: Some(&table),
     }];
     let mut report = LoadReport::default();
     let layer = dtmap::data::build_layer(layer_config, features, &files, &mut report);
