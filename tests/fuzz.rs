@@ -271,7 +271,10 @@ fn build(format: &str, input: &[u8], features: Option<Vec<data::source::SourceFe
 fn table(input: &[u8], format: SourceFormat, name: &str) -> bool {
     let mut report = LoadReport::default();
     let features = match data::table::rows_with(input, format, Default::default()) {
-        Ok(table) => data::points::read(table, "lat", "lon", name, &mut report),
+        Ok(table) => {
+            let table = data::points::PointTable::Rows(table);
+            data::points::read(table, "lat", "lon", name, &mut report)
+        }
         Err(_) => None,
     };
     build(name, input, features)

@@ -140,6 +140,11 @@ pub trait Cells {
     fn number(&self) -> usize;
     /// The cell under column `i` (`Empty` past the row's end).
     fn get(&self, i: usize) -> CellRef<'_>;
+    /// The cell under column `i` as a JSON value (`null` past the row's end); the row
+    /// may give its text away rather than copy it, so ask once per cell.
+    fn take_json(&mut self, i: usize) -> serde_json::Value {
+        self.get(i).to_json()
+    }
 }
 
 impl Cells for Row {
@@ -149,5 +154,12 @@ impl Cells for Row {
 
     fn get(&self, i: usize) -> CellRef<'_> {
         self.cell(i).view()
+    }
+
+    fn take_json(&mut self, i: usize) -> serde_json::Value {
+        match self.cells.get_mut(i) {
+            Some(cell) => std::mem::replace(cell, Cell::Empty).into_json(),
+            None => serde_json::Value::Null,
+        }
     }
 }

@@ -262,22 +262,16 @@ fn read_count_table(
     hasher: &mut Xxh3,
 ) -> Option<join::CountInput<'static>> {
     hasher.update(table.path.as_bytes());
-    let csv = SourceFormat::from_path(&table.path).unwrap_or(SourceFormat::Csv)
-        == SourceFormat::Csv
-        && table
-            .encoding()
-            .is_none_or(|encoding| encoding == encoding_rs::UTF_8);
-    if let Some(path) = config.path_on_disk(&table.path).filter(|_| csv) {
-        match plain::PlainCsv::scan(&path) {
-            Ok(Some(plain)) => {
-                hasher.update(&plain.digest.to_le_bytes());
-                return Some(join::CountInput::Plain(plain));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                report.error(&table.path, None, None, format!("cannot read: {e}"));
-                return None;
-            }
+    let format = SourceFormat::from_path(&table.path).unwrap_or(SourceFormat::Csv);
+    match plain_csv(config, &table.path, format, table.encoding()) {
+        Ok(Some(plain)) => {
+            hasher.update(&plain.digest.to_le_bytes());
+            return Some(join::CountInput::Plain(plain));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            report.error(&table.path, None, None, format!("cannot read: {e}"));
+            return None;
         }
     }
     match config.read_file(&table.path) {
@@ -302,18 +296,33 @@ fn read_local(
 ) -> Vec<SourceFeature> {
     let source = &layer_config.source;
     let file = source.path.as_str();
+    let format = source
+        .format
+        .or_else(|| SourceFormat::from_path(file))
+        .unwrap_or(SourceFormat::Geojson);
+    hasher.update(file.as_bytes());
+    let plain = match plain_csv(config, file, format, source.encoding()) {
+        Ok(plain) => plain,
+        Err(e) => {
+            report.error(file, None, None, format!("cannot read: {e}"));
+            return Vec::new();
+        }
+    };
+    if let Some(plain) = plain {
+        hasher.update(&plain.digest.to_le_bytes());
+        let _step = progress::Step::start(format!("reading {file}"));
+        let lat = source.lat.as_deref().unwrap_or("lat");
+        let lon = source.lon.as_deref().unwrap_or("lon");
+        return points::read(points::PointTable::Plain(&plain), lat, lon, file, report)
+            .unwrap_or_default();
+    }
     match config.read_file(file) {
         Err(e) => {
             report.error(file, None, None, format!("cannot read: {e}"));
             Vec::new()
         }
         Ok(bytes) => {
-            hasher.update(file.as_bytes());
-            hasher.update(&bytes);
-            let format = source
-                .format
-                .or_else(|| SourceFormat::from_path(file))
-                .unwrap_or(SourceFormat::Geojson);
+            hasher.update(&xxhash_rust::xxh3::xxh3_64(&bytes).to_le_bytes());
             let _step = progress::Step::start(format!("reading {file}"));
             let read = match format {
                 SourceFormat::Geojson => geojson::read(&bytes, file, report),
@@ -327,7 +336,7 @@ fn read_local(
                         Ok(table) => {
                             sheet.clone_from(&table.head.sheet);
                             points::read(
-                                table,
+                                points::PointTable::Rows(table),
                                 source.lat.as_deref().unwrap_or("lat"),
                                 source.lon.as_deref().unwrap_or("lon"),
                                 file,
@@ -343,6 +352,21 @@ fn read_local(
             };
             read.unwrap_or_default()
         }
+    }
+}
+
+/// A CSV file on disk, scanned, when it is plain ([`plain`]) and declared as nothing but
+/// UTF-8; `None` for any other file (read whole).
+fn plain_csv(
+    config: &Config,
+    path: &str,
+    format: SourceFormat,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> std::io::Result<Option<plain::PlainCsv>> {
+    let utf8 = encoding.is_none_or(|encoding| encoding == encoding_rs::UTF_8);
+    match config.path_on_disk(path) {
+        Some(path) if format == SourceFormat::Csv && utf8 => plain::PlainCsv::scan(&path),
+        _ => Ok(None),
     }
 }
 
@@ -666,7 +690,10 @@ fn build_features(
             );
             continue;
         };
-        if let Some(first) = by_id.find(&id, |at| &accepted[at as usize].0) {
+        accepted.push((id, source.geometry, 0));
+        let position = accepted.len() as u32 - 1;
+        if let Err(first) = by_id.insert_new(position, |at| &accepted[at as usize].0) {
+            let id = accepted.pop().map(|(id, _, _)| id).unwrap_or_default();
             let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
             report.add(
                 place
@@ -677,6 +704,7 @@ fn build_features(
         }
         rows.push(source.row);
         if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
+            let id = &accepted[position as usize].0;
             let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
             report.add(
                 place
@@ -685,9 +713,7 @@ fn build_features(
             );
         }
         let mut source_properties = source.properties;
-        let row = properties.push(|field| source_properties.take(field));
-        accepted.push((id, source.geometry, row));
-        by_id.insert(accepted.len() as u32 - 1, |at| &accepted[at as usize].0);
+        accepted[position as usize].2 = properties.push(|field| source_properties.take(field));
     }
     let properties = properties.finish();
     let features = accepted

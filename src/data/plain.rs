@@ -121,7 +121,7 @@ impl PlainCsv {
         &self,
         at: usize,
         buffer: &mut Vec<u8>,
-        mut each: impl FnMut(&PlainRow<'_>),
+        mut each: impl FnMut(&mut PlainRow<'_>),
     ) -> Result<(), PartError> {
         let part = self.parts[at];
         let mut file = File::open(&self.path)?;
@@ -154,7 +154,7 @@ impl PlainCsv {
             }
             row.fields.push((from, line.len()));
             if !(0..row.fields.len()).all(|i| row.get(i) == CellRef::Empty) {
-                each(&row);
+                each(&mut row);
             }
             row.number += 1;
         }

@@ -109,6 +109,27 @@ impl FeatureIds {
             });
     }
 
+    /// Adds the feature at `position`, whose id is `id_at(position)`, unless a feature
+    /// with the same id is here already: then that feature's position is the error.
+    pub fn insert_new<'a>(
+        &mut self,
+        position: u32,
+        id_at: impl Fn(u32) -> &'a str,
+    ) -> Result<(), u32> {
+        let id = id_at(position);
+        match self.table.entry(
+            Self::hash(id),
+            |&at| id_at(at) == id,
+            |&at| Self::hash(id_at(at)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(found) => Err(*found.get()),
+            hashbrown::hash_table::Entry::Vacant(place) => {
+                place.insert(position);
+                Ok(())
+            }
+        }
+    }
+
     /// The index of `features`, whose ids are distinct.
     pub fn of(features: &[Feature]) -> FeatureIds {
         let mut ids = FeatureIds::with_capacity(features.len());

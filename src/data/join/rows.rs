@@ -132,9 +132,9 @@ pub(super) struct PartJoiner<'a> {
     source_at: HashMap<String, u32>,
     /// The table's own source, once a row used it.
     table_source: Option<u32>,
-    /// The code of the previous row and its feature: long tables list a site's rounds
-    /// together, and finding a code in the table of ids costs a few cache misses.
-    last_key: String,
+    /// The feature of the previous row that named one: long tables list a site's rounds
+    /// together, often in the order of the sites, and finding a code in the table of ids
+    /// costs a few cache misses.
     last_feature: Option<u32>,
     values: Vec<Option<i64>>,
 }
@@ -147,7 +147,6 @@ impl<'a> PartJoiner<'a> {
             round_at: FxHashMap::default(),
             source_at: HashMap::new(),
             table_source: None,
-            last_key: String::new(),
             last_feature: None,
             values: Vec::with_capacity(context.width),
         }
@@ -257,8 +256,10 @@ impl<'a> PartJoiner<'a> {
     ) {
         let context = self.context;
         let (config, columns, keys) = (context.config, context.columns, context.keys);
+        let is = |feature: u32| keys.ids.get(feature as usize) == Some(&key);
         let found = match self.last_feature {
-            Some(feature) if self.last_key == key => Some(feature),
+            Some(last) if is(last) => Some(last),
+            Some(last) if is(last + 1) => Some(last + 1),
             _ => keys.by_id.find(key, |at| keys.ids[at as usize]),
         };
         let Some(feature) = found else {
@@ -281,8 +282,6 @@ impl<'a> PartJoiner<'a> {
             }
             return;
         };
-        self.last_key.clear();
-        self.last_key.push_str(key);
         self.last_feature = Some(feature);
         let source = match columns.source.and_then(|at| row.get(at).text()) {
             Some(text) => match self.source_at.get(&text) {
