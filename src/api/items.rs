@@ -99,16 +99,15 @@ pub async fn list(
         || layer.features.len() > HEAVY_SCAN_FEATURES;
     let href = format!("{base}/collections/{}/items", layer.id);
     let answer = move |layer: &Layer| {
-        let matches = if request.no_round {
-            Vec::new()
+        let (matched, page) = if request.no_round {
+            (0, Vec::new())
         } else {
-            query::select(layer, &request.selection)
+            query::select_page(layer, &request.selection, request.offset, request.limit)
         };
-        let page = paged(&matches, request.offset, request.limit);
         let page = FeaturePage {
             layer,
             round: request.selection.round,
-            features: page,
+            features: &page,
             choice: &request.properties,
             distances: None,
         };
@@ -118,11 +117,11 @@ pub async fn list(
                 raw_query.0.as_deref(),
                 request.offset,
                 request.limit,
-                matches.len(),
+                matched,
                 returned,
             )
         };
-        page.respond(format, matches.len(), &links, None)
+        page.respond(format, matched, &links, None)
     };
     if !costly {
         return Ok(answer(layer));

@@ -384,6 +384,78 @@ impl Layer {
         lower: Bound<f64>,
         upper: Bound<f64>,
     ) -> Option<Vec<u32>> {
+        let in_range = self.count_range_in_order(round, column, lower, upper)?;
+        Some(self.in_file_order(in_range))
+    }
+
+    /// How many features have a figure of `column` in `round` within the bounds, and the
+    /// `limit` of them from `offset` in file order: [`Layer::features_in_count_range`]
+    /// paged, without putting every match in file order when the page is near the start
+    /// and matches are not rare (then the features are read in file order until the page
+    /// is full).
+    pub fn count_range_page(
+        &self,
+        round: usize,
+        column: usize,
+        (lower, upper): (Bound<f64>, Bound<f64>),
+        offset: usize,
+        limit: usize,
+    ) -> Option<(usize, Vec<u32>)> {
+        let in_range = self.count_range_in_order(round, column, lower, upper)?;
+        let (matched, features) = (in_range.len(), self.features.len());
+        let wanted = offset.saturating_add(limit).min(matched);
+        if offset >= wanted {
+            return Some((matched, Vec::new()));
+        }
+        // Reading in file order looks at about wanted × features / matched features;
+        // ordering every match costs about a match plus a bitmap word per 64 features.
+        let scanned = (wanted as u128 * features as u128).div_ceil(matched as u128);
+        if scanned > (matched + features / 64) as u128 * 4 {
+            let all = self.in_file_order(in_range);
+            return Some((matched, all[offset..wanted].to_vec()));
+        }
+        // As the binary search of the order decides: a lower bound that is not a number
+        // leaves every figure above it.
+        let holds = |v: f64| {
+            let above = match lower {
+                Bound::Unbounded => true,
+                Bound::Included(x) => v >= x || x.is_nan(),
+                Bound::Excluded(x) => v > x || x.is_nan(),
+            };
+            let below = match upper {
+                Bound::Unbounded => true,
+                Bound::Included(x) => v <= x,
+                Bound::Excluded(x) => v < x,
+            };
+            above && below
+        };
+        let mut page = Vec::with_capacity(wanted - offset);
+        let mut seen = 0;
+        for f in 0..features as u32 {
+            let Some(v) = self.count(round, f).and_then(|r| r.value(column)) else {
+                continue;
+            };
+            if holds(v as f64) {
+                if seen >= offset {
+                    page.push(f);
+                }
+                seen += 1;
+                if seen == wanted {
+                    break;
+                }
+            }
+        }
+        Some((matched, page))
+    }
+
+    /// The features whose figure lies within the bounds, in the order of their figures.
+    fn count_range_in_order(
+        &self,
+        round: usize,
+        column: usize,
+        lower: Bound<f64>,
+        upper: Bound<f64>,
+    ) -> Option<&[u32]> {
         let width = self.count_columns.len();
         if column >= width || round >= self.rounds.len() {
             return None;
@@ -408,14 +480,17 @@ impl Layer {
             Bound::Included(x) => order.partition_point(|f| value(f) <= x),
             Bound::Excluded(x) => order.partition_point(|f| value(f) < x),
         };
-        // Back to file order: marked in a bitmap and read out in order, which costs less
-        // than sorting tens of thousands of positions.
-        let in_range = &order[start..end.max(start)];
+        Some(&order[start..end.max(start)])
+    }
+
+    /// Positions back in file order: marked in a bitmap and read out in order, which
+    /// costs less than sorting tens of thousands of positions.
+    fn in_file_order(&self, positions: &[u32]) -> Vec<u32> {
         let mut marked = vec![0u64; self.features.len().div_ceil(64)];
-        for &f in in_range {
+        for &f in positions {
             marked[f as usize / 64] |= 1 << (f % 64);
         }
-        let mut out = Vec::with_capacity(in_range.len());
+        let mut out = Vec::with_capacity(positions.len());
         for (word_at, &word) in marked.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
@@ -423,7 +498,7 @@ impl Layer {
                 bits &= bits - 1;
             }
         }
-        Some(out)
+        out
     }
 
     /// Position of a count column by name.

@@ -127,6 +127,35 @@ pub fn select(layer: &Layer, selection: &Selection) -> Vec<u32> {
     matches
 }
 
+/// How many features `selection` selects, and the `limit` of them from `offset`, in
+/// order: [`select`] paged. A filter that is a range of a count, with no box and no sort,
+/// is answered from the count's order without putting every match in file order.
+pub fn select_page(
+    layer: &Layer,
+    selection: &Selection,
+    offset: usize,
+    limit: usize,
+) -> (usize, Vec<u32>) {
+    let ranged = match (&selection.bbox, &selection.filter, selection.round) {
+        (None, Some(filter), Some(round))
+            if selection.sort.is_empty()
+                && filter.is_count_range()
+                && filter.candidate_box().is_none() =>
+        {
+            filter.count_range().and_then(|(column, lower, upper)| {
+                layer.count_range_page(round, column, (lower, upper), offset, limit)
+            })
+        }
+        _ => None,
+    };
+    ranged.unwrap_or_else(|| {
+        let matches = select(layer, selection);
+        let start = offset.min(matches.len());
+        let end = start.saturating_add(limit).min(matches.len());
+        (matches.len(), matches[start..end].to_vec())
+    })
+}
+
 /// Features whose bounding box meets `rect` (a superset of the exact matches), in file order.
 fn candidates_in_rect(layer: &Layer, rect: &geo::Rect<f64>) -> Vec<u32> {
     let mut out = Vec::new();

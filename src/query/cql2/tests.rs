@@ -648,3 +648,66 @@ fn count_ranges_select_what_a_scan_selects() {
         }
     }
 }
+
+/// A page of a count range is taken from the ordered counts (reading in file order
+/// until the page is full, or ordering every match when they are rare): it must be the
+/// page of what a scan finds, with the scan's number of matches, for every operator,
+/// offsets near the start and past the end, and ranges matching most, few or no sites.
+#[test]
+fn pages_of_count_ranges_are_pages_of_what_a_scan_selects() {
+    let layer = sites();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(12);
+    let column = layer
+        .count_column("idp_individuals")
+        .expect("a count column");
+    let (mut read_in_order, mut ordered_all) = (0, 0);
+    for round in 0..layer.rounds.len() {
+        let mut figures: Vec<i64> = (0..layer.features.len() as u32)
+            .filter_map(|f| layer.count(round, f)?.value(column))
+            .collect();
+        figures.sort_unstable();
+        for _ in 0..40 {
+            // Thresholds anywhere, and near the ends where few sites match.
+            let at = match rng.gen_range(0..3) {
+                0 => figures[rng.gen_range(0..figures.len())],
+                1 => figures[figures.len() - 1 - rng.gen_range(0..5.min(figures.len()))],
+                _ => figures[rng.gen_range(0..5.min(figures.len()))],
+            };
+            for op in ["<", "<=", "=", ">=", ">"] {
+                let text = format!("idp_individuals {op} {at}");
+                let filter = parse_filter(layer, &text, None).unwrap();
+                let scanned: Vec<u32> = (0..layer.features.len() as u32)
+                    .filter(|&f| filter.matches(layer, Some(round), f))
+                    .collect();
+                let selection = crate::query::Selection {
+                    round: Some(round),
+                    filter: Some(filter),
+                    ..Default::default()
+                };
+                let offset = rng.gen_range(0..scanned.len() + 3);
+                let limit = rng.gen_range(1..60);
+                let end = (offset + limit).min(scanned.len());
+                let page = scanned.get(offset..end).unwrap_or_default().to_vec();
+                let (matched, got) = crate::query::select_page(layer, &selection, offset, limit);
+                assert_eq!(
+                    (matched, got),
+                    (scanned.len(), page),
+                    "{text} from {offset}"
+                );
+                let wanted = end as u128;
+                if offset < end {
+                    let scan = wanted * layer.features.len() as u128 / scanned.len() as u128;
+                    if scan > (scanned.len() + layer.features.len() / 64) as u128 * 4 {
+                        ordered_all += 1;
+                    } else {
+                        read_in_order += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        read_in_order > 50 && ordered_all > 5,
+        "{read_in_order} {ordered_all}"
+    );
+}
