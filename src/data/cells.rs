@@ -86,7 +86,7 @@ impl<'a> CellRef<'a> {
     /// text.
     pub fn trimmed(self) -> Option<&'a str> {
         match self {
-            CellRef::Text(s) => Some(s.trim()).filter(|t| !t.is_empty()),
+            CellRef::Text(s) => Some(trim(s)).filter(|t| !t.is_empty()),
             _ => None,
         }
     }
@@ -107,6 +107,18 @@ impl<'a> CellRef<'a> {
             }
             CellRef::Bool(b) => serde_json::Value::Bool(b),
         }
+    }
+}
+
+/// `text` trimmed of white space; most cells need none, which their first and last bytes
+/// tell without decoding a character.
+pub fn trim(text: &str) -> &str {
+    let clean = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    let bytes = text.as_bytes();
+    if clean(bytes.first()) && clean(bytes.last()) {
+        text
+    } else {
+        text.trim()
     }
 }
 
@@ -160,6 +172,19 @@ impl Cells for Row {
         match self.cells.get_mut(i) {
             Some(cell) => std::mem::replace(cell, Cell::Empty).into_json(),
             None => serde_json::Value::Null,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The quick trim is `str::trim`, for ASCII, Unicode spaces and other scripts.
+        #[test]
+        fn trim_is_str_trim(text in "[ \t\u{a0}\u{3000}a-c,0-9é\u{200f}ع]{0,6}") {
+            prop_assert_eq!(super::trim(&text), text.trim());
         }
     }
 }

@@ -180,7 +180,7 @@ impl Cells for PlainRow<'_> {
         match self.fields.get(i) {
             Some(&(from, to)) => {
                 let text = &self.line[from..to];
-                if text.trim().is_empty() {
+                if super::cells::trim(text).is_empty() {
                     CellRef::Empty
                 } else {
                     CellRef::Text(text)

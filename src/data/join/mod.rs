@@ -9,6 +9,7 @@ mod rows;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::config::{CountTableConfig, SourceFormat};
 use crate::data::plain::PlainCsv;
@@ -241,6 +242,7 @@ fn join_table(
             Severity::Error
         },
         width: all_columns.len(),
+        table_source: config.source.as_deref().map(Arc::from),
     };
     let progress = progress::Step::counted(
         format!("reading and joining {file}"),

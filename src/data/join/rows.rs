@@ -90,6 +90,9 @@ pub(super) struct TableContext<'a> {
     pub row_severity: Severity,
     /// How many count columns the layer has.
     pub width: usize,
+    /// The table's own source (`source`), one copy for every part: a round recognises
+    /// the source of the previous record by address.
+    pub table_source: Option<Arc<str>>,
 }
 
 /// A row that gave figures for a feature.
@@ -293,12 +296,12 @@ impl<'a> PartJoiner<'a> {
                     at
                 }
             },
-            None => match (&config.source, self.table_source) {
+            None => match (&context.table_source, self.table_source) {
                 (None, _) => NO_SOURCE,
                 (Some(_), Some(at)) => at,
                 (Some(source), None) => {
                     let at = self.part.sources.len() as u32;
-                    self.part.sources.push(Arc::from(source.as_str()));
+                    self.part.sources.push(source.clone());
                     self.table_source = Some(at);
                     at
                 }
@@ -373,7 +376,7 @@ pub fn parse_count(cell: CellRef<'_>) -> Result<Option<i64>, BadCount> {
         CellRef::Number(n) => whole(n).map(Some),
         CellRef::Bool(b) => Err(bad_count(&NOT_A_NUMBER, format!("not a number: {b}"))),
         CellRef::Text(text) => {
-            let t = text.trim();
+            let t = crate::data::cells::trim(text);
             if t.is_empty() {
                 return Ok(None);
             }
