@@ -394,6 +394,33 @@ mod tests {
         assert!(plain_rows(b"a,b", 8).is_some());
     }
 
+    #[test]
+    fn a_file_changed_after_its_scan_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let text = "id,n\n".to_string() + &"a,1\n".repeat(100);
+        std::fs::write(&path, &text).unwrap();
+        let plain = PlainCsv::scan_in_parts_of(&path, 40).unwrap().unwrap();
+        assert!(plain.parts() > 2);
+        let mut buffer = Vec::new();
+        let mut rows = 0;
+        plain.read_part(1, &mut buffer, |_| rows += 1).unwrap();
+        assert_eq!(rows, 10);
+        // Shorter (a part now ends past the end), then longer.
+        std::fs::write(&path, &text[..200]).unwrap();
+        let last = plain.parts() - 1;
+        let read = plain.read_part(last, &mut buffer, |_| {});
+        assert!(matches!(read, Err(PartError::Changed)), "{read:?}");
+        std::fs::write(&path, text.clone() + "b,2\n").unwrap();
+        let read = plain.read_part(0, &mut buffer, |_| {});
+        assert!(matches!(read, Err(PartError::Changed)), "{read:?}");
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            plain.read_part(0, &mut buffer, |_| {}),
+            Err(PartError::Io(_))
+        ));
+    }
+
     /// A line of a random plain file.
     fn line() -> impl Strategy<Value = String> {
         prop_oneof![
