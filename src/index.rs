@@ -47,7 +47,7 @@ impl SpatialIndex {
         features: &[F],
         width: usize,
         group: impl Fn(usize) -> u32,
-        values: impl FnMut(u32, &mut [i64]),
+        values: impl Fn(u32, &mut [i64]) + Sync,
     ) -> SpatialIndex {
         let points: Option<Vec<TreePoint>> = features
             .iter()

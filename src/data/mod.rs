@@ -49,9 +49,10 @@ pub fn load(config: &Config) -> (Snapshot, LoadReport) {
     hasher.update(&config.fingerprint().to_le_bytes());
     let mut layers = read_and_build(config, &mut report, &mut hasher);
     let checking = progress::Step::start("rolling up and checking the layers");
-    rollup::roll_up(&mut layers, &mut report);
-    for layer in &mut layers {
-        layer.round_totals = layer.compute_round_totals();
+    // Every layer's totals were computed when it was built; areas given their sites'
+    // sums have new ones.
+    for target in rollup::roll_up(&mut layers, &mut report) {
+        layers[target].round_totals = layers[target].compute_round_totals();
     }
     semantics::check(config, &layers, &mut report);
     coordinates::check(&layers, &mut report);

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use super::LoadReport;
 use crate::model::{map_property, GeometryKind, Layer, RoundCounts};
 
-/// Fills in the counts of every area layer without counts from a point layer with counts.
-pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
+/// Fills in the counts of every area layer without counts from a point layer with counts;
+/// returns the positions of the layers it filled.
+pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) -> Vec<usize> {
+    let mut rolled_up = Vec::new();
     for target in 0..layers.len() {
         let area = &layers[target];
         if area.basemap || area.kind != GeometryKind::Polygon || !area.count_columns.is_empty() {
@@ -55,7 +57,9 @@ pub fn roll_up(layers: &mut [Layer], report: &mut LoadReport) {
         area.count_order = (0..area.rounds.len() * area.count_columns.len())
             .map(|_| std::sync::OnceLock::new())
             .collect();
+        rolled_up.push(target);
     }
+    rolled_up
 }
 
 /// Per round and area, the summed records; how many sites no area took; and how sites were

@@ -92,7 +92,7 @@ impl PointTree {
     pub fn build(
         mut points: Vec<TreePoint>,
         width: usize,
-        mut values: impl FnMut(u32, &mut [i64]),
+        values: impl Fn(u32, &mut [i64]) + Sync,
     ) -> PointTree {
         let bounds = points.iter().fold(None::<Rect<f64>>, |acc, p| {
             let r = Rect::new((p.coord[0], p.coord[1]), (p.coord[0], p.coord[1]));
@@ -105,16 +105,14 @@ impl PointTree {
             points.sort_by_cached_key(|p| hilbert_key(&bounds, p.coord));
         }
         let n = points.len();
-        let mut scratch = vec![0i64; width];
         let features: Vec<u32> = points.iter().map(|p| p.feature).collect();
         let coords: Vec<[f64; 2]> = points.iter().map(|p| p.coord).collect();
         let groups: Vec<u32> = points.iter().map(|p| p.group).collect();
 
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut node_sums: Vec<i64> = Vec::new();
-        // Leaves.
-        let mut level_start = 0;
-        for start in (0..n).step_by(LEAF_SIZE) {
+        // Leaves, side by side on every core: summing a million points' figures reads
+        // them out of file order.
+        let starts: Vec<usize> = (0..n).step_by(LEAF_SIZE).collect();
+        let leaves = crate::parallel::map(&starts, |&start| {
             let end = (start + LEAF_SIZE).min(n);
             let rect = coords[start..end]
                 .iter()
@@ -123,6 +121,7 @@ impl PointTree {
                 .unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
             let group = shared_group(groups[start..end].iter().copied());
             let mut sums = vec![0i64; width];
+            let mut scratch = vec![0i64; width];
             for &feature in &features[start..end] {
                 scratch.fill(0);
                 values(feature, &mut scratch);
@@ -130,16 +129,23 @@ impl PointTree {
                     *s += v;
                 }
             }
-            nodes.push(Node {
+            let leaf = Node {
                 rect,
                 start: start as u32,
                 end: end as u32,
                 first_child: 0,
                 child_count: 0,
                 group,
-            });
+            };
+            (leaf, sums)
+        });
+        let mut nodes: Vec<Node> = Vec::with_capacity(leaves.len() * 2);
+        let mut node_sums: Vec<i64> = Vec::with_capacity(leaves.len() * 2 * width);
+        for (leaf, sums) in leaves {
+            nodes.push(leaf);
             node_sums.extend(sums);
         }
+        let mut level_start = 0;
         // Inner levels, until one node is left.
         let mut level_end = nodes.len();
         while level_end - level_start > 1 {
