@@ -290,6 +290,8 @@ fn join_table(
                     }
                 },
             );
+            // A table of one part was read on this thread, which may live on.
+            PART_BUFFER.with_borrow_mut(|buffer| *buffer = Vec::new());
             if let Some(e) = failed {
                 report.error(file, None, None, e.to_string());
             }
