@@ -591,13 +591,6 @@ pub fn parse_sortby(layer: &Layer, text: Option<&str>) -> Result<Vec<SortKey>, A
         .collect()
 }
 
-/// The slice of `matches` for one page.
-pub fn paged<T>(matches: &[T], offset: usize, limit: usize) -> &[T] {
-    let start = offset.min(matches.len());
-    let end = start.saturating_add(limit).min(matches.len());
-    &matches[start..end]
-}
-
 /// `self`, `next` and `prev` links of a page, keeping every other parameter as given.
 pub fn page_links(
     href: &str,

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::items::{page_links, paged, parse_limit, property_choice, select_round};
+use super::items::{page_links, parse_limit, property_choice, select_round};
 use super::render::FeaturePage;
 use super::{layer, AppState, BaseUrl, Format, NegotiatedFeatures, QueryParams};
 use crate::config::{MAX_NEAREST_K, MAX_QUERY_VERTICES, MAX_RADIUS_METRES};
@@ -27,6 +27,7 @@ use crate::error::ApiError;
 use crate::geometry;
 use crate::model::{Layer, Snapshot};
 use crate::query::area::IndexedArea;
+use crate::query::paged;
 use crate::query::search::{self, Relation};
 
 /// A JSON request body; a malformed one is a 400 and one over the size limit a 413, both

@@ -414,28 +414,17 @@ impl Layer {
             let all = self.in_file_order(in_range);
             return Some((matched, all[offset..wanted].to_vec()));
         }
-        // As the binary search of the order decides: a lower bound that is not a number
-        // leaves every figure above it.
-        let holds = |v: f64| {
-            let above = match lower {
-                Bound::Unbounded => true,
-                Bound::Included(x) => v >= x || x.is_nan(),
-                Bound::Excluded(x) => v > x || x.is_nan(),
-            };
-            let below = match upper {
-                Bound::Unbounded => true,
-                Bound::Included(x) => v <= x,
-                Bound::Excluded(x) => v < x,
-            };
-            above && below
-        };
+        // The range is a run of the order, which ties never straddle: a figure is in it
+        // exactly when it lies between the run's first and last figures.
+        let figure = |f: u32| self.count(round, f).and_then(|r| r.value(column));
+        let (lowest, highest) = (figure(in_range[0])?, figure(in_range[matched - 1])?);
         let mut page = Vec::with_capacity(wanted - offset);
         let mut seen = 0;
         for f in 0..features as u32 {
-            let Some(v) = self.count(round, f).and_then(|r| r.value(column)) else {
+            let Some(v) = figure(f) else {
                 continue;
             };
-            if holds(v as f64) {
+            if (lowest..=highest).contains(&v) {
                 if seen >= offset {
                     page.push(f);
                 }

@@ -150,10 +150,15 @@ pub fn select_page(
     };
     ranged.unwrap_or_else(|| {
         let matches = select(layer, selection);
-        let start = offset.min(matches.len());
-        let end = start.saturating_add(limit).min(matches.len());
-        (matches.len(), matches[start..end].to_vec())
+        (matches.len(), paged(&matches, offset, limit).to_vec())
     })
+}
+
+/// The `limit` items from `offset` (fewer at the end, none past it).
+pub fn paged<T>(matches: &[T], offset: usize, limit: usize) -> &[T] {
+    let start = offset.min(matches.len());
+    let end = start.saturating_add(limit).min(matches.len());
+    &matches[start..end]
 }
 
 /// Features whose bounding box meets `rect` (a superset of the exact matches), in file order.
