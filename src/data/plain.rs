@@ -115,9 +115,42 @@ impl PlainCsv {
         self.parts.len()
     }
 
+    /// Reads every part on every core: `start` makes a part's state and `row` gives it
+    /// each of the part's rows, in order; `take` receives each part's state on this
+    /// thread, in file order. At the first part that cannot be read, no later part is
+    /// taken and its error is returned.
+    pub fn read_in_parts<S: Send>(
+        &self,
+        start: impl Fn() -> S + Sync,
+        row: impl Fn(&mut S, &mut PlainRow<'_>) + Sync,
+        mut take: impl FnMut(S),
+    ) -> Result<(), PartError> {
+        let mut failed = None;
+        crate::parallel::in_order(
+            self.parts(),
+            |at| {
+                let mut state = start();
+                let read = PART_BUFFER.with_borrow_mut(|buffer| {
+                    self.read_part(at, buffer, |each| row(&mut state, each))
+                });
+                (state, read)
+            },
+            |(state, read)| match read {
+                Ok(()) if failed.is_none() => take(state),
+                Ok(()) => {}
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            },
+        );
+        // A file of one part was read on this thread, which may live on.
+        PART_BUFFER.with_borrow_mut(|buffer| *buffer = Vec::new());
+        failed.map_or(Ok(()), Err)
+    }
+
     /// Calls `each` with every row of part `at`, in order (lines holding nothing but
     /// commas and spaces are not rows); `buffer` holds the part's bytes meanwhile.
-    pub fn read_part(
+    fn read_part(
         &self,
         at: usize,
         buffer: &mut Vec<u8>,
@@ -160,6 +193,11 @@ impl PlainCsv {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// The bytes of the part being read on this thread.
+    static PART_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A row of a plain file, borrowed from its text.

@@ -99,32 +99,16 @@ pub fn read(
             failed.map(|e| e.to_string())
         }
         Err(plain) => {
-            let mut failed = None;
             out.reserve(plain.lines);
-            crate::parallel::in_order(
-                plain.parts(),
-                |at| {
-                    let (mut part, mut problems) = (Vec::new(), Vec::new());
-                    let mut buffer = Vec::new();
-                    let read = plain.read_part(at, &mut buffer, |row| {
-                        sites.push(row, &mut part, &mut problems)
-                    });
-                    (part, problems, read)
-                },
-                |(mut part, problems, read)| match read {
-                    Ok(()) if failed.is_none() => {
-                        out.append(&mut part);
-                        problems.into_iter().for_each(|p| report.add(p));
-                    }
-                    Ok(()) => {}
-                    Err(e) => {
-                        if failed.is_none() {
-                            failed = Some(e.to_string());
-                        }
-                    }
+            let read = plain.read_in_parts(
+                || (Vec::new(), Vec::new()),
+                |(part, problems), row| sites.push(row, part, problems),
+                |(mut part, problems)| {
+                    out.append(&mut part);
+                    problems.into_iter().for_each(|p| report.add(p));
                 },
             );
-            failed
+            read.err().map(|e| e.to_string())
         }
     };
     if let Some(e) = failed {

@@ -270,29 +270,12 @@ fn join_table(
             }
         }
         (None, CountInput::Plain(plain)) => {
-            let mut failed = None;
-            crate::parallel::in_order(
-                plain.parts(),
-                |at| {
-                    let mut joiner = PartJoiner::new(&context);
-                    let read = PART_BUFFER.with_borrow_mut(|buffer| {
-                        plain.read_part(at, buffer, |row| joiner.row(row))
-                    });
-                    (joiner.take(), read)
-                },
-                |(part, read)| match read {
-                    Ok(()) if failed.is_none() => merge(part, report),
-                    Ok(()) => {}
-                    Err(e) => {
-                        if failed.is_none() {
-                            failed = Some(e);
-                        }
-                    }
-                },
+            let read = plain.read_in_parts(
+                || PartJoiner::new(&context),
+                |joiner, row| joiner.row(row),
+                |mut joiner| merge(joiner.take(), report),
             );
-            // A table of one part was read on this thread, which may live on.
-            PART_BUFFER.with_borrow_mut(|buffer| *buffer = Vec::new());
-            if let Some(e) = failed {
+            if let Err(e) = read {
                 report.error(file, None, None, e.to_string());
             }
         }
@@ -300,11 +283,6 @@ fn join_table(
     }
     drop(progress);
     sheet
-}
-
-thread_local! {
-    /// The bytes of the part of a plain table being joined on this thread.
-    static PART_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Puts a part's records into the rounds, in row order: a row whose code and round an
