@@ -61,12 +61,7 @@ pub fn read(
     let mut missing = false;
     for name in [lat_column, lon_column] {
         if column(name).is_none() {
-            report.add(place.problem(
-                Severity::Error,
-                Some(1),
-                Some(name),
-                format!("no such column; the columns are {headers:?}"),
-            ));
+            report.add(place.missing_column(name, headers));
             missing = true;
         }
     }

@@ -3,7 +3,7 @@
 //! given for the same date, so each figure carries a usable source.
 
 use crate::config::SourceFormat;
-use crate::data::report::LoadReport;
+use crate::data::report::{LoadReport, Place};
 use crate::data::table;
 use crate::model::PublishedFigure;
 
@@ -47,12 +47,7 @@ pub fn read(
         match table.column(name) {
             Some(c) => at[i] = c,
             None => {
-                report.error(
-                    file,
-                    Some(1),
-                    Some(name),
-                    format!("no such column; the columns are {:?}", table.headers),
-                );
+                report.add(Place::file(file).missing_column(name, &table.headers));
                 return Vec::new();
             }
         }

@@ -166,6 +166,12 @@ impl<'a> Place<'a> {
             hint: None,
         }
     }
+
+    /// The error of a table that lacks a column its configuration names.
+    pub fn missing_column(&self, column: &str, headers: &[String]) -> Problem {
+        let reason = format!("no such column; the columns are {headers:?}");
+        self.problem(Severity::Error, Some(1), Some(column), reason)
+    }
 }
 
 /// All problems of one load.

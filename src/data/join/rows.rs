@@ -39,12 +39,7 @@ pub(super) fn locate_columns(
     let mut find = |name: &str| -> Option<usize> {
         let found = headers.iter().position(|h| h == name);
         if found.is_none() {
-            report.add(place.problem(
-                Severity::Error,
-                Some(1),
-                Some(name),
-                format!("no such column; the columns are {headers:?}"),
-            ));
+            report.add(place.missing_column(name, headers));
             ok = false;
         }
         found
