@@ -376,6 +376,12 @@ impl Properties {
         self.table.value(self.table.position(name)?, self.row)
     }
 
+    /// The value of the field at `position` of the table's fields (null where the feature
+    /// has none); `None` past the last field.
+    pub fn get_at(&self, position: usize) -> Option<FieldValue<'_>> {
+        self.table.value(position, self.row)
+    }
+
     /// Whether `name` is a published field.
     pub fn contains_key(&self, name: &str) -> bool {
         self.table.position(name).is_some()

@@ -82,6 +82,27 @@ enum ValueKey {
     Bool(bool),
 }
 
+/// A text value of a layer: its number and where its bytes are in the layer's values.
+#[derive(Debug, Clone, Copy)]
+struct TextValue {
+    number: u32,
+    start: u32,
+    len: u32,
+}
+
+impl TextValue {
+    fn text<'v>(&self, values: &'v [u8]) -> &'v [u8] {
+        &values[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+fn text_hash(text: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = Fnv::default();
+    hasher.write(text);
+    hasher.finish()
+}
+
 /// FNV-1a: the keys and values hashed here are property names and values of the loaded
 /// data, never request input, so a keyed hash buys nothing; SipHash took about a tenth of
 /// the time of a tile.
@@ -119,7 +140,9 @@ pub struct LayerBuilder {
     values: Vec<u8>,
     value_count: u32,
     value_index: FastMap<ValueKey, u32>,
-    text_index: FastMap<String, u32>,
+    /// Each text value written: its value number and where its bytes are in `values`, so
+    /// a text is looked up by `&str` and kept once, in the layer's own bytes.
+    text_index: hashbrown::HashTable<TextValue>,
     /// Each feature as its `features` field of the layer.
     features: Vec<u8>,
     feature_count: usize,
@@ -177,14 +200,21 @@ fn put_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// Appends a message field whose body `write` appends, its length filled in after.
-fn put_message(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
-    put_varint(out, key_byte(field, LENGTH));
-    let at = out.len();
+/// Appends a `Value` message as a layer's `values` field: its one field, of `wire` type,
+/// whose body `body_len` bytes long `write` appends.
+fn put_value(
+    out: &mut Vec<u8>,
+    field: u32,
+    wire: u32,
+    body_len: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    let key = key_byte(field, wire);
+    let message_len = varint_len(key) + body_len;
+    put_varint(out, key_byte(field::LAYER_VALUES, LENGTH));
+    put_varint(out, message_len as u64);
+    put_varint(out, key);
     write(out);
-    let body = out.split_off(at);
-    put_varint(out, body.len() as u64);
-    out.extend_from_slice(&body);
 }
 
 /// The fields of `Tile`, `Layer`, `Feature` and `Value` (vector_tile.proto 2.1).
@@ -223,7 +253,7 @@ impl LayerBuilder {
             values: Vec::new(),
             value_count: 0,
             value_index: FastMap::default(),
-            text_index: FastMap::default(),
+            text_index: hashbrown::HashTable::new(),
             features: Vec::new(),
             feature_count: 0,
             tags: Vec::new(),
@@ -283,55 +313,81 @@ impl LayerBuilder {
 
     fn value(&mut self, value: PropertyValue<'_>) -> u32 {
         let key = match value {
-            PropertyValue::Text(s) => {
-                if let Some(&i) = self.text_index.get(s) {
-                    return i;
-                }
-                None
-            }
-            PropertyValue::Int(i) => Some(ValueKey::Int(i)),
-            PropertyValue::UInt(u) => Some(ValueKey::UInt(u)),
-            PropertyValue::Double(d) => Some(ValueKey::Double(d.to_bits())),
-            PropertyValue::Bool(b) => Some(ValueKey::Bool(b)),
+            PropertyValue::Text(s) => return self.text_value(s),
+            PropertyValue::Int(i) => ValueKey::Int(i),
+            PropertyValue::UInt(u) => ValueKey::UInt(u),
+            PropertyValue::Double(d) => ValueKey::Double(d.to_bits()),
+            PropertyValue::Bool(b) => ValueKey::Bool(b),
         };
-        if let Some(&i) = key.as_ref().and_then(|k| self.value_index.get(k)) {
+        if let Some(&i) = self.value_index.get(&key) {
             return i;
         }
-        put_message(&mut self.values, field::LAYER_VALUES, |out| match value {
-            PropertyValue::Text(s) => put_bytes(out, field::VALUE_STRING, s.as_bytes()),
-            PropertyValue::Int(i) if i < 0 => {
-                put_varint(out, key_byte(field::VALUE_SINT, VARINT));
-                put_varint(out, ((i << 1) ^ (i >> 63)) as u64);
+        let out = &mut self.values;
+        match key {
+            ValueKey::Int(i) if i < 0 => {
+                let n = ((i << 1) ^ (i >> 63)) as u64;
+                put_value(out, field::VALUE_SINT, VARINT, varint_len(n), |out| {
+                    put_varint(out, n)
+                });
             }
-            PropertyValue::Int(i) => {
-                put_varint(out, key_byte(field::VALUE_INT, VARINT));
-                put_varint(out, i as u64);
+            ValueKey::Int(i) => {
+                let n = i as u64;
+                put_value(out, field::VALUE_INT, VARINT, varint_len(n), |out| {
+                    put_varint(out, n)
+                });
             }
-            PropertyValue::UInt(u) => {
-                put_varint(out, key_byte(field::VALUE_UINT, VARINT));
-                put_varint(out, u);
+            ValueKey::UInt(u) => {
+                put_value(out, field::VALUE_UINT, VARINT, varint_len(u), |out| {
+                    put_varint(out, u)
+                });
             }
-            PropertyValue::Double(d) => {
-                put_varint(out, key_byte(field::VALUE_DOUBLE, FIXED64));
-                out.extend_from_slice(&d.to_le_bytes());
+            ValueKey::Double(bits) => {
+                put_value(out, field::VALUE_DOUBLE, FIXED64, 8, |out| {
+                    out.extend_from_slice(&bits.to_le_bytes())
+                });
             }
-            PropertyValue::Bool(b) => {
-                put_varint(out, key_byte(field::VALUE_BOOL, VARINT));
-                put_varint(out, u64::from(b));
+            ValueKey::Bool(b) => {
+                let n = u64::from(b);
+                put_value(out, field::VALUE_BOOL, VARINT, 1, |out| put_varint(out, n));
             }
-        });
+        }
         let i = self.value_count;
         self.value_count += 1;
-        match (key, value) {
-            (Some(key), _) => {
-                self.value_index.insert(key, i);
-            }
-            (None, PropertyValue::Text(s)) => {
-                self.text_index.insert(s.to_string(), i);
-            }
-            (None, _) => {}
-        }
+        self.value_index.insert(key, i);
         i
+    }
+
+    /// The number of a text value, written the first time it is used.
+    fn text_value(&mut self, text: &str) -> u32 {
+        let bytes = text.as_bytes();
+        let hash = text_hash(bytes);
+        let values = &self.values;
+        if let Some(found) = self.text_index.find(hash, |t| t.text(values) == bytes) {
+            return found.number;
+        }
+        let len = bytes.len();
+        let body_len = varint_len(len as u64) + len;
+        put_value(
+            &mut self.values,
+            field::VALUE_STRING,
+            LENGTH,
+            body_len,
+            |out| {
+                put_varint(out, len as u64);
+                out.extend_from_slice(bytes);
+            },
+        );
+        let number = self.value_count;
+        self.value_count += 1;
+        let start = u32::try_from(self.values.len() - len);
+        // A layer past 4 GiB of values (never a tile's) writes its later texts again.
+        if let (Ok(start), Ok(len)) = (start, u32::try_from(len)) {
+            let values = &self.values;
+            let written = TextValue { number, start, len };
+            self.text_index
+                .insert_unique(hash, written, |t| text_hash(t.text(values)));
+        }
+        number
     }
 
     /// Number of features added.

@@ -11,6 +11,8 @@
 //! the summed count columns and `synthetic` (true if any member's counts are). HTTP, round
 //! selection and caching are left to the callers.
 
+use std::sync::Arc;
+
 use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, CellRef, Summed};
 use super::encode::{push_layer, LayerBuilder, PropertyValue, TileGeometry};
@@ -18,7 +20,7 @@ use super::prepare::{PreparedLayer, Shape};
 use super::repair::repair_clipped;
 use super::simplify::WorldPoint;
 use super::{TileId, TileOptions, EXTENT};
-use crate::model::{GeometryKind, Layer};
+use crate::model::{GeometryKind, Layer, PropertyTable};
 
 /// One layer of a tile request.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +115,8 @@ pub fn render_layer(
         .index
         .for_each_candidate(&tile.bounds_lonlat(margin), |i| candidates.push(i));
     candidates.sort_unstable();
+    let fields = TileFields::of(layer);
+    let mut properties = Vec::new();
     for position in candidates {
         let Some(shape) = shapes.get(position as usize) else {
             continue;
@@ -120,7 +124,7 @@ pub fn render_layer(
         let Some(geometry) = clip_shape(&shape, &clip, origin) else {
             continue;
         };
-        let properties = feature_properties(layer, request.round, position);
+        fields.properties_of(request.round, position, &mut properties);
         builder.add(u64::from(position) + 1, &geometry, &properties);
     }
     builder.finish()
@@ -156,6 +160,8 @@ pub fn render_label_layer(
         });
     candidates.sort_unstable();
     let mut builder = LayerBuilder::new(&label_layer_name(&layer.id));
+    let fields = TileFields::of(layer);
+    let mut properties = Vec::new();
     for position in candidates {
         let Some(point) = request.prepared.label_point_at(position, tile.z) else {
             continue;
@@ -164,7 +170,7 @@ pub fn render_label_layer(
             continue;
         }
         let geometry = TileGeometry::Points(vec![local(point, origin)]);
-        let properties = feature_properties(layer, request.round, position);
+        fields.properties_of(request.round, position, &mut properties);
         builder.add(u64::from(position) + 1, &geometry, &properties);
     }
     builder.finish()
@@ -185,13 +191,15 @@ fn add_cells(
     let rows = (clip.min[1].div_euclid(cell), clip.max[1].div_euclid(cell));
     let cells_per_side = (tile.world_size() as i64 / cell).max(1);
     let origin = tile.origin();
+    let fields = TileFields::of(layer);
+    let mut properties = Vec::new();
     let mut add = |cell: CellRef<'_>| {
         if !clip.contains(cell.position) {
             return;
         }
         let geometry = TileGeometry::Points(vec![local(cell.position, origin)]);
         if let [only] = cell.members {
-            let properties = feature_properties(layer, request.round, *only);
+            fields.properties_of(request.round, *only, &mut properties);
             builder.add(u64::from(*only) + 1, &geometry, &properties);
         } else {
             let id = format!("cluster/{}/{}/{}", tile.z, cell.column, cell.row);
@@ -290,41 +298,71 @@ fn is_reserved(layer: &Layer, name: &str) -> bool {
         || layer.count_column(name).is_some()
 }
 
-/// The properties of one feature.
-pub fn feature_properties<'a>(
+/// A layer's tile fields that the counts do not write, each with its position in the
+/// layer's property table, found once per tile instead of once per feature and field.
+struct TileFields<'a> {
     layer: &'a Layer,
-    round: Option<usize>,
-    position: u32,
-) -> Vec<(&'a str, PropertyValue<'a>)> {
-    let Some(feature) = layer.features.get(position as usize) else {
-        return Vec::new();
-    };
-    let mut properties = vec![("id", PropertyValue::Text(&feature.id))];
-    for name in &layer.tile_fields {
-        if is_reserved(layer, name) {
-            continue;
-        }
-        if let Some(value) = feature
-            .properties
-            .get(name)
-            .and_then(PropertyValue::from_field)
-        {
-            properties.push((name.as_str(), value));
+    /// The property table the positions are of (the layer's features share one).
+    table: Option<&'a Arc<PropertyTable>>,
+    fields: Vec<(&'a str, Option<usize>)>,
+}
+
+impl<'a> TileFields<'a> {
+    fn of(layer: &'a Layer) -> TileFields<'a> {
+        let table = layer.features.first().map(|f| f.properties.table());
+        let fields = layer
+            .tile_fields
+            .iter()
+            .filter(|name| !is_reserved(layer, name))
+            .map(|name| (name.as_str(), table.and_then(|t| t.position(name))))
+            .collect();
+        TileFields {
+            layer,
+            table,
+            fields,
         }
     }
-    if let Some(record) = round.and_then(|r| layer.count(r, position)) {
-        for (column, value) in layer.count_columns.iter().zip(record.values()) {
-            if let Some(value) = value {
-                properties.push((column.as_str(), PropertyValue::Int(value)));
+
+    /// The properties of the feature at `position`, written over `out`.
+    fn properties_of(
+        &self,
+        round: Option<usize>,
+        position: u32,
+        out: &mut Vec<(&'a str, PropertyValue<'a>)>,
+    ) {
+        out.clear();
+        let layer = self.layer;
+        let Some(feature) = layer.features.get(position as usize) else {
+            return;
+        };
+        out.push(("id", PropertyValue::Text(&feature.id)));
+        let properties = &feature.properties;
+        let shared = self
+            .table
+            .is_some_and(|t| Arc::ptr_eq(t, properties.table()));
+        for &(name, at) in &self.fields {
+            let value = if shared {
+                at.and_then(|at| properties.get_at(at))
+            } else {
+                properties.get(name)
+            };
+            if let Some(value) = value.and_then(PropertyValue::from_field) {
+                out.push((name, value));
             }
         }
-        properties.push(("synthetic", PropertyValue::Bool(record.synthetic())));
-        properties.push((
-            "provenance",
-            PropertyValue::Text(record.provenance().as_str()),
-        ));
+        if let Some(record) = round.and_then(|r| layer.count(r, position)) {
+            for (column, value) in layer.count_columns.iter().zip(record.values()) {
+                if let Some(value) = value {
+                    out.push((column.as_str(), PropertyValue::Int(value)));
+                }
+            }
+            out.push(("synthetic", PropertyValue::Bool(record.synthetic())));
+            out.push((
+                "provenance",
+                PropertyValue::Text(record.provenance().as_str()),
+            ));
+        }
     }
-    properties
 }
 
 /// The properties of a cluster: its id, `point_count`, summed counts and `synthetic`.
