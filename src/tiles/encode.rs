@@ -150,6 +150,9 @@ pub struct LayerBuilder {
     commands: Vec<u32>,
 }
 
+/// Keys of a layer looked up by comparing names in order, up to this many.
+const LINEAR_KEYS: usize = 16;
+
 /// Protobuf wire types.
 const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
@@ -302,7 +305,12 @@ impl LayerBuilder {
     }
 
     fn key(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.key_index.get(name) {
+        // A layer has a few keys, used by every feature: comparing costs less than hashing.
+        if self.keys.len() <= LINEAR_KEYS {
+            if let Some(i) = self.keys.iter().position(|k| k == name) {
+                return i as u32;
+            }
+        } else if let Some(&i) = self.key_index.get(name) {
             return i;
         }
         let i = self.keys.len() as u32;
@@ -405,21 +413,52 @@ impl LayerBuilder {
         if self.feature_count == 0 {
             return None;
         }
-        let keys: usize = self.keys.iter().map(|k| k.len() + 6).sum();
-        let mut out = Vec::with_capacity(
-            self.name.len() + self.features.len() + keys + self.values.len() + 16,
-        );
-        put_bytes(&mut out, field::LAYER_NAME, self.name.as_bytes());
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.write_layer(&mut out);
+        Some(out)
+    }
+
+    /// Appends the encoded layer to a tile's bytes (as [`push_layer`] would), written
+    /// there directly; nothing when it has no features (returns false).
+    pub fn finish_into(self, tile: &mut Vec<u8>) -> bool {
+        if self.feature_count == 0 {
+            return false;
+        }
+        let len = self.encoded_len();
+        tile.reserve(len + 12);
+        put_varint(tile, key_byte(field::TILE_LAYERS, LENGTH));
+        put_varint(tile, len as u64);
+        self.write_layer(tile);
+        true
+    }
+
+    /// The length of the `Layer` message [`Self::write_layer`] writes.
+    fn encoded_len(&self) -> usize {
+        let bytes_field = |len: usize| 1 + varint_len(len as u64) + len;
+        bytes_field(self.name.len())
+            + self.features.len()
+            + self
+                .keys
+                .iter()
+                .map(|k| bytes_field(k.len()))
+                .sum::<usize>()
+            + self.values.len()
+            + 1
+            + varint_len(u64::from(EXTENT))
+            + 2
+    }
+
+    fn write_layer(&self, out: &mut Vec<u8>) {
+        put_bytes(out, field::LAYER_NAME, self.name.as_bytes());
         out.extend_from_slice(&self.features);
         for key in &self.keys {
-            put_bytes(&mut out, field::LAYER_KEYS, key.as_bytes());
+            put_bytes(out, field::LAYER_KEYS, key.as_bytes());
         }
         out.extend_from_slice(&self.values);
-        put_varint(&mut out, key_byte(field::LAYER_EXTENT, VARINT));
-        put_varint(&mut out, u64::from(EXTENT));
-        put_varint(&mut out, key_byte(field::LAYER_VERSION, VARINT));
-        put_varint(&mut out, 2);
-        Some(out)
+        put_varint(out, key_byte(field::LAYER_EXTENT, VARINT));
+        put_varint(out, u64::from(EXTENT));
+        put_varint(out, key_byte(field::LAYER_VERSION, VARINT));
+        put_varint(out, 2);
     }
 }
 
@@ -642,6 +681,78 @@ mod tests {
             },
         ];
         assert_eq!(layer.features, expected_features);
+    }
+
+    /// Features with more keys than are compared in order, and texts repeated among many
+    /// distinct ones (some equal to a number's text, some empty), decode to exactly their
+    /// properties; a layer written into a tile is the layer `finish` gives, pushed.
+    #[test]
+    fn every_feature_decodes_to_its_own_properties() {
+        use geozero::mvt::Message;
+        let texts: Vec<String> = (0..500).map(|i| format!("{}", i % 170)).collect();
+        let keys: Vec<String> = (0..LINEAR_KEYS + 9).map(|k| format!("k{k}")).collect();
+        let feature = |i: usize| -> Vec<(&str, PropertyValue<'_>)> {
+            let mut properties = vec![("id", PropertyValue::Text(&texts[i]))];
+            for (k, key) in keys.iter().enumerate().filter(|(k, _)| (i + k) % 3 != 0) {
+                let value = match (i * 7 + k) % 4 {
+                    0 => PropertyValue::Text(&texts[(i * 31 + k) % texts.len()]),
+                    1 => PropertyValue::Int((i % 50) as i64 - 25),
+                    2 => PropertyValue::Text(""),
+                    _ => PropertyValue::Double(i as f64 / 8.0),
+                };
+                properties.push((key.as_str(), value));
+            }
+            properties
+        };
+        let build = || {
+            let mut builder = LayerBuilder::new("l");
+            for i in 0..texts.len() {
+                assert!(builder.add(i as u64, &TileGeometry::Points(vec![[1, 2]]), &feature(i)));
+            }
+            builder
+        };
+        let mut direct = vec![7u8];
+        assert!(build().finish_into(&mut direct));
+        let mut pushed = vec![7u8];
+        push_layer(&mut pushed, &build().finish().unwrap());
+        assert_eq!(direct, pushed);
+
+        let layer = geozero::mvt::Tile::decode(&direct[1..])
+            .unwrap()
+            .layers
+            .remove(0);
+        let value_of = |v: &geozero::mvt::tile::Value| -> PropertyValue<'static> {
+            if let Some(s) = &v.string_value {
+                PropertyValue::Text(Box::leak(s.clone().into_boxed_str()))
+            } else if let Some(i) = v.sint_value.or(v.int_value) {
+                PropertyValue::Int(i)
+            } else {
+                PropertyValue::Double(v.double_value.unwrap())
+            }
+        };
+        assert_eq!(
+            layer.values.len(),
+            {
+                let mut all: Vec<String> = layer.values.iter().map(|v| format!("{v:?}")).collect();
+                all.sort();
+                all.dedup();
+                all.len()
+            },
+            "each value is written once"
+        );
+        for (i, decoded) in layer.features.iter().enumerate() {
+            let got: Vec<(&str, PropertyValue<'_>)> = decoded
+                .tags
+                .chunks(2)
+                .map(|t| {
+                    (
+                        layer.keys[t[0] as usize].as_str(),
+                        value_of(&layer.values[t[1] as usize]),
+                    )
+                })
+                .collect();
+            assert_eq!(got, feature(i), "feature {i}");
+        }
     }
 
     #[test]

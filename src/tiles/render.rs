@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::clip::{clip_line, clip_ring, ClipBox};
 use super::cluster::{aggregate, CellRef, Summed};
-use super::encode::{push_layer, LayerBuilder, PropertyValue, TileGeometry};
+use super::encode::{LayerBuilder, PropertyValue, TileGeometry};
 use super::prepare::{PreparedLayer, Shape};
 use super::repair::repair_clipped;
 use super::simplify::WorldPoint;
@@ -46,10 +46,12 @@ pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOp
             .then(|| request.prepared.low_zoom_slot(request.round, tile))
             .flatten();
         match kept {
-            Some(slot) => {
-                out.extend_from_slice(slot.get_or_init(|| layers_of(request, tile, options).into()))
-            }
-            None => out.extend_from_slice(&layers_of(request, tile, options)),
+            Some(slot) => out.extend_from_slice(slot.get_or_init(|| {
+                let mut part = Vec::new();
+                layers_of(request, tile, options, &mut part);
+                part.into()
+            })),
+            None => layers_of(request, tile, options, &mut out),
         }
     }
     out
@@ -79,33 +81,27 @@ pub fn is_light(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOptio
 /// Deepest zoom whose tiles each layer keeps once made (per round): 341 tiles of z0–z4.
 pub const LOW_ZOOM_KEPT: u8 = 4;
 
-/// One request's layers (features and labels) of a tile, encoded as tile bytes.
-fn layers_of(request: &LayerRequest<'_>, tile: TileId, options: &TileOptions) -> Vec<u8> {
-    let mut out = Vec::new();
-    let layers = [
-        render_layer(request, tile, options),
-        render_label_layer(request, tile, options),
-    ];
-    for layer in layers.iter().flatten() {
-        push_layer(&mut out, layer);
+/// One request's layers (features and labels) of a tile, appended to `out` as tile bytes.
+fn layers_of(request: &LayerRequest<'_>, tile: TileId, options: &TileOptions, out: &mut Vec<u8>) {
+    render_layer(request, tile, options).finish_into(out);
+    if let Some(labels) = render_label_layer(request, tile, options) {
+        labels.finish_into(out);
     }
-    out
 }
 
-/// One MVT layer (its encoded `Layer` message), or `None` when nothing of the layer is in
-/// the tile.
+/// One MVT layer, with no features when nothing of the layer is in the tile.
 pub fn render_layer(
     request: &LayerRequest<'_>,
     tile: TileId,
     options: &TileOptions,
-) -> Option<Vec<u8>> {
+) -> LayerBuilder {
     let layer = request.layer;
     let clip = ClipBox::around(tile, options.buffer);
     let origin = tile.origin();
     let mut builder = LayerBuilder::new(&layer.id);
     if layer.index.is_points() && options.clusters_at(tile.z) {
         add_cells(&mut builder, request, tile, &clip, options);
-        return builder.finish();
+        return builder;
     }
     let shapes = request.prepared.at_zoom(layer, tile.z);
     // Simplified and tiny shapes may stray a unit or two from the source bounding box.
@@ -127,7 +123,7 @@ pub fn render_layer(
         fields.properties_of(request.round, position, &mut properties);
         builder.add(u64::from(position) + 1, &geometry, &properties);
     }
-    builder.finish()
+    builder
 }
 
 /// The MVT layer name of a polygon layer's label points.
@@ -140,12 +136,13 @@ pub const LABEL_LAYER_SUFFIX: &str = "_label";
 
 /// One point per polygon feature, inside it, with the feature's id and properties: a map
 /// labels each feature once instead of once per tile its polygon crosses. `None` for
-/// layers that are not polygon layers or when no label point is in the tile and its buffer.
+/// layers that are not polygon layers; no features when no label point is in the tile and
+/// its buffer.
 pub fn render_label_layer(
     request: &LayerRequest<'_>,
     tile: TileId,
     options: &TileOptions,
-) -> Option<Vec<u8>> {
+) -> Option<LayerBuilder> {
     let layer = request.layer;
     if layer.kind != GeometryKind::Polygon {
         return None;
@@ -173,7 +170,7 @@ pub fn render_label_layer(
         fields.properties_of(request.round, position, &mut properties);
         builder.add(u64::from(position) + 1, &geometry, &properties);
     }
-    builder.finish()
+    Some(builder)
 }
 
 /// Points of a point layer aggregated into cells: every cell of the tile and its buffer,
