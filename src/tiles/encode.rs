@@ -241,11 +241,6 @@ mod field {
     pub const VALUE_BOOL: u32 = 7;
 }
 
-/// Appends an encoded layer (from [`LayerBuilder::finish`]) to a tile's bytes.
-pub fn push_layer(tile: &mut Vec<u8>, layer: &[u8]) {
-    put_bytes(tile, field::TILE_LAYERS, layer);
-}
-
 impl LayerBuilder {
     /// An empty layer named `name`.
     pub fn new(name: &str) -> LayerBuilder {
@@ -408,17 +403,7 @@ impl LayerBuilder {
         self.feature_count == 0
     }
 
-    /// The encoded layer (a `Layer` message), or `None` when it has no features.
-    pub fn finish(self) -> Option<Vec<u8>> {
-        if self.feature_count == 0 {
-            return None;
-        }
-        let mut out = Vec::with_capacity(self.encoded_len());
-        self.write_layer(&mut out);
-        Some(out)
-    }
-
-    /// Appends the encoded layer to a tile's bytes (as [`push_layer`] would), written
+    /// Appends the encoded layer to a tile's bytes as one of its `layers` fields, written
     /// there directly; nothing when it has no features (returns false).
     pub fn finish_into(self, tile: &mut Vec<u8>) -> bool {
         if self.feature_count == 0 {
@@ -568,6 +553,20 @@ fn write_ring(
 mod tests {
     use super::*;
 
+    /// The layer as a `Layer` message of its own, or `None` when it has no features.
+    fn finish(builder: LayerBuilder) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        (builder.feature_count > 0).then(|| {
+            builder.write_layer(&mut out);
+            out
+        })
+    }
+
+    /// Appends a `Layer` message to a tile's bytes, its length taken from the bytes.
+    fn push_layer(tile: &mut Vec<u8>, layer: &[u8]) {
+        put_bytes(tile, field::TILE_LAYERS, layer);
+    }
+
     #[test]
     fn zigzag_maps_signed_to_unsigned_as_the_spec_says() {
         assert_eq!(
@@ -587,13 +586,16 @@ mod tests {
 
     #[test]
     fn an_empty_layer_is_not_written() {
-        assert!(LayerBuilder::new("empty").finish().is_none());
+        assert!(finish(LayerBuilder::new("empty")).is_none());
+        let mut tile = vec![7u8];
+        assert!(!LayerBuilder::new("empty").finish_into(&mut tile));
+        assert_eq!(tile, [7]);
     }
 
     fn decoded(builder: LayerBuilder) -> geozero::mvt::tile::Layer {
         use geozero::mvt::Message;
         let mut tile = Vec::new();
-        push_layer(&mut tile, &builder.finish().unwrap());
+        push_layer(&mut tile, &finish(builder).unwrap());
         let mut layers = geozero::mvt::Tile::decode(tile.as_slice()).unwrap().layers;
         assert_eq!(layers.len(), 1);
         layers.remove(0)
@@ -685,7 +687,8 @@ mod tests {
 
     /// Features with more keys than are compared in order, and texts repeated among many
     /// distinct ones (some equal to a number's text, some empty), decode to exactly their
-    /// properties; a layer written into a tile is the layer `finish` gives, pushed.
+    /// properties; a layer written into a tile is its message, written on its own and
+    /// pushed with the length it has.
     #[test]
     fn every_feature_decodes_to_its_own_properties() {
         use geozero::mvt::Message;
@@ -714,7 +717,7 @@ mod tests {
         let mut direct = vec![7u8];
         assert!(build().finish_into(&mut direct));
         let mut pushed = vec![7u8];
-        push_layer(&mut pushed, &build().finish().unwrap());
+        push_layer(&mut pushed, &finish(build()).unwrap());
         assert_eq!(direct, pushed);
 
         let layer = geozero::mvt::Tile::decode(&direct[1..])
