@@ -52,30 +52,53 @@ pub struct Chain {
     bounds: Option<(WorldPoint, WorldPoint)>,
 }
 
-/// A chain's vertices, each kept as its offset from the least corner of the chain's box in
-/// 32 bits: outlines are kept for every zoom served, and this halves them (the world's
-/// admin-1 areas at zooms 0 to 12: 9.4 million vertices). A chain wider than 32 bits can
-/// span (one crossing the world at zoom 20 or deeper) keeps them whole.
+/// A chain's vertices, kept as offsets: outlines are kept for every zoom served (the
+/// world's admin-1 areas at zooms 0 to 12: 9.4 million vertices), and offsets take a
+/// quarter or half of the room of whole coordinates. Where every chunk spans less than 16
+/// bits (nearly all outlines: a chunk of a zoom-12 outline spans a few kilometres), each
+/// vertex is kept in 16 bits from its chunk's least corner; else in 32 bits from the
+/// chain's least corner; a chain wider than 32 bits can span (one crossing the world at
+/// zoom 20 or deeper) keeps them whole.
 #[derive(Debug, Clone, PartialEq)]
 enum Vertices {
-    Narrow {
+    FromChunk(Box<[[u16; 2]]>),
+    FromChain {
         origin: WorldPoint,
         offsets: Box<[[u32; 2]]>,
     },
-    Wide(Box<[WorldPoint]>),
+    Whole(Box<[WorldPoint]>),
 }
 
 impl Vertices {
-    fn new(points: Vec<WorldPoint>, bounds: Option<(WorldPoint, WorldPoint)>) -> Vertices {
+    fn new(
+        points: Vec<WorldPoint>,
+        chunks: &[(WorldPoint, WorldPoint)],
+        bounds: Option<(WorldPoint, WorldPoint)>,
+    ) -> Vertices {
         let Some((lo, hi)) = bounds else {
-            return Vertices::Wide(Box::default());
+            return Vertices::Whole(Box::default());
         };
+        let fits_16 = |&(lo, hi): &(WorldPoint, WorldPoint)| {
+            (0..2).all(|axis| u16::try_from(hi[axis] - lo[axis]).is_ok())
+        };
+        if chunks.iter().all(fits_16) {
+            return Vertices::FromChunk(
+                points
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        let origin = chunks[i / CHUNK].0;
+                        [(p[0] - origin[0]) as u16, (p[1] - origin[1]) as u16]
+                    })
+                    .collect(),
+            );
+        }
         let span = |axis: usize| u32::try_from(hi[axis] - lo[axis]).is_ok();
         if !(span(0) && span(1)) {
-            return Vertices::Wide(points.into_boxed_slice());
+            return Vertices::Whole(points.into_boxed_slice());
         }
         let offset = |p: WorldPoint, axis: usize| (p[axis] - lo[axis]) as u32;
-        Vertices::Narrow {
+        Vertices::FromChain {
             origin: lo,
             offsets: points
                 .iter()
@@ -84,21 +107,11 @@ impl Vertices {
         }
     }
 
-    #[inline]
-    fn get(&self, i: usize) -> WorldPoint {
-        match self {
-            Vertices::Narrow { origin, offsets } => {
-                let [x, y] = offsets[i];
-                [origin[0] + i64::from(x), origin[1] + i64::from(y)]
-            }
-            Vertices::Wide(points) => points[i],
-        }
-    }
-
     fn len(&self) -> usize {
         match self {
-            Vertices::Narrow { offsets, .. } => offsets.len(),
-            Vertices::Wide(points) => points.len(),
+            Vertices::FromChunk(offsets) => offsets.len(),
+            Vertices::FromChain { offsets, .. } => offsets.len(),
+            Vertices::Whole(points) => points.len(),
         }
     }
 }
@@ -114,7 +127,7 @@ impl Chain {
             )
         });
         Chain {
-            vertices: Vertices::new(points, bounds),
+            vertices: Vertices::new(points, &chunks, bounds),
             chunks,
             bounds,
         }
@@ -123,7 +136,17 @@ impl Chain {
     /// Vertex `i`.
     #[inline]
     pub fn point(&self, i: usize) -> WorldPoint {
-        self.vertices.get(i)
+        match &self.vertices {
+            Vertices::FromChunk(offsets) => {
+                let ([x, y], origin) = (offsets[i], self.chunks[i / CHUNK].0);
+                [origin[0] + i64::from(x), origin[1] + i64::from(y)]
+            }
+            Vertices::FromChain { origin, offsets } => {
+                let [x, y] = offsets[i];
+                [origin[0] + i64::from(x), origin[1] + i64::from(y)]
+            }
+            Vertices::Whole(points) => points[i],
+        }
     }
 
     /// The vertices, in order.
@@ -472,11 +495,16 @@ mod tests {
                 (-(1i64 << 33)..(1i64 << 33), -(1i64 << 20)..(1i64 << 20)),
                 0..80,
             ),
-            small in proptest::bool::ANY,
+            // Each form of offsets: steps of up to 2^33, 2^13 and 32 (16 bits per chunk).
+            scale in 0..3usize,
         ) {
             let steps: Vec<(i64, i64)> = steps
                 .into_iter()
-                .map(|(x, y)| if small { (x >> 20, y) } else { (x, y) })
+                .map(|(x, y)| match scale {
+                    0 => (x, y),
+                    1 => (x >> 20, y),
+                    _ => (x >> 28, y >> 15),
+                })
                 .collect();
             let points = random_walk(start, &steps);
             let chain = Chain::new(points.clone());
@@ -518,18 +546,32 @@ mod tests {
     }
 
     #[test]
-    fn chains_keep_32_bit_offsets_up_to_the_widest_span_they_can_hold() {
-        let widest = i64::from(u32::MAX);
-        for (span, narrow) in [(0, true), (widest, true), (widest + 1, false)] {
+    fn chains_keep_the_narrowest_offsets_their_spans_fit() {
+        let form = |chain: &Chain| match chain.vertices {
+            Vertices::FromChunk(_) => 16,
+            Vertices::FromChain { .. } => 32,
+            Vertices::Whole(_) => 64,
+        };
+        let (widest_16, widest_32) = (i64::from(u16::MAX), i64::from(u32::MAX));
+        for (span, bits) in [
+            (0, 16),
+            (widest_16, 16),
+            (widest_16 + 1, 32),
+            (widest_32, 32),
+            (widest_32 + 1, 64),
+        ] {
             let points = vec![[-5, 7], [-5 + span, 7 - span], [3, 2]];
             let chain = Chain::new(points.clone());
-            assert_eq!(
-                matches!(chain.vertices, Vertices::Narrow { .. }),
-                narrow,
-                "span {span}"
-            );
+            assert_eq!(form(&chain), bits, "span {span}");
             assert_eq!(chain.to_vec(), points);
         }
+        // Wide as a whole, narrow in each chunk: the offsets are from each chunk's corner.
+        let far_apart: Vec<WorldPoint> = (0..CHUNK as i64 * 3)
+            .map(|i| [(i / CHUNK as i64) << 40, -((i / CHUNK as i64) << 40) + i])
+            .collect();
+        let chain = Chain::new(far_apart.clone());
+        assert_eq!(form(&chain), 16);
+        assert_eq!(chain.to_vec(), far_apart);
         assert!(Chain::new(Vec::new()).is_empty());
     }
 

@@ -94,7 +94,35 @@ pub struct CellRef<'a> {
     /// Where the feature is drawn (world coordinates).
     pub position: WorldPoint,
     /// The members' counts added up, by round, when kept ([`SUMMED_CELL_MIN_POINTS`]).
-    pub summed: Option<&'a [Summed]>,
+    pub summed: Option<SummedRounds<'a>>,
+}
+
+/// A large cell's counts added up, every round's, as a [`CellIndex`] keeps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummedRounds<'a> {
+    /// Round after round, each count column's sum, [`NO_SUM`] where no member has a value.
+    sums: &'a [i64],
+    /// Per round, [`Summed::synthetic`] as 0 (`None`), 1 (`Some(false)`) or 2.
+    synthetic: &'a [u8],
+}
+
+/// A sum that is not there. Figures are never negative (the join refuses them), so no sum
+/// is this.
+const NO_SUM: i64 = i64::MIN;
+
+impl SummedRounds<'_> {
+    /// The sums of `round`, when kept.
+    fn get(&self, round: usize) -> Option<Summed> {
+        let columns = self.sums.len() / self.synthetic.len().max(1);
+        let synthetic = *self.synthetic.get(round)?;
+        Some(Summed {
+            sums: self.sums[round * columns..(round + 1) * columns]
+                .iter()
+                .map(|&sum| (sum != NO_SUM).then_some(sum))
+                .collect(),
+            synthetic: (synthetic != 0).then_some(synthetic == 2),
+        })
+    }
 }
 
 impl CellRef<'_> {
@@ -106,7 +134,7 @@ impl CellRef<'_> {
     /// The members' counts in `round` of `layer`, added up (kept, or added now).
     pub fn summed(&self, layer: &Layer, round: usize) -> Summed {
         match self.summed.and_then(|by_round| by_round.get(round)) {
-            Some(summed) => summed.clone(),
+            Some(summed) => summed,
             None => Summed::of(layer, round, self.members),
         }
     }
@@ -118,16 +146,57 @@ pub struct CellIndex {
     cells: Vec<IndexedCell>,
     /// The members of every cell, cell after cell.
     members: Vec<u32>,
-    /// The large cells' summed counts, where [`IndexedCell::summed`] says.
-    summed: Vec<SummedCell>,
+    /// The large cells' number of points and counts added up, where
+    /// [`IndexedCell::summed`] says; their members are not kept, a tile needs only these.
+    summed: SummedCells,
 }
 
-/// A large cell: its number of points and its counts added up, by round. Its members are
-/// not kept: a tile needs only these of it.
-#[derive(Debug, Clone)]
-struct SummedCell {
-    points: u32,
-    by_round: Box<[Summed]>,
+/// The large cells' sums, one after the other in flat arrays: a cell's sums of every round
+/// took ~400 bytes as a [`Summed`] per round (a vector each), 110 bytes here.
+#[derive(Debug, Clone, Default)]
+struct SummedCells {
+    /// Rounds of every cell.
+    rounds: usize,
+    /// Count columns of every round.
+    columns: usize,
+    points: Vec<u32>,
+    /// Per cell, per round, per column, as [`SummedRounds::sums`].
+    sums: Vec<i64>,
+    /// Per cell, per round, as [`SummedRounds::synthetic`].
+    synthetic: Vec<u8>,
+}
+
+impl SummedCells {
+    fn push(&mut self, points: usize, by_round: Vec<Summed>) {
+        self.points.push(points as u32);
+        for summed in by_round {
+            debug_assert_eq!(summed.sums.len(), self.columns);
+            self.sums.extend(
+                summed
+                    .sums
+                    .iter()
+                    .map(|sum| sum.map_or(NO_SUM, |sum| sum.max(NO_SUM + 1))),
+            );
+            self.synthetic
+                .push(summed.synthetic.map_or(0, |s| 1 + u8::from(s)));
+        }
+    }
+
+    fn get(&self, at: usize) -> Option<(u32, SummedRounds<'_>)> {
+        let points = *self.points.get(at)?;
+        let per_cell = self.rounds * self.columns;
+        Some((
+            points,
+            SummedRounds {
+                sums: &self.sums[at * per_cell..(at + 1) * per_cell],
+                synthetic: &self.synthetic[at * self.rounds..(at + 1) * self.rounds],
+            },
+        ))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.points.capacity() * 4 + self.sums.capacity() * 8 + self.synthetic.capacity()
+    }
 }
 
 /// One cell, in 24 bytes: a million of them at each clustered zoom of a million sites.
@@ -170,7 +239,7 @@ impl CellIndex {
         let mut index = CellIndex {
             cells: Vec::new(),
             members: Vec::with_capacity(keyed.len()),
-            summed: Vec::new(),
+            summed: SummedCells::default(),
         };
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let n = group.len() as i128;
@@ -212,20 +281,22 @@ impl CellIndex {
             return;
         }
         let mut kept = Vec::with_capacity(self.members.len());
+        self.summed = SummedCells {
+            rounds: layer.rounds.len(),
+            columns: layer.count_columns.len(),
+            ..SummedCells::default()
+        };
         for at in 0..self.cells.len() {
             // Cells before `at` have moved their start; this one and the next have not.
             let members = self.members_of(at);
             let first_member = kept.len() as u32;
             let mut summed = NOT_SUMMED;
             if members.len() >= SUMMED_CELL_MIN_POINTS {
-                let by_round = (0..layer.rounds.len())
+                let by_round: Vec<Summed> = (0..layer.rounds.len())
                     .map(|round| Summed::of(layer, round, members))
                     .collect();
-                summed = self.summed.len() as u32;
-                self.summed.push(SummedCell {
-                    points: members.len() as u32,
-                    by_round,
-                });
+                summed = self.summed.points.len() as u32;
+                self.summed.push(members.len(), by_round);
             } else {
                 kept.extend_from_slice(members);
             }
@@ -235,6 +306,9 @@ impl CellIndex {
         }
         kept.shrink_to_fit();
         self.members = kept;
+        self.summed.points.shrink_to_fit();
+        self.summed.sums.shrink_to_fit();
+        self.summed.synthetic.shrink_to_fit();
     }
 
     /// The cells whose column and row lie within `columns` and `rows` (inclusive), in row
@@ -274,9 +348,9 @@ impl CellIndex {
                 column: column(cell),
                 row: row(cell),
                 members,
-                points: summed.map_or(members.len(), |s| s.points as usize),
+                points: summed.map_or(members.len(), |(points, _)| points as usize),
                 position: [i64::from(cell.position[0]), i64::from(cell.position[1])],
-                summed: summed.map(|s| &s.by_round[..]),
+                summed: summed.map(|(_, by_round)| by_round),
             });
         })
     }
@@ -285,12 +359,7 @@ impl CellIndex {
     pub fn heap_bytes(&self) -> usize {
         self.cells.capacity() * std::mem::size_of::<IndexedCell>()
             + self.members.capacity() * 4
-            + self.summed.len() * std::mem::size_of::<SummedCell>()
-            + self
-                .summed
-                .iter()
-                .map(|s| s.by_round.len() * std::mem::size_of::<Summed>())
-                .sum::<usize>()
+            + self.summed.heap_bytes()
     }
 }
 
