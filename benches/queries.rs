@@ -46,7 +46,7 @@ fn million_sites(governorates: &Layer) -> Layer {
     let areas: Vec<(String, IndexedArea)> = governorates
         .features
         .iter()
-        .map(|f| (f.id.clone(), IndexedArea::new(&f.geometry).unwrap()))
+        .map(|f| (f.id.clone(), IndexedArea::new(&f.geometry()).unwrap()))
         .collect();
     let extent = governorates.extent.unwrap();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(20261128);
@@ -162,7 +162,7 @@ fn queries(c: &mut Criterion) {
         .features
         .iter()
         .map(|f| {
-            let area = IndexedArea::new(&f.geometry).unwrap();
+            let area = IndexedArea::new(&f.geometry()).unwrap();
             let n = search::totals(
                 &sites,
                 &AreaRegion {

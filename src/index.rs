@@ -7,6 +7,8 @@
 
 pub mod point_tree;
 
+use std::borrow::Cow;
+
 use geo::{BoundingRect, Geometry, Rect};
 use point_tree::{PointTree, TreePoint};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -15,7 +17,7 @@ use rstar::{RTree, AABB};
 /// What the tree indexes of a feature: its geometry and its bounding box.
 pub trait Indexed {
     /// The feature's lon/lat geometry.
-    fn geometry(&self) -> &Geometry<f64>;
+    fn geometry(&self) -> Cow<'_, Geometry<f64>>;
     /// Its bounding box.
     fn bbox(&self) -> Rect<f64>;
 }
@@ -52,7 +54,7 @@ impl SpatialIndex {
         let points: Option<Vec<TreePoint>> = features
             .iter()
             .enumerate()
-            .map(|(i, f)| match f.geometry() {
+            .map(|(i, f)| match *f.geometry() {
                 Geometry::Point(p) => Some(TreePoint {
                     feature: i as u32,
                     coord: [p.x(), p.y()],

@@ -180,7 +180,7 @@ fn layer() -> &'static Layer {
             .zip(row_numbers)
             .map(|((properties, geometry), row)| Feature {
                 id: properties["intfield"].to_string(),
-                geometry,
+                shape: geometry.into(),
                 properties: Properties::new(table.clone(), row),
             })
             .collect();

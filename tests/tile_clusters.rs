@@ -144,7 +144,7 @@ fn the_default_options_index_the_dense_zooms_and_their_tiles_add_up() {
     for zoom in 0..=options.cluster_max_zoom.unwrap() {
         let mut per_tile = std::collections::HashMap::<(i64, i64), usize>::new();
         for feature in &layer.features {
-            let geo::Geometry::Point(p) = &feature.geometry else {
+            let geo::Geometry::Point(p) = &*feature.geometry() else {
                 panic!("a site is a point");
             };
             let (x, y) = dtmap::tiles::lonlat_to_world(p.x(), p.y(), zoom);
@@ -221,7 +221,7 @@ fn a_tile_is_light_when_a_scan_finds_few_points_in_its_reach() {
                 .features
                 .iter()
                 .filter(|f| {
-                    let geo::Geometry::Point(p) = f.geometry else {
+                    let geo::Geometry::Point(p) = *f.geometry() else {
                         return false;
                     };
                     let (min, max) = (reach.min(), reach.max());

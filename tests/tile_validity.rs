@@ -342,7 +342,7 @@ fn every_polygon_ring_of_z0_to_z10_over_the_governorates_is_valid() {
                 if !governorates
                     .features
                     .iter()
-                    .any(|f| f.geometry.intersects(&near))
+                    .any(|f| f.geometry().intersects(&near))
                 {
                     continue;
                 }

@@ -164,7 +164,7 @@ async fn each_governorate_has_one_label_point_at_every_zoom_inside_it() {
                     (lon + tolerance, lat + tolerance),
                 );
                 assert!(
-                    source.geometry.intersects(&near),
+                    source.geometry().intersects(&near),
                     "{id}'s label is inside it"
                 );
                 *labelled.entry(id).or_default() += 1;

@@ -91,10 +91,10 @@ async fn gdal_reads_the_tiles_and_finds_the_source_features_clipped_to_the_tile(
                     assert!(id.starts_with("cluster/"), "{id}");
                     continue;
                 };
-                let source = &layer.features[position as usize].geometry;
-                match source {
+                let source = &layer.features[position as usize].geometry();
+                match &**source {
                     geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_) => {
-                        let source = match source {
+                        let source = match &**source {
                             geo::Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
                             geo::Geometry::MultiPolygon(m) => m.clone(),
                             _ => unreachable!(),

@@ -101,9 +101,9 @@ fn type_of(geometry: &Geometry<f64>) -> GeometryType {
 /// Without features, the layer's kind says.
 fn geometry_type<'a>(
     kind: GeometryKind,
-    geometries: impl Iterator<Item = &'a Geometry<f64>>,
+    geometries: impl Iterator<Item = std::borrow::Cow<'a, Geometry<f64>>>,
 ) -> (GeometryType, bool) {
-    let mut types = geometries.map(type_of);
+    let mut types = geometries.map(|geometry| type_of(&geometry));
     let Some(first) = types.next() else {
         return match kind {
             GeometryKind::Point => (GeometryType::Point, false),
@@ -156,7 +156,7 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
         layer.kind,
         page.features
             .iter()
-            .map(|&f| &layer.features[f as usize].geometry),
+            .map(|&f| layer.features[f as usize].geometry()),
     );
     let metadata = serde_json::json!({
         "attribution": layer.attribution,
@@ -228,7 +228,7 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
         let record = page.round.and_then(|r| layer.count(r, feature));
         let mut written = 0usize;
         let mut property_error = None;
-        fgb.add_feature_geom(Borrowed(&f.geometry), |w| {
+        fgb.add_feature_geom(Borrowed(&f.geometry()), |w| {
             let mut props = Properties {
                 writer: w,
                 at: 0,
@@ -291,7 +291,7 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
         if let Some(e) = property_error {
             return Err(internal(e));
         }
-        estimate += FEATURE_OVERHEAD_BYTES + written + 16 * f.geometry.coords_count();
+        estimate += FEATURE_OVERHEAD_BYTES + written + 16 * f.geometry().coords_count();
         if estimate > max_bytes {
             return Err(ApiError::TooLarge(format!(
                 "these features are over {max_bytes} bytes of FlatGeobuf; ask for fewer \
@@ -403,7 +403,10 @@ mod tests {
         let multi = Geometry::MultiPolygon(MultiPolygon(vec![square]));
         let line = Geometry::LineString(line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)]);
         let of = |geometries: &[&Geometry<f64>]| {
-            geometry_type(GeometryKind::Mixed, geometries.iter().copied())
+            geometry_type(
+                GeometryKind::Mixed,
+                geometries.iter().map(|&g| std::borrow::Cow::Borrowed(g)),
+            )
         };
         assert_eq!(of(&[&p, &p]), (GeometryType::Point, false));
         assert_eq!(of(&[&poly, &poly]), (GeometryType::Polygon, false));

@@ -278,7 +278,7 @@ pub(super) fn resolve_area(
         let at = source.position(feature_id).ok_or_else(|| {
             ApiError::bad_request(format!("area: {layer_id} has no feature {feature_id:?}"))
         })?;
-        let geometry = source.features[at as usize].geometry.clone();
+        let geometry = source.features[at as usize].geometry().into_owned();
         let area = source
             .prepared_area(at)
             .map_err(|e| ApiError::bad_request(format!("area {name}: {e}")))?;

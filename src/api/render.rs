@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use geo::{Geometry, InteriorPoint};
+use geo::InteriorPoint;
 use serde_json::Value;
 
 use crate::config::{MAX_PAGE_BYTES, MAX_PROPERTY_NAMES};
@@ -378,10 +378,7 @@ fn csv_row(
     if let Some(d) = distance {
         row.push(format!("{d:.1}"));
     }
-    let point = match &f.geometry {
-        Geometry::Point(p) => Some(*p),
-        other => other.interior_point(),
-    };
+    let point = f.point().or_else(|| f.geometry().interior_point());
     row.push(point.map(|p| p.x().to_string()).unwrap_or_default());
     row.push(point.map(|p| p.y().to_string()).unwrap_or_default());
     row

@@ -39,7 +39,7 @@ pub fn check(layers: &[Layer], report: &mut LoadReport) {
         let mut elsewhere = Vec::new();
         let in_own_area = in_own_area(sites, areas, group_field);
         for (feature, in_own_area) in sites.features.iter().zip(in_own_area) {
-            let geo::Geometry::Point(p) = feature.geometry else {
+            let Some(p) = feature.point() else {
                 continue;
             };
             if p.x() == 0.0 && p.y() == 0.0 {
@@ -124,7 +124,7 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
     })
     .unwrap_or_default();
     for (i, (feature, area)) in sites.features.iter().zip(area_of).enumerate() {
-        if let (Some(area), geo::Geometry::Point(_)) = (area, &feature.geometry) {
+        if let (Some(area), Some(_)) = (area, feature.point()) {
             by_area[area as usize].push(i as u32);
         }
     }
@@ -134,13 +134,13 @@ fn in_own_area(sites: &Layer, areas: &Layer, group_field: Option<&str>) -> Vec<b
         .filter(|(_, s)| !s.is_empty())
         .collect();
     let found = crate::parallel::map(&work, |&(area, members)| {
-        let shape = &areas.features[area].geometry;
+        let shape = &*areas.features[area].geometry();
         let prepared = BandedArea::of_loaded(shape);
         members
             .iter()
             .copied()
             .filter(|&site| {
-                let geo::Geometry::Point(p) = sites.features[site as usize].geometry else {
+                let Some(p) = sites.features[site as usize].point() else {
                     return false;
                 };
                 match &prepared {

@@ -721,7 +721,7 @@ fn build_features(
         .into_iter()
         .map(|(id, geometry, row)| Feature {
             id,
-            geometry,
+            shape: geometry.into(),
             properties: Properties::new(properties.clone(), row),
         })
         .collect();
@@ -729,7 +729,7 @@ fn build_features(
 }
 
 fn layer_kind(features: &[Feature]) -> GeometryKind {
-    let mut kinds = features.iter().map(|f| GeometryKind::of(&f.geometry));
+    let mut kinds = features.iter().map(|f| GeometryKind::of(&f.geometry()));
     let Some(first) = kinds.next() else {
         return GeometryKind::Mixed;
     };

@@ -157,7 +157,7 @@ fn nearest_inside(p: Point<f64>, areas: &Layer, km: f64) -> Option<(Point<f64>, 
     let search = Rect::new((p.x() - dlon, p.y() - dlat), (p.x() + dlon, p.y() + dlat));
     let mut best: Option<(usize, Point<f64>, f64)> = None;
     areas.index.for_each_candidate(&search, |f| {
-        let geometry = &areas.features[f as usize].geometry;
+        let geometry = &areas.features[f as usize].geometry();
         let closest = match geometry.closest_point(&p) {
             Closest::Intersection(c) | Closest::SinglePoint(c) => c,
             Closest::Indeterminate => return,
@@ -172,7 +172,7 @@ fn nearest_inside(p: Point<f64>, areas: &Layer, km: f64) -> Option<(Point<f64>, 
     if km_away > km {
         return None;
     }
-    let geometry = &areas.features[area].geometry;
+    let geometry = &areas.features[area].geometry();
     Some((just_inside(p, edge, geometry)?, km_away))
 }
 

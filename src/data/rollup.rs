@@ -79,10 +79,7 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
         None => sites
             .features
             .iter()
-            .map(|feature| match feature.geometry {
-                geo::Geometry::Point(point) => areas.feature_at(point),
-                _ => None,
-            })
+            .map(|feature| areas.feature_at(feature.point()?))
             .collect(),
     };
     let unplaced = placed.iter().filter(|a| a.is_none()).count();

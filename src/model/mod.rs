@@ -2,6 +2,7 @@
 //! [`Snapshot`] that holds them all. A snapshot is built once by [`crate::data::load`] and
 //! never changed; a reload builds a new one and swaps it in whole.
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
@@ -13,27 +14,39 @@ use crate::index::SpatialIndex;
 
 pub mod counts;
 pub mod properties;
+pub mod shape;
 pub use counts::{CountRecord, CountRow, RoundCounts};
 pub use properties::{key_text, FieldValue, Properties, PropertyTable, PropertyTableBuilder};
+pub use shape::Shape;
 
 /// One feature: a geometry with its id and published properties.
 #[derive(Debug, Clone)]
 pub struct Feature {
     /// Unique id within the layer (the join key of count tables).
     pub id: String,
-    /// WGS84 lon/lat geometry.
-    pub geometry: Geometry<f64>,
+    /// WGS84 lon/lat geometry ([`Feature::geometry`]).
+    pub shape: Shape,
     /// Published properties, in the order the config lists them.
     pub properties: Properties,
 }
 
 impl Feature {
+    /// The WGS84 lon/lat geometry.
+    pub fn geometry(&self) -> Cow<'_, Geometry<f64>> {
+        self.shape.geometry()
+    }
+
+    /// The point, when the geometry is one.
+    pub fn point(&self) -> Option<geo::Point<f64>> {
+        self.shape.point()
+    }
+
     /// The bounding box of the geometry. Worked out when asked (the index, the extent and
     /// the tiles ask once per load): kept, it took 32 bytes a site.
     pub fn bbox(&self) -> Rect<f64> {
-        match &self.geometry {
-            Geometry::Point(p) => Rect::new(p.0, p.0),
-            geometry => crate::index::bbox_of(geometry),
+        match &self.shape {
+            Shape::Point(p) => Rect::new(p.0, p.0),
+            Shape::Other(geometry) => crate::index::bbox_of(geometry),
         }
     }
 
@@ -41,7 +54,7 @@ impl Feature {
     /// world's admin-1 outlines as text took 30 MB, and writing an outline of a thousand
     /// vertices takes tens of microseconds.
     pub fn push_geometry_json(&self, out: &mut String) {
-        crate::geometry::write_geojson(out, &self.geometry);
+        crate::geometry::write_geojson(out, &self.geometry());
     }
 }
 
@@ -151,8 +164,8 @@ impl FeatureIds {
 }
 
 impl crate::index::Indexed for Feature {
-    fn geometry(&self) -> &Geometry<f64> {
-        &self.geometry
+    fn geometry(&self) -> Cow<'_, Geometry<f64>> {
+        Feature::geometry(self)
     }
     fn bbox(&self) -> Rect<f64> {
         Feature::bbox(self)
@@ -506,7 +519,7 @@ impl Layer {
         use geo::Intersects;
         let mut found = None;
         self.index.for_each_candidate(&Rect::new(p.0, p.0), |f| {
-            if found.is_none() && self.features[f as usize].geometry.intersects(&p) {
+            if found.is_none() && self.features[f as usize].geometry().intersects(&p) {
                 found = Some(f as usize);
             }
         });
@@ -519,11 +532,11 @@ impl Layer {
     /// prepared in well under a millisecond, is prepared each time.
     pub fn prepared_area(&self, feature: u32) -> Result<Arc<IndexedArea>, String> {
         use geo::CoordsIter;
-        let geometry = &self
+        let geometry = &*self
             .features
             .get(feature as usize)
             .ok_or("no such feature")?
-            .geometry;
+            .geometry();
         let prepare = || IndexedArea::of_loaded(geometry).map(Arc::new);
         match self.prepared_areas.get(feature as usize) {
             Some(slot) if geometry.coords_count() >= KEPT_AREA_MIN_VERTICES => {

@@ -220,7 +220,7 @@ impl Filter {
                 Value::Null => None,
             },
             Filter::Spatial(predicate) => {
-                Some(predicate.matches(&layer.features[feature as usize].geometry))
+                Some(predicate.matches(&layer.features[feature as usize].geometry()))
             }
             Filter::Cql2(condition) => condition.eval(Row {
                 layer,

@@ -175,7 +175,7 @@ pub fn features_in_bbox(layer: &Layer, bbox: &Bbox) -> Vec<u32> {
     for rect in bbox.rects() {
         let exact = !layer.index.is_points();
         layer.index.for_each_candidate(&rect, |f| {
-            if !exact || layer.features[f as usize].geometry.intersects(&rect) {
+            if !exact || layer.features[f as usize].geometry().intersects(&rect) {
                 out.push(f);
             }
         });

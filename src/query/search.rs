@@ -104,7 +104,7 @@ pub fn in_area(
             if crate::deadline::expired() {
                 return;
             }
-            let feature = &layer.features[f as usize].geometry;
+            let feature = &layer.features[f as usize].geometry();
             let hit = match relation {
                 Relation::Intersects => meets_area(area, feature),
                 Relation::Within => feature.relate(geometry).is_within(),
@@ -160,7 +160,7 @@ pub fn within_distance(layer: &Layer, center: Point<f64>, metres: f64) -> Vec<(u
         None => layer
             .index
             .for_each_candidate(&circle_bounds(center, metres), |f| {
-                let d = distance_to(&layer.features[f as usize].geometry, center);
+                let d = distance_to(&layer.features[f as usize].geometry(), center);
                 if d <= metres {
                     found.push((f, d));
                 }
@@ -195,7 +195,12 @@ pub fn nearest(
         }
         None => {
             let mut all: Vec<(u32, f64)> = (0..layer.features.len() as u32)
-                .map(|f| (f, distance_to(&layer.features[f as usize].geometry, center)))
+                .map(|f| {
+                    (
+                        f,
+                        distance_to(&layer.features[f as usize].geometry(), center),
+                    )
+                })
                 .filter(|(_, d)| max_metres.is_none_or(|m| *d <= m))
                 .collect();
             sort_by_distance(&mut all);
@@ -211,7 +216,7 @@ pub fn containing(layer: &Layer, point: Point<f64>) -> Vec<u32> {
     let mut found = Vec::new();
     let spot = Rect::new(point.0, point.0);
     layer.index.for_each_candidate(&spot, |f| {
-        if layer.features[f as usize].geometry.intersects(&point) {
+        if layer.features[f as usize].geometry().intersects(&point) {
             found.push(f);
         }
     });
@@ -231,7 +236,7 @@ pub fn totals(layer: &Layer, region: &dyn Region, by_group: bool) -> Option<Regi
 }
 
 fn point_distance(layer: &Layer, feature: u32, center: Point<f64>) -> f64 {
-    distance_to(&layer.features[feature as usize].geometry, center)
+    distance_to(&layer.features[feature as usize].geometry(), center)
 }
 
 fn sort_by_distance(found: &mut [(u32, f64)]) {

@@ -143,7 +143,7 @@ impl PreparedLayer {
         let mut paths: Vec<(Vec<SourcePoint>, bool)> = Vec::new();
         let mut shapes = Vec::with_capacity(layer.features.len());
         for feature in &layer.features {
-            shapes.push(source_shape(&feature.geometry, &mut paths));
+            shapes.push(source_shape(&feature.geometry(), &mut paths));
         }
         let points_only = shapes.iter().all(|s| {
             matches!(
@@ -169,7 +169,7 @@ impl PreparedLayer {
                 .iter()
                 .zip(&shapes)
                 .map(|(feature, shape)| match shape {
-                    SourceShape::Polygons(_) => label_point(&feature.geometry),
+                    SourceShape::Polygons(_) => label_point(&feature.geometry()),
                     _ => None,
                 })
                 .collect()
@@ -495,7 +495,7 @@ impl ZoomShapes<'_> {
         let layer = self.prepared;
         if layer.points_only {
             let feature = self.layer.features.get(position)?;
-            let shape = source_shape(&feature.geometry, &mut Vec::new());
+            let shape = source_shape(&feature.geometry(), &mut Vec::new());
             return Some(std::borrow::Cow::Owned(
                 layer.shape_at(position, &shape, self.zoom),
             ));

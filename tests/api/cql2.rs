@@ -199,7 +199,7 @@ async fn s_intersects_with_a_polygon_equals_a_brute_force_intersects() {
         ]),
         vec![],
     );
-    let expected = brute_force(sites, |_, f| f.geometry.intersects(&polygon));
+    let expected = brute_force(sites, |_, f| f.geometry().intersects(&polygon));
     assert_both_select(
         sites,
         "S_INTERSECTS(geometry, POLYGON((43 32, 46 32.5, 45.5 35, 43.5 34.5, 43 32)))",
@@ -227,7 +227,7 @@ async fn s_dwithin_equals_a_brute_force_geodesic_distance() {
     let snapshot = iraq_snapshot();
     let sites = snapshot.layer("sites").unwrap();
     let center = Point::new(44.4, 33.3);
-    let expected = brute_force(sites, |_, f| match f.geometry {
+    let expected = brute_force(sites, |_, f| match *f.geometry() {
         geo::Geometry::Point(p) => Geodesic.distance(p, center) <= 50_000.0,
         _ => panic!("sites are points"),
     });
@@ -295,7 +295,7 @@ async fn s_contains_with_a_point_finds_the_governorate_around_it() {
     let snapshot = iraq_snapshot();
     let governorates = snapshot.layer("governorates").unwrap();
     let baghdad = Point::new(44.4, 33.3);
-    let expected = brute_force(governorates, |_, f| f.geometry.contains(&baghdad));
+    let expected = brute_force(governorates, |_, f| f.geometry().contains(&baghdad));
     assert_eq!(expected.iter().collect::<Vec<_>>(), ["IQG08"]);
     let state = iraq_state();
     assert_eq!(
@@ -328,7 +328,7 @@ async fn a_filter_with_bbox_pages_through_exactly_the_brute_force_matches() {
     let sites = snapshot.layer("sites").unwrap();
     let rect = geo::Rect::new((42.0, 32.0), (46.0, 37.0));
     let expected = brute_force(sites, |i, f| {
-        f.geometry.intersects(&rect)
+        f.geometry().intersects(&rect)
             && latest_count(sites, i, "idp_families").is_some_and(|n| n >= 100)
     });
     assert!(expected.len() > 7, "the case must need several pages");

@@ -182,7 +182,7 @@ fn brute_force_bbox(
     let mut ids: Vec<String> = layer
         .features
         .iter()
-        .filter(|f| f.geometry.intersects(&rect))
+        .filter(|f| f.geometry().intersects(&rect))
         .map(|f| f.id.clone())
         .collect();
     ids.sort();
@@ -220,7 +220,7 @@ async fn a_site_exactly_on_the_bbox_edge_is_included() {
     let state = iraq_state();
     let snapshot = state.current();
     let site = &snapshot.layer("sites").unwrap().features[0];
-    let geo::Geometry::Point(p) = site.geometry else {
+    let geo::Geometry::Point(p) = *site.geometry() else {
         panic!("sites are points")
     };
     let page = get_json(

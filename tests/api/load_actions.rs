@@ -45,7 +45,7 @@ fn load(locations: &str, coordinates: Option<&str>) -> (Snapshot, LoadReport) {
 
 fn position(snapshot: &Snapshot, id: &str) -> Point<f64> {
     let layer = snapshot.layer("locations").unwrap();
-    match layer.features[layer.position(id).unwrap() as usize].geometry {
+    match *layer.features[layer.position(id).unwrap() as usize].geometry() {
         geo::Geometry::Point(p) => p,
         ref other => panic!("{id} is {other:?}"),
     }

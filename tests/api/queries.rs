@@ -64,7 +64,7 @@ async fn search_within_a_governorate_returns_the_sites_inside_it() {
         .unwrap()
         .features
         .iter()
-        .filter(|f| f.geometry.intersects(&ninewa.geometry))
+        .filter(|f| f.geometry().intersects(&*ninewa.geometry()))
         .map(|f| f.id.clone())
         .collect();
     assert!(!expected.is_empty());
@@ -91,7 +91,7 @@ async fn near_lists_sites_by_geodesic_distance_with_their_distance() {
     let mut expected: Vec<(f64, String)> = sites
         .features
         .iter()
-        .filter_map(|f| match f.geometry {
+        .filter_map(|f| match *f.geometry() {
             Geometry::Point(p) => Some((Geodesic.distance(p, center), f.id.clone())),
             _ => None,
         })
@@ -139,9 +139,10 @@ async fn totals_for_a_governorate_equal_the_sum_of_its_sites_for_every_round() {
     let snapshot = state.current();
     let sites = snapshot.layer("sites").unwrap();
     let governorates = snapshot.layer("governorates").unwrap();
-    let ninewa = &governorates.features[governorates.position("IQG15").unwrap() as usize].geometry;
+    let ninewa =
+        &*governorates.features[governorates.position("IQG15").unwrap() as usize].geometry();
     let inside: Vec<u32> = (0..sites.features.len() as u32)
-        .filter(|&f| sites.features[f as usize].geometry.intersects(ninewa))
+        .filter(|&f| sites.features[f as usize].geometry().intersects(ninewa))
         .collect();
     let series = get_json(
         &state,

@@ -266,7 +266,7 @@ async fn a_whole_remote_file_loads_as_the_same_file_on_disk() {
             .map(|f| {
                 (
                     f.id.clone(),
-                    format!("{:?}", f.geometry),
+                    format!("{:?}", f.geometry()),
                     serde_json::to_string(&f.properties).unwrap(),
                 )
             })

@@ -157,7 +157,7 @@ fn ids(layer: &Layer, positions: &[u32]) -> Vec<String> {
 
 fn brute(layer: &Layer, test: impl Fn(&Geometry<f64>) -> bool) -> Vec<u32> {
     (0..layer.features.len() as u32)
-        .filter(|&f| test(&layer.features[f as usize].geometry))
+        .filter(|&f| test(&layer.features[f as usize].geometry()))
         .collect()
 }
 
@@ -239,7 +239,7 @@ proptest! {
         prop_assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "sorted by distance");
         // Distances agree with an independent geodesic method (Karney's) to the millimetre.
         for (f, d) in &found {
-            let Geometry::Point(p) = layer.features[*f as usize].geometry else { unreachable!() };
+            let Geometry::Point(p) = *layer.features[*f as usize].geometry() else { unreachable!() };
             let karney = Geodesic.distance(p, center);
             prop_assert!((d - karney).abs() < 0.001, "{} vs {}", d, karney);
         }
@@ -259,7 +259,7 @@ proptest! {
         let center = Point::new(lon, lat);
         let found = search::nearest(&layer, center, k, None);
         let mut all: Vec<(u32, f64)> = (0..layer.features.len() as u32)
-            .map(|f| match layer.features[f as usize].geometry {
+            .map(|f| match *layer.features[f as usize].geometry() {
                 Geometry::Point(p) => (f, Geodesic.distance(p, center)),
                 _ => unreachable!(),
             })
@@ -297,9 +297,9 @@ fn a_governorate_as_the_area_finds_exactly_its_sites_by_position() {
     let governorates = snapshot.layer("governorates").unwrap();
     let sites = snapshot.layer("sites").unwrap();
     for feature in &governorates.features {
-        let indexed = IndexedArea::new(&feature.geometry).unwrap();
-        let found = search::in_area(sites, &indexed, &feature.geometry, Relation::Intersects);
-        let expected = brute(sites, |g| g.intersects(&feature.geometry));
+        let indexed = IndexedArea::new(&feature.geometry()).unwrap();
+        let found = search::in_area(sites, &indexed, &feature.geometry(), Relation::Intersects);
+        let expected = brute(sites, |g| g.intersects(&*feature.geometry()));
         assert_eq!(found, expected, "{}", feature.id);
     }
 }

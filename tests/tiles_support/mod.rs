@@ -361,7 +361,7 @@ pub fn check_against_source(layer: &Layer, tile: TileId, features: Option<&Vec<F
         let expected = layer
             .features
             .iter()
-            .filter(|f| match f.geometry {
+            .filter(|f| match *f.geometry() {
                 geo::Geometry::Point(p) => in_tile(tile_position(tile, p.x(), p.y())),
                 _ => false,
             })
@@ -390,7 +390,7 @@ pub fn check_against_source(layer: &Layer, tile: TileId, features: Option<&Vec<F
         };
         let present: BTreeSet<&str> = features.iter().filter_map(|f| f.text("id")).collect();
         for source in &layer.features {
-            if source.geometry.intersects(&inner) {
+            if source.geometry().intersects(&inner) {
                 assert!(
                     present.contains(source.id.as_str()),
                     "{} {} is missing from {tile:?}",

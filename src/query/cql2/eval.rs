@@ -194,9 +194,7 @@ impl Expr {
     pub fn eval<'a>(&'a self, row: Row<'a>) -> Val<'a> {
         match self {
             Expr::Field(field) => field_value(field, row),
-            Expr::Geometry => Val::Geom(Cow::Borrowed(
-                &row.layer.features[row.feature as usize].geometry,
-            )),
+            Expr::Geometry => Val::Geom(row.layer.features[row.feature as usize].geometry()),
             Expr::Const(v) => v.borrowed(),
             Expr::Arith(op, a, b) => match (a.eval(row), b.eval(row)) {
                 (Val::Num(x), Val::Num(y)) => arith(*op, x, y),
