@@ -46,7 +46,7 @@ fn million_sites(governorates: &Layer) -> Layer {
     let areas: Vec<(String, IndexedArea)> = governorates
         .features
         .iter()
-        .map(|f| (f.id.clone(), IndexedArea::new(&f.geometry()).unwrap()))
+        .map(|f| (f.id.to_string(), IndexedArea::new(&f.geometry()).unwrap()))
         .collect();
     let extent = governorates.extent.unwrap();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(20261128);
@@ -173,7 +173,7 @@ fn queries(c: &mut Criterion) {
             )
             .unwrap()
             .points;
-            (f.id.clone(), area, n)
+            (f.id.to_string(), area, n)
         })
         .min_by_key(|(_, _, n)| n.abs_diff(50_000))
         .unwrap();

@@ -391,7 +391,7 @@ pub fn ranking(snapshot: &Snapshot, round: usize) -> Result<Vec<Ranked>, Dashboa
             let record = areas.count(round, f)?;
             let value = record.value(column)?;
             Some(Ranked {
-                id: areas.features[f as usize].id.clone(),
+                id: areas.features[f as usize].id.to_string(),
                 name: text_property(areas, f, areas.name_field.as_ref()),
                 names: areas.names_of(&areas.features[f as usize]),
                 value,

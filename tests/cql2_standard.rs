@@ -179,7 +179,7 @@ fn layer() -> &'static Layer {
             .into_iter()
             .zip(row_numbers)
             .map(|((properties, geometry), row)| Feature {
-                id: properties["intfield"].to_string(),
+                id: properties["intfield"].to_string().into(),
                 shape: geometry.into(),
                 properties: Properties::new(table.clone(), row),
             })

@@ -694,7 +694,7 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
             )
         })
         .unwrap();
-    let round = states.rounds.last().unwrap().id.clone();
+    let round = states.rounds.last().unwrap().id.to_string();
     let persons = states.count_column("persons").unwrap();
     let mut names_seen = BTreeSet::new();
     let mut tiles_seen = 0;
@@ -845,7 +845,9 @@ fn read_pmtiles(archive: &[u8]) -> BTreeMap<u64, Vec<u8>> {
 async fn an_exported_archive_holds_exactly_the_tiles_the_server_answers() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = snapshot();
-    let round = snapshot.layer("governorates").unwrap().rounds[3].id.clone();
+    let round = snapshot.layer("governorates").unwrap().rounds[3]
+        .id
+        .to_string();
     let options = dtmap::export::ExportOptions {
         round: Some(round.clone()),
         min_zoom: 0,

@@ -68,7 +68,7 @@ impl<'a> Examples<'a> {
             polygon_layer,
             feature: data_layer
                 .and_then(|l| l.features.first())
-                .map(|f| f.id.clone())
+                .map(|f| f.id.to_string())
                 .unwrap_or_default(),
             round: data_layer
                 .and_then(|l| l.latest_round().map(|r| l.rounds[r].id.clone()))

@@ -336,7 +336,7 @@ fn csv_row(
 ) -> Vec<String> {
     let f = &layer.features[feature as usize];
     let record = round.and_then(|r| layer.count(r, feature));
-    let mut row: Vec<String> = vec![f.id.clone()];
+    let mut row: Vec<String> = vec![f.id.to_string()];
     for field in &choice.fields {
         row.push(match f.properties.get(field) {
             None => String::new(),

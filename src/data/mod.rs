@@ -720,7 +720,7 @@ fn build_features(
     let features = accepted
         .into_iter()
         .map(|(id, geometry, row)| Feature {
-            id,
+            id: id.into(),
             shape: geometry.into(),
             properties: Properties::new(properties.clone(), row),
         })

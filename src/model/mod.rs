@@ -22,8 +22,9 @@ pub use shape::Shape;
 /// One feature: a geometry with its id and published properties.
 #[derive(Debug, Clone)]
 pub struct Feature {
-    /// Unique id within the layer (the join key of count tables).
-    pub id: String,
+    /// Unique id within the layer (the join key of count tables). Kept inline up to 24
+    /// bytes: a million sites' ids as `String`s took 16 MB of allocations beside them.
+    pub id: compact_str::CompactString,
     /// WGS84 lon/lat geometry ([`Feature::geometry`]).
     pub shape: Shape,
     /// Published properties, in the order the config lists them.

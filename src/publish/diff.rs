@@ -169,7 +169,7 @@ fn changes(
             continue;
         }
         out.push(Change {
-            id: feature.id.clone(),
+            id: feature.id.to_string(),
             name: name(after, at),
             area: area_of(at),
             before: was,

@@ -306,10 +306,10 @@ fn area_sums(
                 .properties
                 .get(group)
                 .and_then(crate::model::FieldValue::key_text);
-            let area = match (named.get(&feature.id), &mapped) {
+            let area = match (named.get(feature.id.as_str()), &mapped) {
                 (Some(to), Some(from)) if to != from => {
                     moved.push(Moved {
-                        id: feature.id.clone(),
+                        id: feature.id.to_string(),
                         from: from.clone(),
                         to: to.clone(),
                     });

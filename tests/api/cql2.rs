@@ -45,7 +45,7 @@ fn brute_force(layer: &Layer, keep: impl Fn(u32, &Feature) -> bool) -> BTreeSet<
         .iter()
         .enumerate()
         .filter(|(i, f)| keep(*i as u32, f))
-        .map(|(_, f)| f.id.clone())
+        .map(|(_, f)| f.id.to_string())
         .collect()
 }
 
@@ -155,7 +155,7 @@ async fn a_lone_count_comparison_selects_what_a_scan_selects_in_file_order() {
             .iter()
             .enumerate()
             .filter(|(i, _)| count(*i as u32).is_some_and(&keep))
-            .map(|(_, f)| f.id.clone())
+            .map(|(_, f)| f.id.to_string())
             .collect();
         assert!(
             !expected.is_empty() && expected.len() < sites.features.len(),

@@ -183,7 +183,7 @@ fn brute_force_bbox(
         .features
         .iter()
         .filter(|f| f.geometry().intersects(&rect))
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect();
     ids.sort();
     ids
@@ -234,7 +234,7 @@ async fn a_site_exactly_on_the_bbox_edge_is_included() {
         ),
     )
     .await;
-    assert!(ids(&page).contains(&site.id));
+    assert!(ids(&page).contains(&site.id.to_string()));
 }
 
 #[tokio::test]

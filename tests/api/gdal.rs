@@ -27,7 +27,7 @@ async fn ogrinfo_lists_every_collection_with_its_feature_count() {
         .current()
         .layers
         .iter()
-        .map(|l| (l.id.clone(), l.features.len()))
+        .map(|l| (l.id.to_string(), l.features.len()))
         .collect();
     let server = Server::start(state).await;
     let url = format!("OAPIF:{}/", server.base);
@@ -55,7 +55,7 @@ async fn ogr2ogr_with_spat_returns_exactly_the_sites_the_rtree_finds() {
     let bbox = dtmap::query::Bbox::new(43.0, 33.0, 45.0, 35.0).unwrap();
     let mut expected: Vec<String> = dtmap::query::features_in_bbox(sites, &bbox)
         .into_iter()
-        .map(|f| sites.features[f as usize].id.clone())
+        .map(|f| sites.features[f as usize].id.to_string())
         .collect();
     expected.sort();
     assert!(expected.len() > 10, "the box should hold a good sample");

@@ -53,7 +53,9 @@ fn position(snapshot: &Snapshot, id: &str) -> Point<f64> {
 
 fn state_of(snapshot: &Snapshot, p: Point<f64>) -> Option<String> {
     let states = snapshot.layer("states").unwrap();
-    states.feature_at(p).map(|i| states.features[i].id.clone())
+    states
+        .feature_at(p)
+        .map(|i| states.features[i].id.to_string())
 }
 
 // Kano (NG001) is the box 7.5..9.5 east, 11.0..12.6 north. NG001L04 is put 0.03° east of
@@ -139,7 +141,7 @@ fn reject_leaves_out_sites_at_zero_swapped_or_outside_and_lists_them() {
         .filter(|id| !["NG001L01", "NG001L02", "NG001L03", "NG001L04"].contains(&id.as_str()))
         .collect();
     expected.sort();
-    let mut ids: Vec<String> = layer.features.iter().map(|f| f.id.clone()).collect();
+    let mut ids: Vec<String> = layer.features.iter().map(|f| f.id.to_string()).collect();
     ids.sort();
     assert_eq!(ids, expected);
     assert_eq!(position(&snapshot, "NG001L05"), Point::new(3.5, 6.7));

@@ -76,7 +76,7 @@ fn names(snapshot: &Snapshot) -> Vec<(String, String, String)> {
                 let value = f.properties.get(k).and_then(|v| v.as_str());
                 value.unwrap_or_default().to_string()
             };
-            (f.id.clone(), text("loc_name"), text("loc_name_ar"))
+            (f.id.to_string(), text("loc_name"), text("loc_name_ar"))
         })
         .collect()
 }

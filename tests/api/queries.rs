@@ -65,7 +65,7 @@ async fn search_within_a_governorate_returns_the_sites_inside_it() {
         .features
         .iter()
         .filter(|f| f.geometry().intersects(&*ninewa.geometry()))
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect();
     assert!(!expected.is_empty());
     let page = get_json(
@@ -92,7 +92,7 @@ async fn near_lists_sites_by_geodesic_distance_with_their_distance() {
         .features
         .iter()
         .filter_map(|f| match *f.geometry() {
-            Geometry::Point(p) => Some((Geodesic.distance(p, center), f.id.clone())),
+            Geometry::Point(p) => Some((Geodesic.distance(p, center), f.id.to_string())),
             _ => None,
         })
         .filter(|(d, _)| *d <= 60000.0)

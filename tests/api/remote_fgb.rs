@@ -185,7 +185,7 @@ fn ids(snapshot: &Snapshot) -> Vec<String> {
     let mut ids: Vec<String> = snapshot.layers[0]
         .features
         .iter()
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect();
     ids.sort();
     ids
@@ -265,7 +265,7 @@ async fn a_whole_remote_file_loads_as_the_same_file_on_disk() {
             .iter()
             .map(|f| {
                 (
-                    f.id.clone(),
+                    f.id.to_string(),
                     format!("{:?}", f.geometry()),
                     serde_json::to_string(&f.properties).unwrap(),
                 )

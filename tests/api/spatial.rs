@@ -149,7 +149,7 @@ fn areas() -> impl Strategy<Value = Geometry<f64>> {
 fn ids(layer: &Layer, positions: &[u32]) -> Vec<String> {
     let mut ids: Vec<String> = positions
         .iter()
-        .map(|&f| layer.features[f as usize].id.clone())
+        .map(|&f| layer.features[f as usize].id.to_string())
         .collect();
     ids.sort();
     ids
