@@ -694,7 +694,7 @@ async fn every_tile_of_the_second_dataset_decodes_with_its_own_fields_and_rolled
             )
         })
         .unwrap();
-    let round = states.rounds.last().unwrap().id.to_string();
+    let round = states.rounds.last().unwrap().id.clone();
     let persons = states.count_column("persons").unwrap();
     let mut names_seen = BTreeSet::new();
     let mut tiles_seen = 0;

@@ -95,15 +95,15 @@ fn type_of(geometry: &Geometry<f64>) -> GeometryType {
     }
 }
 
-/// The geometry type of the file, and whether single geometries are promoted to multi:
-/// one type when every feature has it; polygons with multipolygons (lines with
-/// multilines) as the multi type; `Unknown` (each feature its own type) when mixed.
+/// The geometry type of the file from its features' types, and whether single geometries
+/// are promoted to multi: one type when every feature has it; polygons with multipolygons
+/// (lines with multilines) as the multi type; `Unknown` (each feature its own type) when
+/// mixed.
 /// Without features, the layer's kind says.
-fn geometry_type<'a>(
+fn geometry_type(
     kind: GeometryKind,
-    geometries: impl Iterator<Item = std::borrow::Cow<'a, Geometry<f64>>>,
+    mut types: impl Iterator<Item = GeometryType>,
 ) -> (GeometryType, bool) {
-    let mut types = geometries.map(|geometry| type_of(&geometry));
     let Some(first) = types.next() else {
         return match kind {
             GeometryKind::Point => (GeometryType::Point, false),
@@ -156,7 +156,7 @@ pub fn write(page: &FeaturePage<'_>, max_bytes: usize, out: impl Write) -> Resul
         layer.kind,
         page.features
             .iter()
-            .map(|&f| layer.features[f as usize].geometry()),
+            .map(|&f| type_of(&layer.features[f as usize].geometry())),
     );
     let metadata = serde_json::json!({
         "attribution": layer.attribution,
@@ -403,10 +403,7 @@ mod tests {
         let multi = Geometry::MultiPolygon(MultiPolygon(vec![square]));
         let line = Geometry::LineString(line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)]);
         let of = |geometries: &[&Geometry<f64>]| {
-            geometry_type(
-                GeometryKind::Mixed,
-                geometries.iter().map(|&g| std::borrow::Cow::Borrowed(g)),
-            )
+            geometry_type(GeometryKind::Mixed, geometries.iter().map(|g| type_of(g)))
         };
         assert_eq!(of(&[&p, &p]), (GeometryType::Point, false));
         assert_eq!(of(&[&poly, &poly]), (GeometryType::Polygon, false));

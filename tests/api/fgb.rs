@@ -335,7 +335,7 @@ async fn dataset_downloads_as_flatgeobuf_hold_every_feature_with_a_file_name() {
         let round_id = if round == "latest" {
             let snapshot = state.current();
             let l = snapshot.layer(layer).unwrap();
-            l.rounds[l.latest_round().unwrap()].id.to_string()
+            l.rounds[l.latest_round().unwrap()].id.clone()
         } else {
             round.to_string()
         };

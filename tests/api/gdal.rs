@@ -27,7 +27,7 @@ async fn ogrinfo_lists_every_collection_with_its_feature_count() {
         .current()
         .layers
         .iter()
-        .map(|l| (l.id.to_string(), l.features.len()))
+        .map(|l| (l.id.clone(), l.features.len()))
         .collect();
     let server = Server::start(state).await;
     let url = format!("OAPIF:{}/", server.base);
