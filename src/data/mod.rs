@@ -717,7 +717,7 @@ fn build_features(
         accepted[position as usize].2 = properties.push(|field| source_properties.take(field));
     }
     let properties = properties.finish();
-    let features = accepted
+    let mut features: Vec<Feature> = accepted
         .into_iter()
         .map(|(id, geometry, row)| Feature {
             id: id.into(),
@@ -725,6 +725,8 @@ fn build_features(
             properties: Properties::new(properties.clone(), row),
         })
         .collect();
+    // The collect reuses the larger buffer of `accepted` (1 M sites: 88 MB for 64 MB).
+    features.shrink_to_fit();
     (features, by_id)
 }
 
