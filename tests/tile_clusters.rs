@@ -131,6 +131,75 @@ fn indexed_cells_give_the_tiles_that_grouping_each_tiles_points_gives() {
     assert!(compared > 400, "only {compared} tiles with points");
 }
 
+/// Where only some tiles of a zoom hold enough points to read cells, the others group their
+/// own: either way, and for the tiles beside the dense ones whose buffer reaches into
+/// them, the tiles are those grouping gives. So too for cells that do not divide a tile.
+#[test]
+fn tiles_beside_and_away_from_the_indexed_ones_are_the_grouped_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = snapshot(dir.path());
+    for cluster_cell in [128, 100] {
+        let indexed = TileOptions {
+            cell_index_min_points: 300,
+            cluster_cell,
+            ..TileOptions::default()
+        };
+        let grouped = TileOptions {
+            cell_index_min_points: usize::MAX,
+            ..indexed
+        };
+        let with_index = PreparedSnapshot::build(&snapshot, &indexed);
+        let without = PreparedSnapshot::build(&snapshot, &grouped);
+        let prepared = &with_index.layers[0];
+        let (mut served, mut not_served, mut compared) = (0, 0, 0);
+        for zoom in 0..=indexed.cluster_max_zoom.unwrap() {
+            if prepared.cells_at(zoom).is_none() {
+                continue;
+            }
+            let over = support::tiles_over(
+                geo::Rect::new(
+                    geo::coord! { x: -3.5, y: 3.5 },
+                    geo::coord! { x: 15.5, y: 14.5 },
+                ),
+                zoom,
+            );
+            // The served tiles, and every tile beside one.
+            let near: Vec<TileId> = over
+                .iter()
+                .filter(|t| {
+                    (-1i64..=1).any(|dx| {
+                        (-1i64..=1).any(|dy| {
+                            let (x, y) = (i64::from(t.x) + dx, i64::from(t.y) + dy);
+                            x >= 0
+                                && y >= 0
+                                && TileId::new(u64::from(zoom), x as u64, y as u64)
+                                    .is_ok_and(|n| prepared.cells_for(n).is_some())
+                        })
+                    })
+                })
+                .copied()
+                .collect();
+            for tile in near.into_iter().take(400) {
+                if prepared.cells_for(tile).is_some() {
+                    served += 1;
+                } else {
+                    not_served += 1;
+                }
+                let a = tiles(&snapshot, &with_index, tile, &indexed);
+                let b = tiles(&snapshot, &without, tile, &grouped);
+                assert_eq!(a, b, "cell {cluster_cell}, tile {tile:?}");
+                compared += usize::from(!a.is_empty());
+            }
+        }
+        // Cells of 100 units straddle tiles: every tile reads them.
+        let partly = cluster_cell == 100 || not_served > 20;
+        assert!(
+            served > 20 && partly && compared > 100,
+            "cell {cluster_cell}: {served} served, {not_served} beside, {compared} with points"
+        );
+    }
+}
+
 #[test]
 fn the_default_options_index_the_dense_zooms_and_their_tiles_add_up() {
     let dir = tempfile::tempdir().unwrap();

@@ -151,6 +151,9 @@ pub struct CellIndex {
     /// The large cells' number of points and counts added up, where
     /// [`IndexedCell::summed`] says; their members are not kept, a tile needs only these.
     summed: SummedCells,
+    /// The tiles (column, row) that read their cells here, sorted; every other tile of the
+    /// zoom groups its own points. All of them unless [`CellIndex::serving_only`] said.
+    served: Option<Vec<[i32; 2]>>,
 }
 
 /// The large cells' sums, one after the other in flat arrays: a cell's sums of every round
@@ -243,6 +246,7 @@ impl CellIndex {
             cells: Vec::new(),
             members: Vec::with_capacity(keyed.len()),
             summed: SummedCells::default(),
+            served: None,
         };
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let n = group.len() as i128;
@@ -267,6 +271,30 @@ impl CellIndex {
         }
         index.cells.shrink_to_fit();
         Some(index)
+    }
+
+    /// Serves only `tiles` (column, row): they and every tile in their reach must be all
+    /// the points the index was built from, so that a served tile finds every cell it
+    /// draws, buffer included.
+    pub fn serving_only(mut self, mut tiles: Vec<[i32; 2]>) -> CellIndex {
+        tiles.sort_unstable();
+        tiles.dedup();
+        tiles.shrink_to_fit();
+        self.served = Some(tiles);
+        self
+    }
+
+    /// Whether the tile at `column`, `row` of the zoom reads its cells here.
+    pub fn serves(&self, column: u32, row: u32) -> bool {
+        match &self.served {
+            None => true,
+            Some(tiles) => {
+                let (Ok(column), Ok(row)) = (i32::try_from(column), i32::try_from(row)) else {
+                    return false;
+                };
+                tiles.binary_search(&[column, row]).is_ok()
+            }
+        }
     }
 
     /// The members of the cell at `at`.
@@ -367,6 +395,7 @@ impl CellIndex {
         self.cells.capacity() * std::mem::size_of::<IndexedCell>()
             + self.members.capacity() * 4
             + self.summed.heap_bytes()
+            + self.served.as_ref().map_or(0, |tiles| tiles.capacity() * 8)
     }
 }
 

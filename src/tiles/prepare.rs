@@ -8,6 +8,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
 use geo::{Area, Geometry, InteriorPoint, LineString, Polygon};
 
 use super::clip::Chain;
@@ -231,6 +233,13 @@ impl PreparedLayer {
         self.cells.get(usize::from(zoom))?.as_ref()
     }
 
+    /// The grid cells `tile` reads, where they were made for it; `None` where the tile
+    /// groups its own points.
+    pub fn cells_for(&self, tile: TileId) -> Option<&CellIndex> {
+        self.cells_at(tile.z)
+            .filter(|index| index.serves(tile.x, tile.y))
+    }
+
     /// The label point of feature `position` at `zoom` (world coordinates), for polygons.
     pub fn label_point_at(&self, position: u32, zoom: u8) -> Option<WorldPoint> {
         let point = (*self.label_points.get(position as usize)?)?;
@@ -345,20 +354,49 @@ fn cell_indexes(
                 [(x * scale).round() as i64, (y * scale).round() as i64],
             )
         };
-        let mut per_tile: std::collections::HashMap<(i64, i64), usize> = Default::default();
         let tile_side = i64::from(EXTENT);
+        let tile_of = |p: WorldPoint| (p[0].div_euclid(tile_side), p[1].div_euclid(tile_side));
+        let mut per_tile: HashMap<(i64, i64), usize> = HashMap::default();
         for (_, p) in points.iter().map(at_zoom) {
-            *per_tile
-                .entry((p[0].div_euclid(tile_side), p[1].div_euclid(tile_side)))
-                .or_default() += 1;
+            *per_tile.entry(tile_of(p)).or_default() += 1;
         }
-        if per_tile
-            .values()
-            .all(|&n| n < options.cell_index_min_points)
-        {
+        let dense: Vec<(i64, i64)> = per_tile
+            .iter()
+            .filter(|&(_, &n)| n >= options.cell_index_min_points)
+            .map(|(&tile, _)| tile)
+            .collect();
+        if dense.is_empty() {
             break;
         }
-        let index = CellIndex::build(points.iter().map(at_zoom), cell).map(|mut index| {
+        // Only the dense tiles read cells (the rest group their few points as quickly), so
+        // only the points of those tiles and of the tiles in their reach are indexed: at
+        // the deeper clustered zooms nearly every cell is one point, and indexing them all
+        // took 18 MB a zoom for 1 M sites.
+        let reach = ((i64::from(options.buffer) + cell + tile_side - 1) / tile_side).max(1);
+        let mut reached: HashSet<(i64, i64)> = HashSet::default();
+        for &(x, y) in &dense {
+            for dx in -reach..=reach {
+                for dy in -reach..=reach {
+                    if per_tile.contains_key(&(x + dx, y + dy)) {
+                        reached.insert((x + dx, y + dy));
+                    }
+                }
+            }
+        }
+        let served: Option<Vec<[i32; 2]>> = dense
+            .iter()
+            .map(|&(x, y)| Some([i32::try_from(x).ok()?, i32::try_from(y).ok()?]))
+            .collect::<Option<_>>()
+            // Cells that straddle tiles (a side not dividing a tile's) need every point.
+            .filter(|_| reached.len() < per_tile.len() && tile_side % cell == 0);
+        let indexed = points
+            .iter()
+            .map(at_zoom)
+            .filter(|&(_, p)| served.is_none() || reached.contains(&tile_of(p)));
+        let index = CellIndex::build(indexed, cell).map(|mut index| {
+            if let Some(served) = served {
+                index = index.serving_only(served);
+            }
             index.sum_large_cells(layer);
             tracing::debug!(
                 "layer {}: cells of zoom {zoom}: {} bytes",

@@ -204,7 +204,7 @@ fn add_cells(
             builder.add(cell.cluster_id(cells_per_side), &geometry, &properties);
         }
     };
-    if let Some(index) = request.prepared.cells_at(tile.z) {
+    if let Some(index) = request.prepared.cells_for(tile) {
         index.cells(columns, rows).for_each(add);
         return;
     }
