@@ -25,6 +25,7 @@ pub mod table;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use geo::{Geometry, Rect};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -38,7 +39,7 @@ use crate::model::{
 use crate::progress;
 use report::{Group, Place};
 pub use report::{LoadReport, Problem, Severity};
-use source::{key_text, Noun, SourceFeature};
+use source::{Noun, SourceFeature, SourceProperties};
 
 /// Loads every layer of a config. The snapshot holds what could be loaded; the report says
 /// what could not. Callers must not serve a snapshot whose report has errors.
@@ -646,7 +647,7 @@ static INVALID_OUTLINE: Group = Group::new("have an outline that is not valid (s
 
 fn build_features(
     layer_config: &LayerConfig,
-    source_features: Vec<SourceFeature>,
+    mut source_features: Vec<SourceFeature>,
     fields: &[String],
     noun: Noun,
     report: &mut LoadReport,
@@ -660,8 +661,6 @@ fn build_features(
     let mut by_id = FeatureIds::with_capacity(source_features.len());
     // The source row of each accepted feature, for the report of a repeated id.
     let mut rows: Vec<usize> = Vec::with_capacity(source_features.len());
-    let mut properties = PropertyTableBuilder::new(fields);
-    let mut accepted: Vec<(String, Geometry<f64>, u32)> = Vec::with_capacity(source_features.len());
     // Background layers are drawn, never queried, and validating a country outline of
     // thousands of vertices costs more than the rest of the load together.
     let areas = source_features
@@ -674,49 +673,76 @@ fn build_features(
             crate::geometry::validity::invalidity(&f.geometry)
         })
     };
-    for (i, source) in source_features.into_iter().enumerate() {
-        let id = source
+    let mut ids: Vec<Option<CompactString>> = crate::parallel::map(&source_features, |source| {
+        source
             .properties
             .get(id_field)
-            .and_then(key_text)
-            .or_else(|| source.native_id.clone())
-            .or_else(|| layer_config.basemap.then(|| source.row.to_string()));
-        let row = Some(source.row);
-        let Some(id) = id else {
-            let reason = format!("this {} has no id (the column is empty)", noun.one());
-            report.add(
-                place
-                    .problem(Severity::Error, row, Some(id_field), reason)
-                    .grouped(&NO_ID),
-            );
-            continue;
-        };
-        accepted.push((id, source.geometry, 0));
-        let position = accepted.len() as u32 - 1;
-        if let Err(first) = by_id.insert_new(position, |at| &accepted[at as usize].0) {
-            let id = accepted.pop().map(|(id, _, _)| id).unwrap_or_default();
-            let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
-            report.add(
-                place
-                    .problem(Severity::Error, row, Some(id_field), reason)
-                    .grouped(repeated),
-            );
-            continue;
+            .and_then(crate::model::properties::key_id)
+            .or_else(|| source.native_id.as_deref().map(Into::into))
+            .or_else(|| layer_config.basemap.then(|| source.row.to_string().into()))
+    });
+    let source_properties: Vec<SourceProperties> = source_features
+        .iter_mut()
+        .map(|source| std::mem::take(&mut source.properties))
+        .collect();
+    // The property table is made beside the ids (one thread each: with a million sites
+    // either took about as long as the other), on the load's own thread, which frees the
+    // source values it takes (freed on a thread that then ends, they stayed resident).
+    // Its row of a feature is the feature's source position, so a feature left out leaves
+    // a row no feature reads.
+    let (properties, accepted) = std::thread::scope(|scope| {
+        let accepting = scope.spawn(|| {
+            let mut accepted: Vec<(CompactString, Geometry<f64>, u32)> =
+                Vec::with_capacity(ids.len());
+            for (i, (id, source)) in ids.drain(..).zip(source_features.drain(..)).enumerate() {
+                let (source_row, geometry) = (source.row, source.geometry);
+                let row = Some(source_row);
+                let Some(id) = id else {
+                    let reason = format!("this {} has no id (the column is empty)", noun.one());
+                    report.add(
+                        place
+                            .problem(Severity::Error, row, Some(id_field), reason)
+                            .grouped(&NO_ID),
+                    );
+                    continue;
+                };
+                accepted.push((id, geometry, i as u32));
+                let position = accepted.len() as u32 - 1;
+                if let Err(first) = by_id.insert_new(position, |at| &accepted[at as usize].0) {
+                    let id = accepted.pop().map(|(id, _, _)| id).unwrap_or_default();
+                    let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
+                    report.add(
+                        place
+                            .problem(Severity::Error, row, Some(id_field), reason)
+                            .grouped(repeated),
+                    );
+                    continue;
+                }
+                rows.push(source_row);
+                if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
+                    let id = &accepted[position as usize].0;
+                    let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
+                    report.add(
+                        place
+                            .problem(Severity::Warning, row, None, reason)
+                            .grouped(&INVALID_OUTLINE),
+                    );
+                }
+            }
+            accepted
+        });
+        let mut properties = PropertyTableBuilder::new(fields);
+        for mut source in source_properties {
+            properties.push(|field| source.take(field));
         }
-        rows.push(source.row);
-        if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
-            let id = &accepted[position as usize].0;
-            let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
-            report.add(
-                place
-                    .problem(Severity::Warning, row, None, reason)
-                    .grouped(&INVALID_OUTLINE),
-            );
+        let properties = properties.finish();
+        match accepting.join() {
+            Ok(accepted) => (properties, accepted),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-        let mut source_properties = source.properties;
-        accepted[position as usize].2 = properties.push(|field| source_properties.take(field));
-    }
-    let properties = properties.finish();
+    });
+    // Their buffers are freed here, on the load's thread, too.
+    drop((ids, source_features));
     let mut features: Vec<Feature> = accepted
         .into_iter()
         .map(|(id, geometry, row)| Feature {

@@ -132,6 +132,17 @@ pub fn key_text(value: &Value) -> Option<String> {
     }
 }
 
+/// [`key_text`] as a feature's id, kept inline when short (no allocation for most ids).
+pub fn key_id(value: &Value) -> Option<compact_str::CompactString> {
+    match value {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| compact_str::CompactString::new(t))
+        }
+        other => key_text(other).map(Into::into),
+    }
+}
+
 /// Text as a key: trimmed, `None` when nothing is left.
 fn trimmed_key(text: &str) -> Option<String> {
     let t = text.trim();

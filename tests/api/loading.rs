@@ -108,6 +108,67 @@ fn skip_bad_rows_turns_row_errors_into_warnings() {
     assert_eq!(csv_errors, 0, "{report}");
 }
 
+/// Sites left out for their id (none, or one already used) in the middle of a table: every
+/// site after them keeps its own properties and figures, and the report names the rows.
+#[test]
+fn sites_after_rows_left_out_for_their_id_keep_their_own_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sites.csv"),
+        "ref,nom,lat,lon\nK1,Kayes,14.4,-11.4\n,sans code,14.0,-11.0\nK1,Kayes bis,14.5,-11.5\n\
+         K2,Mopti,14.5,-4.2\n,,13.0,-5.0\nK3,Gao,16.3,-0.04\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("counts.csv"),
+        "ref,periode,menages\nK1,2024,10\nK2,2024,20\nK3,2024,30\n",
+    )
+    .unwrap();
+    let toml = r#"
+[[layer]]
+id = "sites"
+source = { path = "sites.csv", lon = "lon", lat = "lat" }
+id_field = "ref"
+name_field = "nom"
+[[layer.counts]]
+path = "counts.csv"
+key = "ref"
+round = "periode"
+columns = ["menages"]
+"#;
+    let config = Config::from_toml_str(
+        toml,
+        "inline",
+        dtmap::config::DataRoot::Dir(dir.path().into()),
+    )
+    .unwrap();
+    let (snapshot, report) = dtmap::data::load(&config);
+    assert!(find(&report, Severity::Error, "sites.csv", Some(3), Some("ref")).contains("no id"));
+    assert!(find(&report, Severity::Error, "sites.csv", Some(4), Some("ref"))
+        .contains("id \"K1\" is already used by row 2"));
+    assert!(find(&report, Severity::Error, "sites.csv", Some(6), Some("ref")).contains("no id"));
+    let layer = snapshot.layer("sites").unwrap();
+    let round = layer.round_position("2024").unwrap();
+    let sites: Vec<(String, String, Option<i64>)> = layer
+        .features
+        .iter()
+        .enumerate()
+        .map(|(position, f)| {
+            let name = f.properties.get("nom").and_then(|v| v.as_str()).unwrap();
+            let figure = layer.count(round, position as u32).unwrap().value(0);
+            (f.id.to_string(), name.to_string(), figure)
+        })
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("K1".into(), "Kayes".into(), Some(10)),
+            ("K2".into(), "Mopti".into(), Some(20)),
+            ("K3".into(), "Gao".into(), Some(30)),
+        ]
+    );
+}
+
 #[test]
 fn check_prints_the_report_and_fails_on_errors() {
     let output = Command::new(env!("CARGO_BIN_EXE_dtmap"))
