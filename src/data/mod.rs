@@ -710,7 +710,8 @@ fn build_features(
                 let position = accepted.len() as u32 - 1;
                 if let Err(first) = by_id.insert_new(position, |at| &accepted[at as usize].0) {
                     let id = accepted.pop().map(|(id, _, _)| id).unwrap_or_default();
-                    let reason = format!("id {id:?} is already used by row {}", rows[first as usize]);
+                    let reason =
+                        format!("id {id:?} is already used by row {}", rows[first as usize]);
                     report.add(
                         place
                             .problem(Severity::Error, row, Some(id_field), reason)
@@ -721,7 +722,8 @@ fn build_features(
                 rows.push(source_row);
                 if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
                     let id = &accepted[position as usize].0;
-                    let reason = format!("the outline of {id:?} is not valid ({reason}); shown as is");
+                    let reason =
+                        format!("the outline of {id:?} is not valid ({reason}); shown as is");
                     report.add(
                         place
                             .problem(Severity::Warning, row, None, reason)
@@ -746,7 +748,7 @@ fn build_features(
     let mut features: Vec<Feature> = accepted
         .into_iter()
         .map(|(id, geometry, row)| Feature {
-            id: id.into(),
+            id,
             shape: geometry.into(),
             properties: Properties::new(properties.clone(), row),
         })

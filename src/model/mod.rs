@@ -77,8 +77,8 @@ pub fn map_property<T: Clone>(
         .iter()
         .map(|f| {
             debug_assert!(Arc::ptr_eq(f.properties.table(), table));
-            let code = column.codes().get(f.properties.row() as usize)?;
-            mapped.get(code).cloned()
+            let code = column.code(f.properties.row())?;
+            mapped.get(&code).cloned()
         })
         .collect()
 }

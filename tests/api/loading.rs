@@ -144,8 +144,10 @@ columns = ["menages"]
     .unwrap();
     let (snapshot, report) = dtmap::data::load(&config);
     assert!(find(&report, Severity::Error, "sites.csv", Some(3), Some("ref")).contains("no id"));
-    assert!(find(&report, Severity::Error, "sites.csv", Some(4), Some("ref"))
-        .contains("id \"K1\" is already used by row 2"));
+    assert!(
+        find(&report, Severity::Error, "sites.csv", Some(4), Some("ref"))
+            .contains("id \"K1\" is already used by row 2")
+    );
     assert!(find(&report, Severity::Error, "sites.csv", Some(6), Some("ref")).contains("no id"));
     let layer = snapshot.layer("sites").unwrap();
     let round = layer.round_position("2024").unwrap();
