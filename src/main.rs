@@ -452,7 +452,9 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
             let prepared = served.tile_cache.prepared(&served.snapshot);
             tracing::info!("tiles prepared");
             prepared.simplify_low_zooms(&served.snapshot);
-            tracing::debug!("outlines simplified for zooms 0 to 4");
+            tracing::debug!("outlines simplified for the shallow zooms");
+            dtmap::tiles::render::render_low_zooms(&prepared.layers, &served.snapshot.layers);
+            tracing::debug!("tiles of zooms 0 to 4 made");
             drop(loaded);
         });
     if let Err(e) = prepare {

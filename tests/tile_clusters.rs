@@ -200,6 +200,33 @@ fn tiles_beside_and_away_from_the_indexed_ones_are_the_grouped_tiles() {
     }
 }
 
+/// The shallow tiles made ahead at start-up are kept for the latest round, and are the
+/// tiles made when first asked.
+#[test]
+fn shallow_tiles_made_ahead_are_kept_and_are_the_tiles_made_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = snapshot(dir.path());
+    let options = TileOptions::default();
+    let ahead = PreparedSnapshot::build(&snapshot, &options);
+    dtmap::tiles::render::render_low_zooms(&ahead.layers, &snapshot.layers);
+    let asked = PreparedSnapshot::build(&snapshot, &options);
+    let round = snapshot.layers[0].latest_round();
+    let mut tiles_with_sites = 0;
+    for z in 0..=dtmap::tiles::render::LOW_ZOOM_KEPT {
+        for x in 0..1u64 << z {
+            for y in 0..1u64 << z {
+                let tile = TileId::new(u64::from(z), x, y).unwrap();
+                let slot = ahead.layers[0].low_zoom_slot(round, tile).unwrap();
+                let kept = slot.get().expect("made ahead").clone();
+                let made = tiles(&snapshot, &asked, tile, &options);
+                assert_eq!(&kept[..], &made[..], "{tile:?}");
+                tiles_with_sites += usize::from(!made.is_empty());
+            }
+        }
+    }
+    assert!(tiles_with_sites >= 5, "{tiles_with_sites}");
+}
+
 #[test]
 fn the_default_options_index_the_dense_zooms_and_their_tiles_add_up() {
     let dir = tempfile::tempdir().unwrap();

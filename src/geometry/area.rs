@@ -10,7 +10,7 @@
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, Geometry, Intersects, Line, MultiPolygon, Polygon, Rect};
-use rstar::primitives::{GeomWithData, Line as TreeLine};
+use rstar::primitives::Line as TreeLine;
 use rstar::{RTree, AABB};
 
 use super::bands::Bands;
@@ -31,7 +31,8 @@ pub use crate::index::point_tree::Cover;
 
 /// Which ring an edge belongs to: (polygon, ring) with ring 0 the exterior.
 type RingId = (u32, u32);
-type Edge = GeomWithData<TreeLine<[f64; 2]>, (RingId, u32)>;
+/// An edge of the area, with nothing beside it (a kept area holds hundreds of thousands).
+type Edge = TreeLine<[f64; 2]>;
 
 /// A validated polygonal area with its edge index.
 #[derive(Debug)]
@@ -95,17 +96,14 @@ impl IndexedArea {
                 if signed_area(&coords) == 0.0 && flat_ring.is_none() {
                     flat_ring = Some(ring_name(pi, ri));
                 }
-                for (k, segment) in coords.windows(2).enumerate() {
+                for segment in coords.windows(2) {
                     let (a, b) = (segment[0], segment[1]);
                     let r = Rect::new(a, b);
                     bounds = Some(match bounds {
                         None => r,
                         Some(old) => union(old, r),
                     });
-                    edges.push(Edge::new(
-                        TreeLine::new([a.x, a.y], [b.x, b.y]),
-                        ((pi as u32, ri as u32), k as u32),
-                    ));
+                    edges.push(Edge::new([a.x, a.y], [b.x, b.y]));
                 }
                 rings.push(coords);
                 ring_ids.push((pi as u32, ri as u32));
@@ -174,14 +172,13 @@ impl IndexedArea {
         self.edges
             .locate_in_envelope_intersecting(&envelope)
             .any(|edge| {
-                Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to))
-                    .intersects(&segment)
+                Line::new(Coord::from(edge.from), Coord::from(edge.to)).intersects(&segment)
             })
     }
 
     /// One vertex of the area's boundary.
     pub fn a_vertex(&self) -> Option<Coord<f64>> {
-        self.edges.iter().next().map(|e| Coord::from(e.geom().from))
+        self.edges.iter().next().map(|e| Coord::from(e.from))
     }
 
     /// The bounding box.
@@ -197,7 +194,7 @@ impl IndexedArea {
                 let ray = AABB::from_corners([p.x, p.y], [self.bounds.max().x, p.y]);
                 self.edges
                     .locate_in_envelope_intersecting(&ray)
-                    .any(|edge| on_edge(Coord::from(edge.geom().from), Coord::from(edge.geom().to)))
+                    .any(|edge| on_edge(Coord::from(edge.from), Coord::from(edge.to)))
             }
         })
     }
@@ -212,10 +209,7 @@ impl IndexedArea {
         let crossed = self
             .edges
             .locate_in_envelope_intersecting(&envelope)
-            .any(|edge| {
-                Line::new(Coord::from(edge.geom().from), Coord::from(edge.geom().to))
-                    .intersects(rect)
-            });
+            .any(|edge| Line::new(Coord::from(edge.from), Coord::from(edge.to)).intersects(rect));
         if crossed {
             return Cover::Partly;
         }
@@ -277,7 +271,7 @@ struct Edges {
 fn banded(edges: &[Edge], bounds: Rect<f64>) -> Option<Bands> {
     let segments = edges
         .iter()
-        .map(|e| (Coord::from(e.geom().from), Coord::from(e.geom().to)))
+        .map(|e| (Coord::from(e.from), Coord::from(e.to)))
         .collect();
     Bands::build(segments, bounds.min().y, bounds.max().y)
 }

@@ -562,15 +562,19 @@ pub struct PreparedSnapshot {
     pub layers: Vec<PreparedLayer>,
 }
 
+/// Deepest zoom whose outlines are simplified ahead of its tiles ([`PreparedSnapshot::simplify_low_zooms`]).
+pub const SIMPLIFIED_AHEAD: u8 = 8;
+
 impl PreparedSnapshot {
-    /// Simplifies every outline at the zooms whose tiles each hold most of a layer (0 to
-    /// [`super::render::LOW_ZOOM_KEPT`]), so that their first tiles do not: a z0 tile of
-    /// the world's admin-1 areas took 200 ms the first time. Deeper zooms are simplified
-    /// feature by feature as their tiles need them.
+    /// Simplifies every outline at the zooms whose tiles each hold many outlines (0 to
+    /// [`SIMPLIFIED_AHEAD`]), so that their first tiles do not: a z0 tile of the world's
+    /// admin-1 areas took 200 ms the first time, and the first z5-z8 tiles, which simplified
+    /// tens of outlines each, set the p99 of a loopback run. Deeper zooms are simplified
+    /// feature by feature as their tiles need them (a tile there shows a few).
     pub fn simplify_low_zooms(&self, snapshot: &Snapshot) {
         let layers = self.layers.iter().zip(&snapshot.layers);
         for (layer, source) in layers.filter(|(l, _)| !l.points_only) {
-            for zoom in 0..=super::render::LOW_ZOOM_KEPT {
+            for zoom in 0..=SIMPLIFIED_AHEAD {
                 let shapes = layer.at_zoom(source, zoom);
                 for position in 0..layer.shapes.len() {
                     shapes.get(position);
