@@ -83,9 +83,10 @@ pub fn map_property<T: Clone>(
         .collect()
 }
 
-/// Areas with at least this many vertices are kept prepared once asked for (about 100
-/// bytes a vertex: 56 of the world's 4,596 admin-1 areas, 287,000 vertices, about 30 MB).
-pub const KEPT_AREA_MIN_VERTICES: usize = 2_000;
+/// Areas with at least this many vertices are kept prepared once asked for (about 80
+/// bytes a vertex: 19 of the world's 4,596 admin-1 areas, 188,000 vertices, about 15 MB).
+/// A smaller area is prepared per request, in well under a millisecond.
+pub const KEPT_AREA_MIN_VERTICES: usize = 4_000;
 
 /// Feature positions by id: a hash table of positions only, each id read from its
 /// feature when compared (a map of its own copies of a million ids took about 85 MB).

@@ -7,10 +7,11 @@
 //! counts) are made by [`super::render`]. Cluster ids start at [`CLUSTER_ID_BASE`], above
 //! every feature id, and stay below 2^53 so JavaScript clients read them exactly.
 //!
-//! At the zooms where a tile covers many points, [`CellIndex`] holds every cell of the
-//! layer made once when the tiles are prepared, so such a tile looks its cells up instead
-//! of gathering and grouping thousands of points; elsewhere [`aggregate`] groups the points
-//! a tile's index search finds. Both give the same cells.
+//! At the zooms where some tiles cover many points, [`CellIndex`] holds the cells of those
+//! tiles (and of the tiles in their reach) made once when the tiles are prepared, so such a
+//! tile looks its cells up instead of gathering and grouping thousands of points; every
+//! other tile has [`aggregate`] group the points its index search finds. Both give the
+//! same cells.
 
 use std::collections::BTreeMap;
 

@@ -319,7 +319,8 @@ impl PreparedLayer {
 }
 
 /// The cell indexes of a point layer, by zoom: from zoom 0 up while some tile of the zoom
-/// holds [`TileOptions::cell_index_min_points`] points or more, and only at clustered zooms.
+/// holds [`TileOptions::cell_index_min_points`] points or more, and only at clustered zooms;
+/// each for the tiles that hold that many.
 fn cell_indexes(
     layer: &Layer,
     shapes: &[SourceShape],

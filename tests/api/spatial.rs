@@ -338,9 +338,9 @@ columns = ["individuals"]
 
 #[tokio::test]
 async fn totals_over_a_detailed_area_equal_a_scan_and_its_preparation_is_kept() {
-    // A star of 2,400 vertices (above KEPT_AREA_MIN_VERTICES), and sites on a grid.
+    // A star of 4,800 vertices (above KEPT_AREA_MIN_VERTICES), and sites on a grid.
     let dir = tempfile::tempdir().unwrap();
-    let n = 2_400;
+    let n = 4_800;
     let ring: Vec<[f64; 2]> = (0..=n)
         .map(|i| {
             let angle = std::f64::consts::TAU * (i % n) as f64 / n as f64;
