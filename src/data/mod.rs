@@ -7,6 +7,7 @@
 pub mod cells;
 pub mod coordinates;
 pub mod encoding;
+mod features;
 pub mod flatgeobuf;
 pub mod geojson;
 pub mod join;
@@ -25,21 +26,18 @@ pub mod table;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use compact_str::CompactString;
 use geo::{Geometry, Rect};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{Config, CoordinateAction, LayerConfig, SourceFormat};
 use crate::index::point_tree::NO_GROUP;
 use crate::index::SpatialIndex;
-use crate::model::{
-    Dashboard, Feature, FeatureIds, GeometryKind, GroupBy, Layer, Properties, PropertyTableBuilder,
-    RoundCounts, Snapshot,
-};
+use crate::model::{Dashboard, Feature, GeometryKind, GroupBy, Layer, RoundCounts, Snapshot};
 use crate::progress;
-use report::{Group, Place};
+use features::build_features;
+use report::Place;
 pub use report::{LoadReport, Problem, Severity};
-use source::{Noun, SourceFeature, SourceProperties};
+use source::{Noun, SourceFeature};
 
 /// Loads every layer of a config. The snapshot holds what could be loaded; the report says
 /// what could not. Callers must not serve a snapshot whose report has errors.
@@ -626,136 +624,6 @@ fn source_place(layer_config: &LayerConfig) -> Place<'_> {
             .as_deref()
             .filter(|_| format == Some(SourceFormat::Xlsx)),
     }
-}
-
-/// Rows of a source with no id.
-static NO_ID: Group = Group::new("have no id (the id column is empty)");
-/// Rows of an area source whose id an earlier row has.
-static REPEATED_ID: Group = Group::new("repeat an id that an earlier row already used");
-/// Rows of a site source whose id an earlier row has: the usual reason is a long-format
-/// master list given as the source.
-static REPEATED_SITE_ID: Group = Group {
-    summary: "repeat an id that an earlier row already used",
-    hint: Some(
-        "A layer's source needs one row per location; a long-format master list (one row \
-         per location and round) belongs in [[layer.counts]] instead, with a source that \
-         lists each location once",
-    ),
-};
-/// Areas whose outline is not valid.
-static INVALID_OUTLINE: Group = Group::new("have an outline that is not valid (shown as is)");
-
-fn build_features(
-    layer_config: &LayerConfig,
-    mut source_features: Vec<SourceFeature>,
-    fields: &[String],
-    noun: Noun,
-    report: &mut LoadReport,
-) -> (Vec<Feature>, FeatureIds) {
-    let place = source_place(layer_config);
-    let id_field = layer_config.id_field.as_str();
-    let repeated = match noun {
-        Noun::Site => &REPEATED_SITE_ID,
-        _ => &REPEATED_ID,
-    };
-    let mut by_id = FeatureIds::with_capacity(source_features.len());
-    // The source row of each accepted feature, for the report of a repeated id.
-    let mut rows: Vec<usize> = Vec::with_capacity(source_features.len());
-    // Background layers are drawn, never queried, and validating a country outline of
-    // thousands of vertices costs more than the rest of the load together.
-    let areas = source_features
-        .iter()
-        .any(|f| matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)));
-    let invalid: Vec<Option<String>> = if layer_config.basemap || !areas {
-        Vec::new()
-    } else {
-        crate::parallel::map(&source_features, |f| {
-            crate::geometry::validity::invalidity(&f.geometry)
-        })
-    };
-    let mut ids: Vec<Option<CompactString>> = crate::parallel::map(&source_features, |source| {
-        source
-            .properties
-            .get(id_field)
-            .and_then(crate::model::properties::key_id)
-            .or_else(|| source.native_id.as_deref().map(Into::into))
-            .or_else(|| layer_config.basemap.then(|| source.row.to_string().into()))
-    });
-    let source_properties: Vec<SourceProperties> = source_features
-        .iter_mut()
-        .map(|source| std::mem::take(&mut source.properties))
-        .collect();
-    // The property table is made beside the ids (one thread each: with a million sites
-    // either took about as long as the other), on the load's own thread, which frees the
-    // source values it takes (freed on a thread that then ends, they stayed resident).
-    // Its row of a feature is the feature's source position, so a feature left out leaves
-    // a row no feature reads.
-    let (properties, accepted) = std::thread::scope(|scope| {
-        let accepting = scope.spawn(|| {
-            let mut accepted: Vec<(CompactString, Geometry<f64>, u32)> =
-                Vec::with_capacity(ids.len());
-            for (i, (id, source)) in ids.drain(..).zip(source_features.drain(..)).enumerate() {
-                let (source_row, geometry) = (source.row, source.geometry);
-                let row = Some(source_row);
-                let Some(id) = id else {
-                    let reason = format!("this {} has no id (the column is empty)", noun.one());
-                    report.add(
-                        place
-                            .problem(Severity::Error, row, Some(id_field), reason)
-                            .grouped(&NO_ID),
-                    );
-                    continue;
-                };
-                accepted.push((id, geometry, i as u32));
-                let position = accepted.len() as u32 - 1;
-                if let Err(first) = by_id.insert_new(position, |at| &accepted[at as usize].0) {
-                    let id = accepted.pop().map(|(id, _, _)| id).unwrap_or_default();
-                    let reason =
-                        format!("id {id:?} is already used by row {}", rows[first as usize]);
-                    report.add(
-                        place
-                            .problem(Severity::Error, row, Some(id_field), reason)
-                            .grouped(repeated),
-                    );
-                    continue;
-                }
-                rows.push(source_row);
-                if let Some(reason) = invalid.get(i).and_then(Option::as_ref) {
-                    let id = &accepted[position as usize].0;
-                    let reason =
-                        format!("the outline of {id:?} is not valid ({reason}); shown as is");
-                    report.add(
-                        place
-                            .problem(Severity::Warning, row, None, reason)
-                            .grouped(&INVALID_OUTLINE),
-                    );
-                }
-            }
-            accepted
-        });
-        let mut properties = PropertyTableBuilder::new(fields);
-        for mut source in source_properties {
-            properties.push(|field| source.take(field));
-        }
-        let properties = properties.finish();
-        match accepting.join() {
-            Ok(accepted) => (properties, accepted),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
-    // Their buffers are freed here, on the load's thread, too.
-    drop((ids, source_features));
-    let mut features: Vec<Feature> = accepted
-        .into_iter()
-        .map(|(id, geometry, row)| Feature {
-            id,
-            shape: geometry.into(),
-            properties: Properties::new(properties.clone(), row),
-        })
-        .collect();
-    // The collect reuses the larger buffer of `accepted` (1 M sites: 88 MB for 64 MB).
-    features.shrink_to_fit();
-    (features, by_id)
 }
 
 fn layer_kind(features: &[Feature]) -> GeometryKind {
