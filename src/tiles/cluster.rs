@@ -274,9 +274,9 @@ impl CellIndex {
         Some(index)
     }
 
-    /// Serves only `tiles` (column, row): they and every tile in their reach must be all
-    /// the points the index was built from, so that a served tile finds every cell it
-    /// draws, buffer included.
+    /// Serves only `tiles` (column, row). The index must have been built from the points
+    /// of those tiles and of every tile within their buffer's reach, so that a served tile
+    /// finds every cell it draws.
     pub fn serving_only(mut self, mut tiles: Vec<[i32; 2]>) -> CellIndex {
         tiles.sort_unstable();
         tiles.dedup();

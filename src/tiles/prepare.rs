@@ -563,15 +563,16 @@ pub struct PreparedSnapshot {
     pub layers: Vec<PreparedLayer>,
 }
 
-/// Deepest zoom whose outlines are simplified ahead of its tiles ([`PreparedSnapshot::simplify_low_zooms`]).
+/// Deepest zoom whose outlines are simplified ahead of its tiles
+/// ([`PreparedSnapshot::simplify_low_zooms`]).
 pub const SIMPLIFIED_AHEAD: u8 = 8;
 
 impl PreparedSnapshot {
     /// Simplifies every outline at the zooms whose tiles each hold many outlines (0 to
     /// [`SIMPLIFIED_AHEAD`]), so that their first tiles do not: a z0 tile of the world's
-    /// admin-1 areas took 200 ms the first time, and the first z5-z8 tiles, which simplified
-    /// tens of outlines each, set the p99 of a loopback run. Deeper zooms are simplified
-    /// feature by feature as their tiles need them (a tile there shows a few).
+    /// admin-1 areas took 200 ms the first time, and a first z5-z8 tile simplified tens of
+    /// outlines. Deeper zooms are simplified feature by feature as their tiles need them (a
+    /// tile there shows a few).
     pub fn simplify_low_zooms(&self, snapshot: &Snapshot) {
         let layers = self.layers.iter().zip(&snapshot.layers);
         for (layer, source) in layers.filter(|(l, _)| !l.points_only) {

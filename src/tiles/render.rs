@@ -60,7 +60,7 @@ pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOp
 /// Cuts every layer's kept part of each tile of zooms 0 to [`LOW_ZOOM_KEPT`] for its
 /// latest round, the round a map first shows: the first requests for them then find them
 /// made (the z0 tile of the world's admin-1 areas and a million sites took 0.1-0.2 s, and
-/// in a loopback run the requests queued behind the first such tiles set the p99).
+/// every request for it meanwhile waited).
 pub fn render_low_zooms(prepared: &[PreparedLayer], layers: &[Arc<Layer>]) {
     for (prepared, layer) in prepared.iter().zip(layers) {
         let request = LayerRequest {
