@@ -50,25 +50,26 @@ impl Default for Codes {
     }
 }
 
+/// The code of `row` in [`Codes::Counting`]: `row` for the first `distinct` rows, then
+/// the text `row - distinct`.
+fn counting_code(row: u32, distinct: u32) -> u32 {
+    if row < distinct {
+        row
+    } else {
+        (row - distinct) | IN_TEXTS
+    }
+}
+
 impl Codes {
     /// `codes` as compactly as they go, for a column of `distinct` distinct values.
     fn compact(mut codes: Vec<u32>, distinct: usize) -> Codes {
-        let counting = |row: usize| {
-            if row < distinct {
-                row as u32
-            } else {
-                (row - distinct) as u32 | IN_TEXTS
-            }
-        };
-        if codes
-            .iter()
-            .enumerate()
-            .all(|(row, &code)| code == counting(row))
+        // A table has at most 2^32 rows and codes (the builder counts them in `u32`).
+        let (rows, distinct) = (codes.len() as u32, distinct as u32);
+        if (0..rows)
+            .zip(&codes)
+            .all(|(row, &code)| code == counting_code(row, distinct))
         {
-            return Codes::Counting {
-                rows: codes.len() as u32,
-                distinct: distinct as u32,
-            };
+            return Codes::Counting { rows, distinct };
         }
         if codes.iter().all(|&code| code <= u32::from(u16::MAX)) {
             return Codes::Narrow(codes.iter().map(|&code| code as u16).collect());
@@ -83,11 +84,7 @@ impl Codes {
             Codes::Narrow(codes) => codes.get(row).map(|&code| u32::from(code)),
             Codes::Counting { rows, distinct } => {
                 let row = u32::try_from(row).ok().filter(|row| row < rows)?;
-                Some(if row < *distinct {
-                    row
-                } else {
-                    (row - distinct) | IN_TEXTS
-                })
+                Some(counting_code(row, *distinct))
             }
         }
     }
@@ -206,18 +203,19 @@ pub fn key_text(value: &Value) -> Option<String> {
 /// [`key_text`] as a feature's id, kept inline when short (no allocation for most ids).
 pub fn key_id(value: &Value) -> Option<compact_str::CompactString> {
     match value {
-        Value::String(s) => {
-            let t = s.trim();
-            (!t.is_empty()).then(|| compact_str::CompactString::new(t))
-        }
+        Value::String(s) => trimmed(s).map(compact_str::CompactString::new),
         other => key_text(other).map(Into::into),
     }
 }
 
 /// Text as a key: trimmed, `None` when nothing is left.
 fn trimmed_key(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_string())
+    trimmed(text).map(str::to_string)
+}
+
+/// Text trimmed, `None` when nothing is left.
+fn trimmed(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
 }
 
 impl PartialEq for FieldValue<'_> {

@@ -29,6 +29,12 @@ pub fn iraq_snapshot() -> Snapshot {
     snapshot
 }
 
+/// Loads the config `toml`, its files read from `dir`: the snapshot and the load report.
+pub fn load_toml(toml: &str, dir: &std::path::Path) -> (Snapshot, dtmap::data::LoadReport) {
+    let root = dtmap::config::DataRoot::Dir(dir.to_path_buf());
+    dtmap::data::load(&Config::from_toml_str(toml, "inline", root).unwrap())
+}
+
 /// App state serving the built-in data.
 pub fn iraq_state() -> Arc<AppState> {
     AppState::new(iraq_snapshot(), settings(None))

@@ -98,8 +98,7 @@ fn skip_bad_rows_turns_row_errors_into_warnings() {
         .unwrap()
         .replace("columns = [", "skip_bad_rows = true\ncolumns = [");
     let dir = bad_fixture().parent().unwrap().to_path_buf();
-    let config = Config::from_toml_str(&text, "inline", dtmap::config::DataRoot::Dir(dir)).unwrap();
-    let (_, report) = dtmap::data::load(&config);
+    let (_, report) = load_toml(&text, &dir);
     let csv_errors = report
         .problems
         .iter()
@@ -136,13 +135,7 @@ key = "ref"
 round = "periode"
 columns = ["menages"]
 "#;
-    let config = Config::from_toml_str(
-        toml,
-        "inline",
-        dtmap::config::DataRoot::Dir(dir.path().into()),
-    )
-    .unwrap();
-    let (snapshot, report) = dtmap::data::load(&config);
+    let (snapshot, report) = load_toml(toml, dir.path());
     assert!(find(&report, Severity::Error, "sites.csv", Some(3), Some("ref")).contains("no id"));
     assert!(
         find(&report, Severity::Error, "sites.csv", Some(4), Some("ref"))
@@ -375,8 +368,7 @@ fn other_without_state_counts(
         assert_ne!(without, text, "the grouping was taken out");
         without
     };
-    let config = Config::from_toml_str(&text, "inline", dtmap::config::DataRoot::Dir(dir)).unwrap();
-    dtmap::data::load(&config)
+    load_toml(&text, &dir)
 }
 
 #[test]
@@ -469,9 +461,7 @@ fn config_mistakes_are_errors_that_name_the_setting_and_what_was_meant() {
         .replacen("name_field = \"ADM1_EN\"", "name_field = \"ADM1_NE\"", 1)
         .replacen("group_layer = \"states\"", "group_layer = \"stats\"", 1)
         .replacen("main_count = \"persons\"", "main_count = \"person\"", 1);
-    let config =
-        Config::from_toml_str(&messy, "inline", dtmap::config::DataRoot::Dir(dir.clone())).unwrap();
-    let (_, report) = dtmap::data::load(&config);
+    let (_, report) = load_toml(&messy, &dir);
     let text = report.to_string();
     assert!(!report.is_ok());
     assert!(

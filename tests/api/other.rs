@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use dtmap::api::AppState;
-use dtmap::config::{Config, DataRoot};
+use dtmap::config::Config;
 use serde_json::Value;
 
-use crate::common::{get, get_json, settings};
+use crate::common::{get, get_json, load_toml, settings};
 use crate::load_report::fixture_dir;
 
 fn other_state() -> Arc<AppState> {
@@ -225,8 +225,7 @@ fn load_with(text: &str, files: &[(&str, &str)]) -> String {
     for (name, content) in files {
         std::fs::write(dir.path().join(name), content).unwrap();
     }
-    let config = Config::from_toml_str(text, "inline", DataRoot::Dir(dir.path().into())).unwrap();
-    let (_, report) = dtmap::data::load(&config);
+    let (_, report) = load_toml(text, dir.path());
     report.to_string()
 }
 
@@ -261,8 +260,7 @@ fn without_language_settings_the_languages_are_english_and_those_of_the_names() 
     let start = text.find("[[language]]").unwrap();
     let end = text.find("[[layer]]").unwrap();
     let without = format!("{}{}", &text[..start], &text[end..]);
-    let config = Config::from_toml_str(&without, "inline", DataRoot::Dir(fixture_dir())).unwrap();
-    let (snapshot, report) = dtmap::data::load(&config);
+    let (snapshot, report) = load_toml(&without, &fixture_dir());
     assert!(report.is_ok(), "{report}");
     let codes: Vec<&str> = snapshot.languages.iter().map(|l| l.code.as_str()).collect();
     assert_eq!(codes, ["en", "ha", "uk"]);

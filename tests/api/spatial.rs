@@ -325,13 +325,7 @@ key = "id"
 round = "round"
 columns = ["individuals"]
 "#;
-    let config = Config::from_toml_str(
-        toml,
-        "areas-and-sites.toml",
-        dtmap::config::DataRoot::Dir(dir.to_path_buf()),
-    )
-    .unwrap();
-    let (snapshot, report) = dtmap::data::load(&config);
+    let (snapshot, report) = super::common::load_toml(toml, dir);
     assert!(report.is_ok(), "{report}");
     snapshot
 }
