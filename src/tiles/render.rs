@@ -121,8 +121,8 @@ pub fn render_layer(
     let layer = request.layer;
     let clip = ClipBox::around(tile, options.buffer);
     let origin = tile.origin();
-    let mut builder = LayerBuilder::new(&layer.id);
     if layer.index.is_points() && options.clusters_at(tile.z) {
+        let mut builder = LayerBuilder::new(&layer.id);
         add_cells(&mut builder, request, tile, &clip, options);
         return builder;
     }
@@ -134,6 +134,7 @@ pub fn render_layer(
         .index
         .for_each_candidate(&tile.bounds_lonlat(margin), |i| candidates.push(i));
     candidates.sort_unstable();
+    let mut builder = LayerBuilder::with_capacity(&layer.id, candidates.len());
     let fields = TileFields::of(layer);
     let mut properties = Vec::new();
     for position in candidates {
@@ -179,7 +180,7 @@ pub fn render_label_layer(
             candidates.push(i)
         });
     candidates.sort_unstable();
-    let mut builder = LayerBuilder::new(&label_layer_name(&layer.id));
+    let mut builder = LayerBuilder::with_capacity(&label_layer_name(&layer.id), candidates.len());
     let fields = TileFields::of(layer);
     let mut properties = Vec::new();
     for position in candidates {
@@ -189,9 +190,8 @@ pub fn render_label_layer(
         if !clip.contains(point) {
             continue;
         }
-        let geometry = TileGeometry::Points(vec![local(point, origin)]);
         fields.properties_of(request.round, position, &mut properties);
-        builder.add(u64::from(position) + 1, &geometry, &properties);
+        builder.add_point(u64::from(position) + 1, local(point, origin), &properties);
     }
     Some(builder)
 }
@@ -213,22 +213,33 @@ fn add_cells(
     let origin = tile.origin();
     let fields = TileFields::of(layer);
     let mut properties = Vec::new();
-    let mut add = |cell: CellRef<'_>| {
+    let mut cluster_id = String::new();
+    let mut add = |builder: &mut LayerBuilder, cell: CellRef<'_>| {
         if !clip.contains(cell.position) {
             return;
         }
-        let geometry = TileGeometry::Points(vec![local(cell.position, origin)]);
+        let at = local(cell.position, origin);
         if let [only] = cell.members {
             fields.properties_of(request.round, *only, &mut properties);
-            builder.add(u64::from(*only) + 1, &geometry, &properties);
+            builder.add_point(u64::from(*only) + 1, at, &properties);
         } else {
-            let id = format!("cluster/{}/{}/{}", tile.z, cell.column, cell.row);
-            let properties = cluster_properties(layer, request.round, &cell, &id);
-            builder.add(cell.cluster_id(cells_per_side), &geometry, &properties);
+            use std::fmt::Write;
+            cluster_id.clear();
+            let _ = write!(
+                cluster_id,
+                "cluster/{}/{}/{}",
+                tile.z, cell.column, cell.row
+            );
+            let properties = cluster_properties(layer, request.round, &cell, &cluster_id);
+            builder.add_point(cell.cluster_id(cells_per_side), at, &properties);
         }
     };
     if let Some(index) = request.prepared.cells_for(tile) {
-        index.cells(columns, rows).for_each(add);
+        let cells: Vec<CellRef<'_>> = index.cells(columns, rows).collect();
+        builder.reserve(cells.len());
+        for cell in cells {
+            add(builder, cell);
+        }
         return;
     }
     // Whole cells reach up to one cell beyond the buffer.
@@ -244,8 +255,10 @@ fn add_cells(
                 }
             }
         });
-    for cell in aggregate(points, cell, columns, rows) {
-        add(cell.as_ref());
+    let cells = aggregate(points, cell, columns, rows);
+    builder.reserve(cells.len());
+    for cell in &cells {
+        add(builder, cell.as_ref());
     }
 }
 
@@ -392,10 +405,11 @@ fn cluster_properties<'a>(
     cell: &CellRef<'_>,
     id: &'a str,
 ) -> Vec<(&'a str, PropertyValue<'a>)> {
-    let mut properties = vec![
+    let mut properties = Vec::with_capacity(layer.count_columns.len() + 4);
+    properties.extend([
         ("id", PropertyValue::Text(id)),
         ("point_count", PropertyValue::Int(cell.points as i64)),
-    ];
+    ]);
     let Some(round) = round else {
         return properties;
     };
