@@ -451,8 +451,11 @@ fn serve(base: Config, config_path: Option<PathBuf>, overrides: Overrides) -> Ex
         .spawn(move || {
             let prepared = served.tile_cache.prepared(&served.snapshot);
             tracing::info!("tiles prepared");
-            prepared.simplify_low_zooms(&served.snapshot);
-            tracing::debug!("outlines simplified for the shallow zooms");
+            prepared.make_outlines_ahead(&served.snapshot);
+            tracing::debug!(
+                "outlines made for zooms 0 to {}",
+                dtmap::tiles::prepare::OUTLINES_AHEAD
+            );
             dtmap::tiles::render::render_low_zooms(&prepared.layers, &served.snapshot.layers);
             tracing::debug!("tiles of zooms 0 to 4 made");
             drop(loaded);

@@ -7,7 +7,8 @@
 //!
 //! Three sources of tiles: every tile of z0–z10 over the built-in governorates (z9 and z10
 //! only where the data is), the two tiles where invalid rings were first found, and random
-//! star-shaped polygons with holes around tile edges, through the real pipeline.
+//! star-shaped polygons with holes around tile edges, through the real pipeline. Last, the
+//! outlines made ahead at start give the tiles that outlines made on request give.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -572,4 +573,75 @@ proptest! {
             prop_assert!(problems.is_empty(), "{here:?}: {problems:#?}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Outlines made ahead
+// ---------------------------------------------------------------------------------------
+
+/// Outlines simplified and made valid ahead, on every core, give byte for byte the tiles
+/// of outlines made as each tile asks, at every zoom made ahead and the one after it: on
+/// the built-in governorates and on the second dataset (other fields, three small states).
+#[test]
+fn tiles_of_outlines_made_ahead_are_the_tiles_made_on_request() {
+    use dtmap::tiles::prepare::OUTLINES_AHEAD;
+    let other = {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/other");
+        let config = Config::from_file(&dir.join("dtmap.toml")).expect("config");
+        let (snapshot, report) = dtmap::data::load(&config);
+        assert!(report.is_ok(), "{report}");
+        snapshot
+    };
+    let options = TileOptions::default();
+    for (snapshot, areas) in [(snapshot(), "governorates"), (&other, "states")] {
+        let ahead = PreparedSnapshot::build(snapshot, &options);
+        ahead.make_outlines_ahead(snapshot);
+        let asked = PreparedSnapshot::build(snapshot, &options);
+        let (from_ahead, from_asked) =
+            (every_layer(snapshot, &ahead), every_layer(snapshot, &asked));
+        let extent = snapshot
+            .layer(areas)
+            .expect("areas")
+            .extent
+            .expect("extent");
+        let (mut compared, mut with_areas) = (0, 0);
+        for zoom in 0..=OUTLINES_AHEAD + 1 {
+            let tiles = tiles_over(extent, zoom);
+            // Deeper, a spread of about 60 tiles of the zoom.
+            let step = (tiles.len() / 60).max(1);
+            for tile in tiles.into_iter().step_by(step) {
+                let made = render_tile(&from_asked, tile, &options);
+                assert_eq!(
+                    render_tile(&from_ahead, tile, &options),
+                    made,
+                    "{areas} {tile:?}"
+                );
+                compared += 1;
+                let decoded = Tile::decode(&made[..]).expect("a tile");
+                with_areas += usize::from(decoded.layers.iter().any(|l| l.name == areas));
+            }
+        }
+        eprintln!("{areas}: {compared} tiles compared, {with_areas} with areas");
+        assert!(
+            compared > 300 && with_areas > 80,
+            "{areas}: {compared} tiles, {with_areas} with areas"
+        );
+    }
+}
+
+/// Every layer of `snapshot` with its prepared geometry and latest round.
+fn every_layer<'a>(
+    snapshot: &'a Snapshot,
+    prepared: &'a PreparedSnapshot,
+) -> Vec<LayerRequest<'a>> {
+    snapshot
+        .layers
+        .iter()
+        .zip(&prepared.layers)
+        .map(|(layer, prepared)| LayerRequest {
+            layer,
+            prepared,
+            round: layer.latest_round(),
+        })
+        .collect()
 }

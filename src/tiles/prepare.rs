@@ -563,25 +563,39 @@ pub struct PreparedSnapshot {
     pub layers: Vec<PreparedLayer>,
 }
 
-/// Deepest zoom whose outlines are simplified ahead of its tiles
-/// ([`PreparedSnapshot::simplify_low_zooms`]).
-pub const SIMPLIFIED_AHEAD: u8 = 8;
+/// Deepest zoom whose outlines are simplified and made valid ahead of its tiles
+/// ([`PreparedSnapshot::make_outlines_ahead`]).
+pub const OUTLINES_AHEAD: u8 = 12;
 
 impl PreparedSnapshot {
-    /// Simplifies every outline at the zooms whose tiles each hold many outlines (0 to
-    /// [`SIMPLIFIED_AHEAD`]), so that their first tiles do not: a z0 tile of the world's
-    /// admin-1 areas took 200 ms the first time, and a first z5-z8 tile simplified tens of
-    /// outlines. Deeper zooms are simplified feature by feature as their tiles need them (a
-    /// tile there shows a few).
-    pub fn simplify_low_zooms(&self, snapshot: &Snapshot) {
+    /// Simplifies every outline at zooms 0 to [`OUTLINES_AHEAD`] and makes it valid, on
+    /// every core, so that no tile request does. A z0 tile of the world's admin-1 areas
+    /// took 200 ms the first time; deeper, each first tile of a large area simplified and
+    /// repaired it while other requests waited for the thread, which set the p99 of the
+    /// first minutes (world data, 64 connections: 22-23 ms, then 17-19 once every area
+    /// was made). Deeper zooms are made feature by feature as their tiles need them.
+    pub fn make_outlines_ahead(&self, snapshot: &Snapshot) {
         let layers = self.layers.iter().zip(&snapshot.layers);
         for (layer, source) in layers.filter(|(l, _)| !l.points_only) {
-            for zoom in 0..=SIMPLIFIED_AHEAD {
-                let shapes = layer.at_zoom(source, zoom);
-                for position in 0..layer.shapes.len() {
-                    shapes.get(position);
-                }
-            }
+            let zooms: Vec<ZoomShapes<'_>> = (0..=OUTLINES_AHEAD)
+                .map(|zoom| layer.at_zoom(source, zoom))
+                .collect();
+            // One feature at a time to each thread: outlines differ in size by thousands.
+            crate::parallel::in_order(
+                layer.shapes.len(),
+                |position| {
+                    for shapes in &zooms {
+                        if let Some(shape) = shapes.get(position) {
+                            if let Shape::Polygons(polygons) = shape.as_ref() {
+                                polygons.iter().for_each(|p| {
+                                    p.valid_parts().for_each(drop);
+                                });
+                            }
+                        }
+                    }
+                },
+                drop,
+            );
         }
     }
 
