@@ -2,7 +2,7 @@
 //! options every step shares ([`TileOptions`]), and the pipeline, one step per module.
 //!
 //! ```text
-//! Snapshot ─▶ prepare (per layer, once per data version; per zoom, lazily)
+//! Snapshot ─▶ prepare (per layer, once per data version; per zoom, ahead or lazily)
 //!             topology: arcs between junctions ─▶ project ─▶ quantize ─▶ simplify arcs
 //!          ─▶ render (per tile): R-tree candidates ─▶ clip ─▶ repair ─▶ cluster ─▶ encode
 //!          ─▶ cache (LRU of encoded tiles, bounded in bytes)
@@ -13,7 +13,8 @@
 //! - [`clip`]: clipping to the tile plus its buffer.
 //! - [`repair`]: every polygon ring written valid (simple, with area, holes inside).
 //! - [`cluster`]: grid aggregation of points at low zooms.
-//! - [`encode`]: the MVT 2.1 protobuf (commands, winding, keys and values).
+//! - [`encode`]: the MVT 2.1 protobuf (commands, winding, keys and values), written with
+//!   the varints and field numbers of `wire`.
 //! - [`render`]: one tile from the snapshot, the steps above in order.
 //! - [`cache`]: the in-memory cache of encoded tiles and of prepared geometry.
 //! - [`tilejson`], [`style`], [`glyphs`]: TileJSON 3.0, the MapLibre style and its fonts.
@@ -65,6 +66,7 @@ pub mod repair;
 pub mod simplify;
 pub mod style;
 pub mod tilejson;
+mod wire;
 
 pub use cache::TileCache;
 
