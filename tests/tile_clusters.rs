@@ -69,13 +69,11 @@ fn tiles(
     tile: TileId,
     o: &TileOptions,
 ) -> Vec<u8> {
-    let layer = &snapshot.layers[0];
-    let request = LayerRequest {
-        layer,
-        prepared: &prepared.layers[0],
-        round: layer.latest_round(),
-    };
-    render_tile(&[request], tile, o)
+    render_tile(
+        &LayerRequest::latest_of(&snapshot.layers, &prepared.layers),
+        tile,
+        o,
+    )
 }
 
 /// Every tile over the generated sites at `zoom`, or `most` of them at random where there

@@ -597,8 +597,10 @@ fn tiles_of_outlines_made_ahead_are_the_tiles_made_on_request() {
         let ahead = PreparedSnapshot::build(snapshot, &options);
         ahead.make_outlines_ahead(snapshot);
         let asked = PreparedSnapshot::build(snapshot, &options);
-        let (from_ahead, from_asked) =
-            (every_layer(snapshot, &ahead), every_layer(snapshot, &asked));
+        let (from_ahead, from_asked) = (
+            LayerRequest::latest_of(&snapshot.layers, &ahead.layers),
+            LayerRequest::latest_of(&snapshot.layers, &asked.layers),
+        );
         let extent = snapshot
             .layer(areas)
             .expect("areas")
@@ -627,21 +629,4 @@ fn tiles_of_outlines_made_ahead_are_the_tiles_made_on_request() {
             "{areas}: {compared} tiles, {with_areas} with areas"
         );
     }
-}
-
-/// Every layer of `snapshot` with its prepared geometry and latest round.
-fn every_layer<'a>(
-    snapshot: &'a Snapshot,
-    prepared: &'a PreparedSnapshot,
-) -> Vec<LayerRequest<'a>> {
-    snapshot
-        .layers
-        .iter()
-        .zip(&prepared.layers)
-        .map(|(layer, prepared)| LayerRequest {
-            layer,
-            prepared,
-            round: layer.latest_round(),
-        })
-        .collect()
 }

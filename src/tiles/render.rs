@@ -33,6 +33,25 @@ pub struct LayerRequest<'a> {
     pub round: Option<usize>,
 }
 
+impl<'a> LayerRequest<'a> {
+    /// Each of `layers` with its prepared geometry (`prepared`, in the same order) and
+    /// its latest round, the round a map first shows.
+    pub fn latest_of(
+        layers: &'a [Arc<Layer>],
+        prepared: &'a [PreparedLayer],
+    ) -> Vec<LayerRequest<'a>> {
+        layers
+            .iter()
+            .zip(prepared)
+            .map(|(layer, prepared)| LayerRequest {
+                layer,
+                prepared,
+                round: layer.latest_round(),
+            })
+            .collect()
+    }
+}
+
 /// The encoded tile; empty when no layer has a feature in it.
 ///
 /// An MVT tile is its layers one after the other, so each request's layers are encoded on
@@ -62,17 +81,12 @@ pub fn render_tile(requests: &[LayerRequest<'_>], tile: TileId, options: &TileOp
 /// made (the z0 tile of the world's admin-1 areas and a million sites took 0.1-0.2 s, and
 /// every request for it meanwhile waited).
 pub fn render_low_zooms(prepared: &[PreparedLayer], layers: &[Arc<Layer>]) {
-    for (prepared, layer) in prepared.iter().zip(layers) {
-        let request = LayerRequest {
-            layer,
-            prepared,
-            round: layer.latest_round(),
-        };
+    for request in LayerRequest::latest_of(layers, prepared) {
         for z in 0..=LOW_ZOOM_KEPT {
             for x in 0..1u64 << z {
                 for y in 0..1u64 << z {
                     if let Ok(tile) = TileId::new(u64::from(z), x, y) {
-                        render_tile(&[request], tile, prepared.options());
+                        render_tile(&[request], tile, request.prepared.options());
                     }
                 }
             }
