@@ -1,6 +1,7 @@
 //! Work spread over the machine's cores while loading and preparing tiles: one contiguous
-//! share of the items per thread, results in the items' order ([`map`]), or work handed
-//! out piece by piece with its results taken in order as they come ([`in_order`]).
+//! share of the items per thread, results in the items' order ([`map`]), work handed out
+//! piece by piece with its results taken in order as they come ([`in_order`]), or a sort
+//! ([`sort`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -92,6 +93,50 @@ pub fn in_order<R: Send>(count: usize, work: impl Fn(usize) -> R + Sync, mut tak
     });
 }
 
+/// Below this many items a sort stays on one thread.
+const SORT_ALONE: usize = 1 << 14;
+
+/// Sorts `items` on every core: each thread sorts a contiguous share, and the shares are
+/// merged two by two. The order is `sort_unstable`'s, which for distinct items is the
+/// only one.
+pub fn sort<T: Ord + Copy + Send>(items: &mut [T]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    sort_on(items, threads);
+}
+
+/// [`sort`] on `threads` threads; the recursion halves `threads`, so it is as deep as
+/// the machine's core count's logarithm.
+fn sort_on<T: Ord + Copy + Send>(items: &mut [T], threads: usize) {
+    if threads < 2 || items.len() < SORT_ALONE {
+        items.sort_unstable();
+        return;
+    }
+    let middle = items.len() / 2;
+    let (left, right) = items.split_at_mut(middle);
+    std::thread::scope(|scope| {
+        let sorting = scope.spawn(|| sort_on(left, threads / 2));
+        sort_on(right, threads - threads / 2);
+        if let Err(panic) = sorting.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+    let mut merged = Vec::with_capacity(items.len());
+    let (left, right) = items.split_at(middle);
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if right[j] < left[i] {
+            merged.push(right[j]);
+            j += 1;
+        } else {
+            merged.push(left[i]);
+            i += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    items.copy_from_slice(&merged);
+}
+
 /// Tells the threads of [`in_order`] to stop when dropped.
 struct Stop<'a>(&'a (Mutex<(usize, bool)>, Condvar));
 
@@ -114,6 +159,28 @@ mod tests {
             let items: Vec<u32> = (0..n).collect();
             let squares = super::map(&items, |x| x * x);
             assert_eq!(squares, items.iter().map(|x| x * x).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_sort_on_every_core_is_the_sort_on_one() {
+        let mut seed = 7u64;
+        for n in [0, 1, 2, super::SORT_ALONE - 1, super::SORT_ALONE, 100_003] {
+            let items: Vec<(u64, u32)> = (0..n as u32)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (seed >> 54, i)
+                })
+                .collect();
+            let mut expected = items.clone();
+            expected.sort_unstable();
+            for threads in [2, 3, 4] {
+                let mut sorted = items.clone();
+                super::sort_on(&mut sorted, threads);
+                assert_eq!(sorted, expected, "{n} items on {threads} threads");
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dtmap::model::{Feature, GeometryKind, Layer, Properties, PropertyTableBuilder};
+use dtmap::model::{Feature, FieldValue, GeometryKind, Layer, Properties, PropertyTableBuilder};
 use dtmap::query::cql2::{parse_filter, parse_filter_with, Options};
 use dtmap::query::{select, Filter, Selection};
 use serde_json::Value;
@@ -172,7 +172,7 @@ fn layer() -> &'static Layer {
         let mut table = PropertyTableBuilder::new(&fields);
         let row_numbers: Vec<u32> = rows
             .iter()
-            .map(|(properties, _)| table.push(|f| properties.get(f).cloned()))
+            .map(|(properties, _)| table.push(|f| properties.get(f).map(FieldValue::Json)))
             .collect();
         let table = table.finish();
         let features: Vec<Feature> = rows

@@ -9,7 +9,7 @@ use super::report::{Group, LoadReport, Severity};
 use super::source::{Noun, SourceFeature, SourceProperties};
 use super::source_place;
 use crate::config::LayerConfig;
-use crate::model::{Feature, FeatureIds, Properties, PropertyTableBuilder};
+use crate::model::{Feature, FeatureIds, FieldValue, Properties, PropertyTableBuilder};
 
 /// Rows of a source with no id.
 static NO_ID: Group = Group::new("have no id (the id column is empty)");
@@ -63,7 +63,7 @@ pub(super) fn build_features(
         source
             .properties
             .get(id_field)
-            .and_then(crate::model::properties::key_id)
+            .and_then(FieldValue::key_id)
             .or_else(|| source.native_id.as_deref().map(Into::into))
             .or_else(|| layer_config.basemap.then(|| source.row.to_string().into()))
     });
@@ -120,8 +120,8 @@ pub(super) fn build_features(
             accepted
         });
         let mut properties = PropertyTableBuilder::new(fields);
-        for mut source in source_properties {
-            properties.push(|field| source.take(field));
+        for source in source_properties {
+            properties.push(|field| source.get(field));
         }
         let properties = properties.finish();
         match accepting.join() {

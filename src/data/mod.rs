@@ -598,7 +598,15 @@ fn published_fields(
         }
         None => {
             let mut fields: Vec<String> = Vec::new();
+            // The rows of one table share their names: a million sites have one set.
+            let mut tables: Vec<&Arc<source::RowNames>> = Vec::new();
             for feature in features {
+                if let Some(names) = feature.properties.row_names() {
+                    if tables.iter().any(|seen| Arc::ptr_eq(seen, names)) {
+                        continue;
+                    }
+                    tables.push(names);
+                }
                 for key in feature.properties.keys() {
                     if !fields.iter().any(|f| f == key) {
                         fields.push(key.to_string());

@@ -14,10 +14,10 @@ use geo::{Closest, ClosestPoint, Distance, Geometry, Haversine, Intersects, Poin
 
 use super::coordinates::first;
 use super::report::thousands;
-use super::source::{key_text, SourceFeature};
+use super::source::SourceFeature;
 use super::LoadReport;
 use crate::config::{CoordinateAction, LayerConfig};
-use crate::model::Layer;
+use crate::model::{FieldValue, Layer};
 
 /// Kilometres in one degree of latitude (and of longitude at the equator).
 const KM_PER_DEGREE: f64 = 111.32;
@@ -36,7 +36,7 @@ pub fn apply(
     let id_of = |site: &SourceFeature| -> String {
         site.properties
             .get(&layer_config.id_field)
-            .and_then(key_text)
+            .and_then(FieldValue::key_text)
             .unwrap_or_else(|| format!("row {}", site.row))
     };
     let mut left_out = HashSet::new();

@@ -1,6 +1,6 @@
-//! CSV files on disk that are plain — UTF-8, no quoted field, no zero byte, every line
-//! ending in `\n` or `\r\n` and none longer than [`MAX_LINE`] — read without holding the
-//! whole file, on every core. One streaming pass digests the file, checks that it is plain
+//! CSV files on disk that are plain — UTF-8, no line break inside a quoted field, no
+//! quote in the header, no zero byte, every line ending in `\n` or `\r\n` and none longer
+//! than [`MAX_LINE`] — read without holding the whole file, on every core. One streaming pass digests the file, checks that it is plain
 //! and cuts it into parts of whole lines ([`PlainCsv::scan`]); each part is then read and
 //! split into rows by itself ([`PlainCsv::read_part`]). A plain file gives the same rows,
 //! numbered the same, as the CSV reader of [`super::table`]; any other file is left to it.
@@ -170,22 +170,31 @@ impl PlainCsv {
             _ => PartError::Io(e),
         })?;
         let text = std::str::from_utf8(buffer).map_err(|_| PartError::Changed)?;
+        // Most files have no quote: one look at the part spares one at each line.
+        let quotes = memchr::memchr(b'"', buffer).is_some();
         let mut row = PlainRow {
             number: part.first_line,
             line: "",
             fields: Vec::new(),
+            unquoted: String::new(),
+            quoted: false,
         };
         for line in text.split_inclusive('\n') {
             let line = line.strip_suffix('\n').unwrap_or(line);
             let line = line.strip_suffix('\r').unwrap_or(line);
             row.line = line;
-            row.fields.clear();
-            let mut from = 0;
-            for comma in memchr::memchr_iter(b',', line.as_bytes()) {
-                row.fields.push((from, comma));
-                from = comma + 1;
+            row.quoted = quotes && memchr::memchr(b'"', line.as_bytes()).is_some();
+            if row.quoted {
+                split_quoted(line, &mut row.fields, &mut row.unquoted);
+            } else {
+                row.fields.clear();
+                let mut from = 0;
+                for comma in memchr::memchr_iter(b',', line.as_bytes()) {
+                    row.fields.push((from, comma));
+                    from = comma + 1;
+                }
+                row.fields.push((from, line.len()));
             }
-            row.fields.push((from, line.len()));
             if !(0..row.fields.len()).all(|i| row.get(i) == CellRef::Empty) {
                 each(&mut row);
             }
@@ -205,8 +214,11 @@ thread_local! {
 pub struct PlainRow<'a> {
     number: usize,
     line: &'a str,
-    /// Each field's byte range in `line`.
+    /// Each field's byte range in `line`, or in `unquoted` for a line with quotes.
     fields: Vec<(usize, usize)>,
+    /// The fields of a line with quotes, unquoted, one after the other.
+    unquoted: String,
+    quoted: bool,
 }
 
 impl Cells for PlainRow<'_> {
@@ -214,10 +226,16 @@ impl Cells for PlainRow<'_> {
         self.number
     }
 
+    #[inline]
     fn get(&self, i: usize) -> CellRef<'_> {
         match self.fields.get(i) {
             Some(&(from, to)) => {
-                let text = &self.line[from..to];
+                let line = if self.quoted {
+                    self.unquoted.as_str()
+                } else {
+                    self.line
+                };
+                let text = &line[from..to];
                 if super::cells::trim(text).is_empty() {
                     CellRef::Empty
                 } else {
@@ -253,6 +271,7 @@ struct Scanner {
     part_first_line: usize,
     /// The last byte taken was `\r`.
     after_cr: bool,
+    quotes: Quotes,
 }
 
 impl Scanner {
@@ -269,10 +288,19 @@ impl Scanner {
                 self.line_start = 3;
             }
         }
-        if memchr::memchr2(b'"', 0, bytes).is_some()
+        // One pass finds both the first quote and a zero byte in a file with no quotes.
+        let quote_or_zero = memchr::memchr2(b'"', 0, bytes);
+        if quote_or_zero.is_some_and(|at| memchr::memchr(0, &bytes[at..]).is_some())
             || (self.after_cr && bytes.first().is_some_and(|&b| b != b'\n'))
         {
             return false;
+        }
+        if quote_or_zero.is_some() || self.quotes.state != QuoteState::Outside {
+            if !self.quotes.take(bytes) {
+                return false;
+            }
+        } else if let Some(&last) = bytes.last() {
+            self.quotes.last = last;
         }
         for cr in memchr::memchr_iter(b'\r', bytes) {
             match bytes.get(cr + 1) {
@@ -314,6 +342,9 @@ impl Scanner {
         let Ok(line) = std::str::from_utf8(line) else {
             return false;
         };
+        if line.contains('"') {
+            return false;
+        }
         // A blank first line is left to the CSV reader, which skips it.
         if line.is_empty() {
             return false;
@@ -337,7 +368,7 @@ impl Scanner {
     /// The headers, parts, lines after the header and digest; `None` for a file with no
     /// header line.
     fn finish(mut self) -> Option<(Vec<String>, Vec<Part>, usize, u64)> {
-        if self.after_cr {
+        if self.after_cr || self.quotes.state == QuoteState::Open {
             return None;
         }
         if let Some(header) = self.header.take() {
@@ -358,6 +389,120 @@ impl Scanner {
         let lines = self.line.saturating_sub(2);
         Some((headers, self.parts, lines, self.hasher.digest()))
     }
+}
+
+/// Where the scan is among quotes, as the CSV reader would be: a quote opens a quoted field
+/// only at the start of a field (elsewhere it is a plain character), `""` inside one is a
+/// quote, and a quoted field goes on, line breaks included, to its closing quote. A line
+/// break inside a quoted field makes a file not plain.
+#[derive(Debug)]
+struct Quotes {
+    state: QuoteState,
+    /// The last byte taken, for a quote at the start of the next bytes.
+    last: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    /// Not in a quoted field.
+    Outside,
+    /// In a quoted field.
+    Open,
+    /// Just after a quote in a quoted field: it closes the field unless a quote follows.
+    Closing,
+}
+
+impl Default for Quotes {
+    fn default() -> Self {
+        Quotes {
+            state: QuoteState::Outside,
+            last: b'\n',
+        }
+    }
+}
+
+impl Quotes {
+    /// Takes the next bytes; false at a line break inside a quoted field.
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        let mut from = 0;
+        while from < bytes.len() {
+            let rest = &bytes[from..];
+            match self.state {
+                QuoteState::Open => match memchr::memchr(b'"', rest) {
+                    Some(at) if memchr::memchr(b'\n', &rest[..at]).is_none() => {
+                        self.state = QuoteState::Closing;
+                        from += at + 1;
+                    }
+                    Some(_) => return false,
+                    None if memchr::memchr(b'\n', rest).is_some() => return false,
+                    None => break,
+                },
+                QuoteState::Closing if rest[0] == b'"' => {
+                    self.state = QuoteState::Open;
+                    from += 1;
+                }
+                QuoteState::Closing => self.state = QuoteState::Outside,
+                QuoteState::Outside => match memchr::memchr(b'"', rest) {
+                    Some(at) => {
+                        let at = from + at;
+                        let before = at.checked_sub(1).map_or(self.last, |i| bytes[i]);
+                        if matches!(before, b',' | b'\n') {
+                            self.state = QuoteState::Open;
+                        }
+                        from = at + 1;
+                    }
+                    None => break,
+                },
+            }
+        }
+        if let Some(&last) = bytes.last() {
+            self.last = last;
+        }
+        true
+    }
+}
+
+/// Splits a line with quotes into `fields`, ranges of `text`, which gets each field's text
+/// unquoted, as the CSV reader gives it (see [`Quotes`]); the scan made sure that every
+/// quoted field of the line closes on it.
+fn split_quoted(line: &str, fields: &mut Vec<(usize, usize)>, text: &mut String) {
+    #[derive(Clone, Copy)]
+    enum At {
+        Start,
+        Plain,
+        Quoted,
+        Closing,
+    }
+    fields.clear();
+    text.clear();
+    let mut bytes: Vec<u8> = std::mem::take(text).into_bytes();
+    let (mut at, mut start) = (At::Start, 0);
+    for &b in line.as_bytes() {
+        at = match (at, b) {
+            (At::Start, b'"') => At::Quoted,
+            (At::Quoted, b'"') => At::Closing,
+            (At::Closing, b'"') => {
+                bytes.push(b'"');
+                At::Quoted
+            }
+            (At::Start | At::Plain | At::Closing, b',') => {
+                fields.push((start, bytes.len()));
+                start = bytes.len();
+                At::Start
+            }
+            (At::Quoted, _) => {
+                bytes.push(b);
+                At::Quoted
+            }
+            (At::Start | At::Plain | At::Closing, _) => {
+                bytes.push(b);
+                At::Plain
+            }
+        };
+    }
+    fields.push((start, bytes.len()));
+    // Cut only at ASCII quotes and commas, the bytes are still UTF-8.
+    *text = String::from_utf8(bytes).unwrap_or_default();
 }
 
 #[cfg(test)]
@@ -417,7 +562,11 @@ mod tests {
     #[test]
     fn files_that_are_not_plain_are_left_to_the_csv_reader() {
         for bytes in [
-            &b"a,b\n\"x\",1\n"[..],
+            &b"a,b\n\"x\n\",1\n"[..],
+            b"a,b\n1,\"x\r\n\"\n",
+            b"a,b\n1,\"x\n",
+            b"\"a\",b\n1,2\n",
+            b"a,b\n\"\"\"\n\"\n",
             b"a,b\r1,2\r",
             b"a,b\n1,\xFF\n",
             b"a,b\n1,\x002\n",
@@ -430,6 +579,22 @@ mod tests {
         let long = format!("a,b\n1,{}\n", "x".repeat(MAX_LINE));
         assert!(plain_rows(long.as_bytes(), 8).is_none());
         assert!(plain_rows(b"a,b", 8).is_some());
+    }
+
+    #[test]
+    fn quoted_fields_are_read_unquoted() {
+        let text = "id,name,n\n1,\"Southern Nations, Nationalities\",2\n\
+                    2,\"say \"\"hi\"\"\",\"\"\n3,a\"b,\"c\"d\n";
+        let rows = plain_rows(text.as_bytes(), 8).unwrap().1;
+        let cells: Vec<Vec<String>> = rows.into_iter().map(|(_, cells)| cells).collect();
+        assert_eq!(
+            cells,
+            [
+                vec!["1", "Southern Nations, Nationalities", "2"],
+                vec!["2", "say \"hi\"", ""],
+                vec!["3", "a\"b", "cd"],
+            ]
+        );
     }
 
     #[test]
@@ -459,10 +624,21 @@ mod tests {
         ));
     }
 
+    /// A field of a random plain file: bare, or quoted with commas and quotes inside,
+    /// or with quotes where they are plain characters.
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-c1 ]{0,3}|é|عر",
+            1 => "\"([a-c, ]|\"\"|é){0,4}\"",
+            1 => "[a ]{1,2}\"[a,]{0,2}",
+            1 => "\"[ab]{0,2}\"[a ]{1,2}",
+        ]
+    }
+
     /// A line of a random plain file.
     fn line() -> impl Strategy<Value = String> {
         prop_oneof![
-            4 => proptest::collection::vec("[a-c1 ]{0,3}|é|عر", 1..4).prop_map(|f| f.join(",")),
+            4 => proptest::collection::vec(field(), 1..4).prop_map(|f| f.join(",")),
             1 => Just(String::new()),
             1 => Just(" , ".to_string()),
         ]
@@ -491,6 +667,21 @@ mod tests {
             let plain = plain_rows(text.as_bytes(), part_bytes);
             prop_assert!(plain.is_some());
             prop_assert_eq!(plain, csv_rows(text.as_bytes()));
+        }
+
+        /// Any text of commas, quotes, line ends and letters that the scan finds plain
+        /// gives the rows the CSV reader gives; a line break inside a quoted field is
+        /// never found plain.
+        #[test]
+        fn a_file_found_plain_reads_as_the_csv_reader_reads_it(
+            body in "[a,\"\n ]{0,40}",
+            part_bytes in 1u64..16,
+        ) {
+            let text = format!("id,name\n{body}");
+            let csv = csv_rows(text.as_bytes());
+            if let Some(plain) = plain_rows(text.as_bytes(), part_bytes) {
+                prop_assert_eq!(Some(plain), csv);
+            }
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Point features from a table (CSV or XLSX) with latitude and longitude columns, as DTM
-//! master lists come. Every other column becomes a property. Bad positions are reported
-//! grouped by kind. A plain CSV file on disk ([`super::plain`]) is read in parts on every
-//! core; any other table row by row.
+//! master lists come. Every other column becomes a property; a row of text (a CSV file's)
+//! keeps its cells' texts together. Bad positions are reported grouped by kind. A plain
+//! CSV file on disk ([`super::plain`]) is read in parts on every core; any other table row
+//! by row.
 
 use std::sync::Arc;
 
 use geo::{Geometry, Point};
 
-use crate::data::cells::{CellRef, Cells};
+use crate::data::cells::{trim, CellRef, Cells};
 use crate::data::plain::PlainCsv;
 use crate::data::report::{Group, LoadReport, Place, Problem, Severity};
 use crate::data::source::{RowNames, SourceFeature, SourceProperties};
@@ -167,20 +168,28 @@ impl Sites<'_> {
             );
             return;
         }
-        let values = self
-            .names
-            .columns()
-            .iter()
-            .map(|&at| row.take_json(at))
-            .collect();
+        let columns = self.names.columns();
+        fn text(cell: CellRef<'_>) -> Option<Option<&str>> {
+            match cell {
+                CellRef::Text(text) => Some(Some(trim(text)).filter(|t| !t.is_empty())),
+                CellRef::Empty => Some(None),
+                CellRef::Number(_) | CellRef::Bool(_) => None,
+            }
+        }
+        let properties = if columns.iter().all(|&at| text(row.get(at)).is_some()) {
+            let cells = columns.iter().map(|&at| text(row.get(at)).flatten());
+            SourceProperties::text_row(self.names.clone(), cells)
+        } else {
+            SourceProperties::Row {
+                names: self.names.clone(),
+                values: columns.iter().map(|&at| row.take_json(at)).collect(),
+            }
+        };
         out.push(SourceFeature {
             row: number,
             native_id: None,
             geometry: Geometry::Point(Point::new(lon, lat)),
-            properties: SourceProperties::Row {
-                names: self.names.clone(),
-                values,
-            },
+            properties,
         });
     }
 }

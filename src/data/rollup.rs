@@ -92,30 +92,29 @@ fn sums(sites: &Layer, areas: &Layer) -> (Vec<RoundCounts>, usize, String) {
         sites.id
     ));
     let columns = sites.count_columns.len();
-    let counts = (0..sites.rounds.len())
-        .map(|round| {
-            let mut sums: Vec<Option<(Vec<Option<i64>>, bool)>> = vec![None; areas.features.len()];
-            for (site, area) in placed.iter().enumerate() {
-                let (Some(area), Some(record)) = (area, sites.count(round, site as u32)) else {
-                    continue;
-                };
-                let (values, synthetic) =
-                    sums[*area].get_or_insert_with(|| (vec![None; columns], false));
-                for (sum, value) in values.iter_mut().zip(record.values()) {
-                    if let Some(value) = value {
-                        *sum = Some(sum.unwrap_or(0).saturating_add(value));
-                    }
-                }
-                *synthetic |= record.synthetic();
-            }
-            let mut round = RoundCounts::new(areas.features.len(), columns);
-            for (area, sum) in sums.into_iter().enumerate() {
-                if let Some((values, synthetic)) = sum {
-                    round.set(area, &values, synthetic, true, Some(&source));
+    let rounds: Vec<usize> = (0..sites.rounds.len()).collect();
+    let counts = crate::parallel::map(&rounds, |&round| {
+        let mut sums: Vec<Option<(Vec<Option<i64>>, bool)>> = vec![None; areas.features.len()];
+        for (site, area) in placed.iter().enumerate() {
+            let (Some(area), Some(record)) = (area, sites.count(round, site as u32)) else {
+                continue;
+            };
+            let (values, synthetic) =
+                sums[*area].get_or_insert_with(|| (vec![None; columns], false));
+            for (sum, value) in values.iter_mut().zip(record.values()) {
+                if let Some(value) = value {
+                    *sum = Some(sum.unwrap_or(0).saturating_add(value));
                 }
             }
-            round
-        })
-        .collect();
+            *synthetic |= record.synthetic();
+        }
+        let mut round = RoundCounts::new(areas.features.len(), columns);
+        for (area, sum) in sums.into_iter().enumerate() {
+            if let Some((values, synthetic)) = sum {
+                round.set(area, &values, synthetic, true, Some(&source));
+            }
+        }
+        round
+    });
     (counts, unplaced, how)
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use geo::Geometry;
 use serde_json::{Map, Value};
 
+use crate::model::FieldValue;
+
 /// A feature as read from a geometry source, before ids are chosen and counts joined.
 #[derive(Debug, Clone)]
 pub struct SourceFeature {
@@ -22,17 +24,28 @@ pub struct SourceFeature {
 
 /// A source feature's properties: a JSON object (GeoJSON, FlatGeobuf), or one row of a
 /// table whose rows share its column names. A map per row cost a tree node and a copy of
-/// every name for each of a million sites, more than the rest of the load together.
+/// every name for each of a million sites, more than the rest of the load together; a
+/// JSON value per cell, an allocation per cell.
 #[derive(Debug, Clone)]
 pub enum SourceProperties {
     /// Named values.
     Object(Map<String, Value>),
-    /// A table row: `values[i]` is the value of `names.names[i]`.
+    /// A table row with typed cells (a workbook's): `values[i]` is the value of
+    /// `names.names[i]`.
     Row {
         /// The table's column names.
         names: Arc<RowNames>,
         /// The row's values, in the order of `names`.
         values: Vec<Value>,
+    },
+    /// A table row of text (a CSV file's), in one allocation rather than one per cell.
+    TextRow {
+        /// The table's column names.
+        names: Arc<RowNames>,
+        /// The cells' texts, trimmed, one after the other, in the order of `names`.
+        text: Box<str>,
+        /// Where each cell's text ends; an empty cell is null.
+        ends: Box<[u32]>,
     },
 }
 
@@ -78,12 +91,62 @@ impl From<Map<String, Value>> for SourceProperties {
     }
 }
 
+/// What an empty cell of a text row reads as.
+static NULL: Value = Value::Null;
+
 impl SourceProperties {
+    /// A row of text cells in the order of `names` (`None` for an empty one); a row of
+    /// more than 4 GiB of text keeps a JSON value per cell instead.
+    pub fn text_row<'a>(
+        names: Arc<RowNames>,
+        cells: impl Iterator<Item = Option<&'a str>> + Clone,
+    ) -> SourceProperties {
+        let length: usize = cells.clone().map(|cell| cell.map_or(0, str::len)).sum();
+        if u32::try_from(length).is_err() {
+            let values = cells
+                .map(|cell| cell.map_or(Value::Null, Value::from))
+                .collect();
+            return SourceProperties::Row { names, values };
+        }
+        let mut text = String::with_capacity(length);
+        let mut ends = Vec::with_capacity(names.names.len());
+        for cell in cells {
+            text.push_str(cell.unwrap_or_default());
+            ends.push(text.len() as u32);
+        }
+        SourceProperties::TextRow {
+            names,
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
     /// The value of a property.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<FieldValue<'_>> {
         match self {
-            SourceProperties::Object(map) => map.get(name),
-            SourceProperties::Row { names, values } => values.get(names.position(name)?),
+            SourceProperties::Object(map) => map.get(name).map(FieldValue::Json),
+            SourceProperties::Row { names, values } => {
+                values.get(names.position(name)?).map(FieldValue::Json)
+            }
+            SourceProperties::TextRow { names, text, ends } => {
+                let at = names.position(name)?;
+                let end = *ends.get(at)? as usize;
+                let start = at.checked_sub(1).map_or(0, |before| ends[before] as usize);
+                match text.get(start..end)? {
+                    "" => Some(FieldValue::Json(&NULL)),
+                    cell => Some(FieldValue::Text(cell)),
+                }
+            }
+        }
+    }
+
+    /// The column names of a table row (shared by every row of its table).
+    pub fn row_names(&self) -> Option<&Arc<RowNames>> {
+        match self {
+            SourceProperties::Object(_) => None,
+            SourceProperties::Row { names, .. } | SourceProperties::TextRow { names, .. } => {
+                Some(names)
+            }
         }
     }
 
@@ -94,20 +157,12 @@ impl SourceProperties {
 
     /// The property names, sorted.
     pub fn keys(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        match self {
-            SourceProperties::Object(map) => Box::new(map.keys().map(String::as_str)),
-            SourceProperties::Row { names, .. } => Box::new(names.names.iter().map(String::as_str)),
-        }
-    }
-
-    /// Takes a property's value out; a row keeps the name, with null in its place.
-    pub fn take(&mut self, name: &str) -> Option<Value> {
-        match self {
-            SourceProperties::Object(map) => map.remove(name),
-            SourceProperties::Row { names, values } => {
-                let at = names.position(name)?;
-                values.get_mut(at).map(std::mem::take)
-            }
+        match self.row_names() {
+            None => match self {
+                SourceProperties::Object(map) => Box::new(map.keys().map(String::as_str)),
+                _ => Box::new(std::iter::empty()),
+            },
+            Some(names) => Box::new(names.names.iter().map(String::as_str)),
         }
     }
 }
@@ -166,8 +221,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_row_reads_as_the_object_of_its_names_would() {
-        let header = ["code", "", "name", "lat", "code", "zone"];
+    fn rows_read_as_the_object_of_their_names_would() {
+        let header = ["code", "", "name", "lat", "code", "zone", "note"];
         let names = Arc::new(RowNames::new(
             header
                 .iter()
@@ -175,28 +230,51 @@ mod tests {
                 .filter(|(i, n)| *i != 3 && !n.is_empty())
                 .map(|(i, n)| (i, *n)),
         ));
-        let cells = ["A1", "x", "Alpha", "33.1", "A2", "north"];
-        let values: Vec<Value> = names.columns().iter().map(|&c| cells[c].into()).collect();
-        let mut row = SourceProperties::Row { names, values };
+        let cells = ["A1", "x", "Alpha", "33.1", "A2", "شمال", ""];
+        let json = |cell: &str| match cell {
+            "" => Value::Null,
+            text => Value::from(text),
+        };
+        let values: Vec<Value> = names.columns().iter().map(|&c| json(cells[c])).collect();
+        let row = SourceProperties::Row {
+            names: names.clone(),
+            values,
+        };
+        let texts = names
+            .columns()
+            .iter()
+            .map(|&c| Some(cells[c]).filter(|t| !t.is_empty()));
+        let text_row = SourceProperties::text_row(names.clone(), texts);
+        assert!(matches!(text_row, SourceProperties::TextRow { .. }));
         let mut object = Map::new();
         for (i, name) in header.iter().enumerate() {
             if i != 3 && !name.is_empty() {
-                object.insert(name.to_string(), cells[i].into());
+                object.insert(name.to_string(), json(cells[i]));
             }
         }
-        let mut object = SourceProperties::from(object);
+        let object = SourceProperties::from(object);
+        for properties in [&row, &text_row] {
+            assert_eq!(
+                properties.keys().collect::<Vec<_>>(),
+                object.keys().collect::<Vec<_>>()
+            );
+            for name in ["code", "name", "zone", "note", "lat", "", "other"] {
+                assert_eq!(properties.get(name), object.get(name), "{name}");
+                assert_eq!(
+                    properties.contains_key(name),
+                    object.contains_key(name),
+                    "{name}"
+                );
+            }
+            assert!(Arc::ptr_eq(properties.row_names().unwrap(), &names));
+        }
         assert_eq!(
             row.keys().collect::<Vec<_>>(),
-            object.keys().collect::<Vec<_>>()
+            ["code", "name", "note", "zone"]
         );
-        assert_eq!(row.keys().collect::<Vec<_>>(), ["code", "name", "zone"]);
-        for name in ["code", "name", "zone", "lat", "", "other"] {
-            assert_eq!(row.get(name), object.get(name), "{name}");
-            assert_eq!(row.contains_key(name), object.contains_key(name), "{name}");
-        }
-        assert_eq!(row.get("code"), Some(&Value::from("A2")));
-        assert_eq!(row.take("name"), Some(Value::from("Alpha")));
-        assert_eq!(object.take("name"), Some(Value::from("Alpha")));
-        assert_eq!(row.take("missing"), None);
+        assert_eq!(text_row.get("code"), Some(FieldValue::Text("A2")));
+        assert_eq!(text_row.get("zone"), Some(FieldValue::Text("شمال")));
+        assert!(text_row.get("note").is_some_and(FieldValue::is_null));
+        assert!(object.row_names().is_none());
     }
 }

@@ -52,7 +52,7 @@ struct Node {
 }
 
 /// What one point brings to the tree.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct TreePoint {
     /// Position of the feature in its layer.
     pub feature: u32,
@@ -102,7 +102,15 @@ impl PointTree {
             })
         });
         if let Some(bounds) = bounds {
-            points.sort_by_cached_key(|p| hilbert_key(&bounds, p.coord));
+            // As `sort_by_cached_key` would, on every core: each point's key and position,
+            // sorted, then the points in that order.
+            let mut order: Vec<(u64, u32)> =
+                crate::parallel::map(&points, |p| hilbert_key(&bounds, p.coord))
+                    .into_iter()
+                    .zip(0u32..)
+                    .collect();
+            crate::parallel::sort(&mut order);
+            points = order.iter().map(|&(_, at)| points[at as usize]).collect();
         }
         let n = points.len();
         let features: Vec<u32> = points.iter().map(|p| p.feature).collect();

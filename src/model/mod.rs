@@ -358,25 +358,22 @@ impl Layer {
 
     /// The sums over every feature of each round, from `counts`.
     pub fn compute_round_totals(&self) -> Vec<RoundTotal> {
-        self.counts
-            .iter()
-            .map(|records| {
-                let mut values = vec![None; self.count_columns.len()];
-                let mut any_illustrative = false;
-                for (_, record) in records.rows() {
-                    for (sum, value) in values.iter_mut().zip(record.values()) {
-                        if let Some(value) = value {
-                            *sum = Some(sum.unwrap_or(0i64).saturating_add(value));
-                            any_illustrative |= record.synthetic();
-                        }
+        crate::parallel::map(&self.counts, |records| {
+            let mut values = vec![None; self.count_columns.len()];
+            let mut any_illustrative = false;
+            for (_, record) in records.rows() {
+                for (sum, value) in values.iter_mut().zip(record.values()) {
+                    if let Some(value) = value {
+                        *sum = Some(sum.unwrap_or(0i64).saturating_add(value));
+                        any_illustrative |= record.synthetic();
                     }
                 }
-                RoundTotal {
-                    values: values.into_boxed_slice(),
-                    any_illustrative,
-                }
-            })
-            .collect()
+            }
+            RoundTotal {
+                values: values.into_boxed_slice(),
+                any_illustrative,
+            }
+        })
     }
 
     /// The latest round, if the layer has counts.

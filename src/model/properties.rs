@@ -187,6 +187,14 @@ impl<'a> FieldValue<'a> {
             FieldValue::Json(value) => key_text(value),
         }
     }
+
+    /// [`FieldValue::key_text`] as a feature's id (see [`key_id`]).
+    pub fn key_id(self) -> Option<compact_str::CompactString> {
+        match self {
+            FieldValue::Text(text) => trimmed(text).map(compact_str::CompactString::new),
+            FieldValue::Json(value) => key_id(value),
+        }
+    }
 }
 
 /// A JSON value as the text used for ids and join keys: trimmed, `None` when null or empty.
@@ -349,8 +357,8 @@ impl PropertyTableBuilder {
     }
 
     /// Adds a row: `value(field)` gives each field's value (null when missing); returns
-    /// the row's position.
-    pub fn push(&mut self, mut value: impl FnMut(&str) -> Option<Value>) -> u32 {
+    /// the row's position. A value is copied only where the table keeps it.
+    pub fn push<'v>(&mut self, mut value: impl FnMut(&str) -> Option<FieldValue<'v>>) -> u32 {
         let row = self.rows;
         self.rows += 1;
         if row == SAMPLE_ROWS {
@@ -369,30 +377,30 @@ impl PropertyTableBuilder {
             .zip(&mut self.seen)
             .zip(fields)
         {
-            let value = value(field).unwrap_or(Value::Null);
             let next = column.distinct.len() as u32;
-            let at = match value {
-                Value::String(text) if seen.all_distinct => match column.texts.push(&text) {
+            let value = value(field).unwrap_or(FieldValue::Json(&Value::Null));
+            let at = match value.as_str() {
+                Some(text) if seen.all_distinct => match column.texts.push(text) {
                     Some(at) => at | IN_TEXTS,
                     None => {
-                        column.distinct.push(Value::String(text));
+                        column.distinct.push(Value::from(text));
                         next
                     }
                 },
-                Value::String(text) => match seen.text.get(text.as_str()) {
+                Some(text) => match seen.text.get(text) {
                     Some(&at) => at,
                     None => {
-                        seen.text.insert(text.as_str().into(), next);
-                        column.distinct.push(Value::String(text));
+                        seen.text.insert(text.into(), next);
+                        column.distinct.push(Value::from(text));
                         next
                     }
                 },
-                Value::Null => *seen.null.get_or_insert_with(|| {
+                None if value.is_null() => *seen.null.get_or_insert_with(|| {
                     column.distinct.push(Value::Null);
                     next
                 }),
-                other => {
-                    column.distinct.push(other);
+                None => {
+                    column.distinct.push(value.to_value());
                     next
                 }
             };
@@ -512,15 +520,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Pushes the row of `value(field)`, giving the builder texts as text on odd rows and
+    /// as JSON strings on even ones (a CSV row's and a GeoJSON feature's way).
+    fn push_row(builder: &mut PropertyTableBuilder, value: impl Fn(&str) -> Value) -> u32 {
+        let fields = builder.table.fields.clone();
+        let values: Vec<Value> = fields.iter().map(|f| value(f)).collect();
+        let as_text = builder.rows % 2 == 1;
+        builder.push(|f| {
+            let value = &values[fields.iter().position(|g| g == f)?];
+            match value.as_str() {
+                Some(text) if as_text => Some(FieldValue::Text(text)),
+                _ => Some(FieldValue::Json(value)),
+            }
+        })
+    }
+
     #[test]
     fn a_column_of_distinct_texts_reads_back_past_the_sample() {
         let fields = vec!["name".to_string(), "area".to_string()];
         let mut builder = PropertyTableBuilder::new(&fields);
         let n = SAMPLE_ROWS * 3;
         for i in 0..n {
-            builder.push(|f| match f {
-                "name" => Some(json!(format!("site {i}"))),
-                _ => Some(json!(format!("area {}", i % 7))),
+            push_row(&mut builder, |f| match f {
+                "name" => json!(format!("site {i}")),
+                _ => json!(format!("area {}", i % 7)),
             });
         }
         let table = builder.finish();
@@ -568,7 +591,7 @@ mod tests {
         };
         let mut builder = PropertyTableBuilder::new(&fields);
         for i in 0..rows {
-            builder.push(|f| Some(value(f, i)));
+            push_row(&mut builder, |f| value(f, i));
         }
         let table = builder.finish();
         let kinds: Vec<&str> = table
@@ -609,7 +632,7 @@ mod tests {
             ];
             let tables: Vec<u32> = rows
                 .iter()
-                .map(|row| builder.push(|f| row.get(f).cloned()))
+                .map(|row| push_row(&mut builder, |f| row.get(f).cloned().unwrap_or_default()))
                 .collect();
             let table = builder.finish();
             assert_eq!(table.rows(), 3);
