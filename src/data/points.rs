@@ -211,7 +211,7 @@ mod tests {
     }
 
     /// A row of a random table of sites: coordinates good, empty, not numbers or off
-    /// the map; names in two scripts.
+    /// the map; names in two scripts, some quoted with commas inside.
     fn site_row() -> impl Strategy<Value = String> {
         let lat = prop_oneof![
             Just("33.3"),
@@ -227,7 +227,7 @@ mod tests {
             Just("1e400"),
             Just("-181")
         ];
-        (lat, lon, "[a-c]{0,2}|عر|é", "[0-9]{0,2}")
+        (lat, lon, "[a-c]{0,2}|عر|é|\"[a-c, ]{0,3}\"", "[0-9]{0,2}")
             .prop_map(|(lat, lon, name, code)| format!("{code},{lat},{name},{lon}"))
     }
 

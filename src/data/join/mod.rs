@@ -422,7 +422,8 @@ mod tests {
             "S[1-4]",
             Just("X9".into()),
             Just("L1".into()),
-            Just(" ".into())
+            Just(" ".into()),
+            Just("\"S2\"".into())
         ];
         let round = prop_oneof![Just("1"), Just("2"), Just("10"), Just("")];
         let figure = prop_oneof![
@@ -432,7 +433,9 @@ mod tests {
             Just("-1"),
             Just("x"),
             Just(""),
-            Just("4000000000")
+            Just("4000000000"),
+            Just("\"7\""),
+            Just("\"1,5\"")
         ];
         let source = prop_oneof![Just("a"), Just("b"), Just("")];
         let flag = prop_oneof![Just(""), Just("yes"), Just("0"), Just("maybe")];
@@ -443,7 +446,7 @@ mod tests {
             figure,
             source,
             flag,
-            "[LR]?[0-9]?",
+            "[LR]?[0-9]?|\"R, [0-9]\"",
         )
             .prop_map(
                 |(code, round, families, individuals, source, flag, label)| {
@@ -457,7 +460,8 @@ mod tests {
 
         /// A plain CSV table joined in parts (of any size, on every core) gives the
         /// rounds, records and problems, in the same order, that it gives read whole by
-        /// the CSV reader: repeats across parts, labels, sources and bad rows included.
+        /// the CSV reader: repeats across parts, labels, sources, quoted cells and bad
+        /// rows included.
         #[test]
         fn a_table_joined_in_parts_gives_what_it_gives_read_whole(
             rows in proptest::collection::vec(count_row(), 0..60),
