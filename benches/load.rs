@@ -1,5 +1,6 @@
 //! Load + join + index: the built-in Iraq data, and a generated layer of 100,000 sites with
-//! three rounds of counts (GeoJSON points + a CSV count table), as `dtmap serve` loads them.
+//! three rounds of counts (GeoJSON points, or a CSV table of sites, and a CSV count table),
+//! as `dtmap serve` loads them.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dtmap::config::Config;
@@ -18,17 +19,24 @@ fn builtin(c: &mut Criterion) {
 }
 
 fn hundred_thousand_sites(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = support::generated_sites(dir.path(), support::sites_for_run(100_000, 5_000));
     let mut group = c.benchmark_group("load_join_index");
     group.sample_size(10);
-    group.bench_function("generated_100k_sites_3_rounds", |b| {
-        b.iter(|| {
-            let (snapshot, report) = dtmap::data::load(&config);
-            assert!(report.is_ok());
-            snapshot
-        })
-    });
+    for (name, file) in [
+        ("generated_100k_sites_3_rounds", support::SitesFile::Geojson),
+        ("generated_100k_sites_csv_3_rounds", support::SitesFile::Csv),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let sites = support::sites_for_run(100_000, 5_000);
+        let config = support::generated_sites_as(dir.path(), sites, file);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let (snapshot, report) = dtmap::data::load(&config);
+                assert!(report.is_ok(), "{report}");
+                assert_eq!(snapshot.layers[0].features.len(), sites);
+                snapshot
+            })
+        });
+    }
     group.finish();
 }
 

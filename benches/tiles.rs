@@ -2,7 +2,7 @@
 //! layer in one tile over Baghdad at z4, z8 and z12, with the zoom's geometry already
 //! prepared (as on a warm server, tile cache not involved), and the preparation of one
 //! zoom from scratch; and tiles of clustered sites: 100,000 generated sites with counts
-//! (`support::generated_sites`, a fixed seed) in the tiles over Baghdad at z6, z8 and z10,
+//! (`support::generated_sites_as`, a fixed seed) in the tiles over Baghdad at z6, z8 and z10,
 //! hundreds of clusters each.
 //! Run: `cargo bench --bench tiles`.
 
@@ -65,7 +65,8 @@ fn clusters(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     // Enough sites for the deepest tile to hold some when `cargo test` runs it once.
     let sites = support::sites_for_run(100_000, 20_000);
-    let (snapshot, report) = dtmap::data::load(&support::generated_sites(dir.path(), sites));
+    let config = support::generated_sites_as(dir.path(), sites, support::SitesFile::Geojson);
+    let (snapshot, report) = dtmap::data::load(&config);
     assert!(report.is_ok(), "{report}");
     let options = TileOptions::default();
     let prepared = PreparedSnapshot::build(&snapshot, &options);
