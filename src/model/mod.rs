@@ -145,6 +145,14 @@ impl FeatureIds {
         }
     }
 
+    /// Gives every position the number `renumber(position)` (the same features,
+    /// numbered anew).
+    pub fn renumber(&mut self, renumber: impl Fn(u32) -> u32) {
+        for position in self.table.iter_mut() {
+            *position = renumber(*position);
+        }
+    }
+
     /// The index of `features`, whose ids are distinct.
     pub fn of(features: &[Feature]) -> FeatureIds {
         let mut ids = FeatureIds::with_capacity(features.len());

@@ -162,6 +162,11 @@ columns = ["menages"]
             ("K3".into(), "Gao".into(), Some(30)),
         ]
     );
+    // Looked up by id, each is at its place among the features kept.
+    for (position, id) in ["K1", "K2", "K3"].into_iter().enumerate() {
+        assert_eq!(layer.position(id), Some(position as u32), "{id}");
+    }
+    assert_eq!(layer.position("K4"), None);
 }
 
 #[test]
