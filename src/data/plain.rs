@@ -1,9 +1,10 @@
 //! CSV files on disk that are plain — UTF-8, no line break inside a quoted field, no
 //! quote in the header, no zero byte, every line ending in `\n` or `\r\n` and none longer
-//! than [`MAX_LINE`] — read without holding the whole file, on every core. One streaming pass digests the file, checks that it is plain
-//! and cuts it into parts of whole lines ([`PlainCsv::scan`]); each part is then read and
-//! split into rows by itself ([`PlainCsv::read_part`]). A plain file gives the same rows,
-//! numbered the same, as the CSV reader of [`super::table`]; any other file is left to it.
+//! than [`MAX_LINE`] — read without holding the whole file, on every core. One streaming
+//! pass digests the file, checks that it is plain and cuts it into parts of whole lines
+//! ([`PlainCsv::scan`]); each part is then read and split into rows by itself
+//! ([`PlainCsv::read_part`]). A plain file gives the same rows, numbered the same, as the
+//! CSV reader of [`super::table`]; any other file is left to it.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -235,7 +236,7 @@ impl Cells for PlainRow<'_> {
                 } else {
                     self.line
                 };
-                let text = &line[from..to];
+                let text = line.get(from..to).unwrap_or_default();
                 if super::cells::trim(text).is_empty() {
                     CellRef::Empty
                 } else {

@@ -169,15 +169,8 @@ impl Sites<'_> {
             return;
         }
         let columns = self.names.columns();
-        fn text(cell: CellRef<'_>) -> Option<Option<&str>> {
-            match cell {
-                CellRef::Text(text) => Some(Some(trim(text)).filter(|t| !t.is_empty())),
-                CellRef::Empty => Some(None),
-                CellRef::Number(_) | CellRef::Bool(_) => None,
-            }
-        }
-        let properties = if columns.iter().all(|&at| text(row.get(at)).is_some()) {
-            let cells = columns.iter().map(|&at| text(row.get(at)).flatten());
+        let properties = if columns.iter().all(|&at| text_of(row.get(at)).is_some()) {
+            let cells = columns.iter().map(|&at| text_of(row.get(at)).flatten());
             SourceProperties::text_row(self.names.clone(), cells)
         } else {
             SourceProperties::Row {
@@ -191,6 +184,16 @@ impl Sites<'_> {
             geometry: Geometry::Point(Point::new(lon, lat)),
             properties,
         });
+    }
+}
+
+/// A text cell's text, trimmed (`Some(None)` when empty); `None` for a number or a
+/// boolean (a workbook's typed cells, kept as JSON values).
+fn text_of(cell: CellRef<'_>) -> Option<Option<&str>> {
+    match cell {
+        CellRef::Text(text) => Some(Some(trim(text)).filter(|t| !t.is_empty())),
+        CellRef::Empty => Some(None),
+        CellRef::Number(_) | CellRef::Bool(_) => None,
     }
 }
 
