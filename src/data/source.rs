@@ -157,12 +157,11 @@ impl SourceProperties {
 
     /// The property names, sorted.
     pub fn keys(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        match self.row_names() {
-            None => match self {
-                SourceProperties::Object(map) => Box::new(map.keys().map(String::as_str)),
-                _ => Box::new(std::iter::empty()),
-            },
-            Some(names) => Box::new(names.names.iter().map(String::as_str)),
+        match self {
+            SourceProperties::Object(map) => Box::new(map.keys().map(String::as_str)),
+            SourceProperties::Row { names, .. } | SourceProperties::TextRow { names, .. } => {
+                Box::new(names.names.iter().map(String::as_str))
+            }
         }
     }
 }
@@ -176,8 +175,6 @@ impl SourceFeature {
             .is_some_and(|envelope| envelope.intersects(&bbox))
     }
 }
-
-pub use crate::model::key_text;
 
 /// What one feature of a layer is called in the load report: a site, an area, or a place
 /// (lines, or a mix).

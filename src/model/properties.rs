@@ -188,11 +188,12 @@ impl<'a> FieldValue<'a> {
         }
     }
 
-    /// [`FieldValue::key_text`] as a feature's id (see [`key_id`]).
+    /// [`FieldValue::key_text`] as a feature's id, kept inline when short (no allocation
+    /// for most ids).
     pub fn key_id(self) -> Option<compact_str::CompactString> {
-        match self {
-            FieldValue::Text(text) => trimmed(text).map(compact_str::CompactString::new),
-            FieldValue::Json(value) => key_id(value),
+        match self.as_str() {
+            Some(text) => trimmed(text).map(compact_str::CompactString::new),
+            None => self.key_text().map(Into::into),
         }
     }
 }
@@ -205,14 +206,6 @@ pub fn key_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         other => Some(other.to_string()),
-    }
-}
-
-/// [`key_text`] as a feature's id, kept inline when short (no allocation for most ids).
-pub fn key_id(value: &Value) -> Option<compact_str::CompactString> {
-    match value {
-        Value::String(s) => trimmed(s).map(compact_str::CompactString::new),
-        other => key_text(other).map(Into::into),
     }
 }
 

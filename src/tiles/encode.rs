@@ -636,9 +636,9 @@ mod tests {
     }
 
     /// Features with more keys than are compared in order, keys in other places than in
-    /// the feature before, and texts repeated among many distinct ones (some equal to a number's text, some empty), decode to exactly their
-    /// properties; a layer written into a tile is its message, written on its own and
-    /// pushed with the length it has.
+    /// the feature before, and texts repeated among many distinct ones (some equal to a
+    /// number's text, some empty), decode to exactly their properties; a layer written
+    /// into a tile is its message, written on its own and pushed with the length it has.
     #[test]
     fn every_feature_decodes_to_its_own_properties() {
         use geozero::mvt::Message;
